@@ -1,0 +1,67 @@
+# Liuzhi production image.
+#
+# All configuration comes from LIUZHI_* environment variables; nothing is
+# baked into the image:
+#   LIUZHI_DATABASE_URL          SQLAlchemy async URL the app uses at run time,
+#                                e.g. postgresql+asyncpg://liuzhi:PW@db:5432/liuzhi
+#   LIUZHI_MIGRATE_DATABASE_URL  URL `liuzhi db upgrade` uses: a role allowed to
+#                                run DDL, separate from the app's runtime role
+#   LIUZHI_REDIS_URL             e.g. redis://redis:6379/0
+#   LIUZHI_SECRET_KEY            long random secret; never commit or bake it in
+#   LIUZHI_BASE_DOMAIN           e.g. liuzhi.example.org; tenants live on its subdomains
+#   LIUZHI_WORKERS               uvicorn worker processes (default 4)
+# Set by this image (override only if you know why):
+#   LIUZHI_VENDOR_DIR=/app/node_modules  front-end assets from package-lock.json
+#   LIUZHI_DATA_DIR=/data                uploads and other mutable state (a volume)
+#   LIUZHI_TENANTS_DIR=/app/tenants      tenant definitions shipped with the image
+#
+# Build: docker build -t liuzhi .
+# Run:   docker run -p 8000:8000 -v liuzhi-data:/data -e LIUZHI_DATABASE_URL=... liuzhi
+
+# --- front-end assets: pinned by package-lock.json, no build step, just files
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# --- application
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LIUZHI_VENDOR_DIR=/app/node_modules \
+    LIUZHI_DATA_DIR=/data \
+    LIUZHI_TENANTS_DIR=/app/tenants
+
+WORKDIR /app
+COPY . /app
+COPY --from=assets /build/node_modules /app/node_modules
+
+# A regular (non-editable) install: templates, translations and static files
+# are package data, so the installed copy is what runs. The in-tree build
+# leftovers are removed so the image holds one copy of the code that matters.
+RUN pip install --no-cache-dir . \
+ && rm -rf build ./*.egg-info \
+ && mkdir -p /app/tenants
+
+# Non-root runtime user; /data is created and chowned before VOLUME so a fresh
+# named volume inherits the ownership.
+RUN groupadd --gid 10001 liuzhi \
+ && useradd --uid 10001 --gid 10001 --home-dir /data --no-create-home \
+            --shell /usr/sbin/nologin liuzhi \
+ && mkdir -p /data \
+ && chown liuzhi:liuzhi /data
+VOLUME ["/data"]
+USER liuzhi
+
+EXPOSE 8000
+
+# urllib raises on connection errors and on non-2xx answers, so any failure
+# gives a non-zero exit. No curl in the slim image, and none needed.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Migrations first (idempotent), then replace the shell with the server so it
+# receives SIGTERM directly from `docker stop`.
+CMD ["sh", "-c", "liuzhi db upgrade && exec liuzhi serve --host 0.0.0.0 --port 8000 --workers ${LIUZHI_WORKERS:-4}"]

@@ -1,0 +1,203 @@
+"""create_app(settings) -> Litestar: one PluginManager per app, no module globals."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
+
+from core.config import REPO_ROOT, Settings
+from core.db.base import Base, is_tenant_scoped
+from core.db.engine import Database
+from core.identity.store import DatabaseStore, SessionConfig
+from core.pluginhost.manager import PluginHost
+from core.web import i18n
+from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
+from core.web.errors import exception_handlers
+from core.web.render import build_environment
+
+log = logging.getLogger("liuzhi")
+
+_PREFIX = re.compile(r"^/t/([a-z0-9][a-z0-9-]{0,62})(/.*)?$")
+
+# Front-end libraries installed by `npm ci`, served by the app itself (no CDN).
+VENDOR = {
+    "htmx": "htmx.org/dist",
+    "htmx-sse": "htmx-ext-sse/dist",
+    "pico": "@picocss/pico/css",
+    "chartjs": "chart.js/dist",
+}
+
+
+class LiuzhiApp(Litestar):
+    """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] in ("http", "websocket"):
+            m = _PREFIX.match(scope["path"])
+            if m:
+                slug, rest = m.group(1), m.group(2) or "/"
+                scope = dict(scope)  # type: ignore[assignment]
+                scope[SLUG_KEY] = slug  # type: ignore[literal-required]
+                scope[PREFIX_KEY] = f"/t/{slug}"  # type: ignore[literal-required]
+                scope["path"] = rest
+                scope["raw_path"] = rest.encode()
+        await super().__call__(scope, receive, send)
+
+
+def _package_dir(module_name: str) -> Path | None:
+    spec = importlib.util.find_spec(module_name.rpartition(".")[0] or module_name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def plugin_dirs(host: PluginHost) -> dict[str, Path]:
+    """Each plugin's package folder: templates/, static/ and locale/ are found there by convention."""
+    out = {}
+    for name in host.manifests:
+        plugin = host.pm.get_plugin(name)
+        pkg = _package_dir(plugin.__name__) if hasattr(plugin, "__name__") else None
+        if pkg is None and hasattr(plugin, "__module__"):
+            pkg = _package_dir(plugin.__module__)
+        if pkg is not None:
+            out[name] = pkg
+    return out
+
+
+def load_models(host: PluginHost) -> None:
+    import core.models  # noqa: F401  (registers core tables)
+
+    host.call_sync("register_models")
+    for table in Base.metadata.sorted_tables:
+        mapper_cls = next((m.class_ for m in Base.registry.mappers if m.local_table is table), None)
+        if mapper_cls is not None and is_tenant_scoped(mapper_cls):
+            pk = [c.name for c in table.primary_key.columns]
+            if pk[:1] != ["tenant_id"]:
+                raise RuntimeError(f"{table.name}: tenant-owned table must lead its key with tenant_id")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    extra_plugins: Iterable[Any] = (),
+    load_entry_points: bool = True,
+    run_jobs: bool = False,
+) -> LiuzhiApp:
+    from core.services.jobs.runner import JobRunner
+    from core.web.routes import core_route_handlers
+
+    settings = settings or Settings.from_env()
+    host = PluginHost(extra_plugins, load_entry_points=load_entry_points)
+    load_models(host)
+    db = Database(settings.database_url)
+    dirs = plugin_dirs(host)
+
+    env = build_environment([d / "templates" for d in dirs.values() if (d / "templates").is_dir()])
+    host.call_sync("prepare_jinja2_environment", env=env)
+
+    i18n.CATALOGUES.load_dir(Path(__file__).parent / "locale")
+    for d in dirs.values():
+        if (d / "locale").is_dir():
+            i18n.CATALOGUES.load_dir(d / "locale")
+
+    handlers: list[Any] = list(core_route_handlers())
+    handlers.append(
+        create_static_files_router("/static/core", [Path(__file__).parent / "web" / "static"], opt={"area": "public"})
+    )
+    for alias, rel in VENDOR.items():
+        folder = settings.vendor_dir / rel
+        if folder.is_dir():
+            handlers.append(create_static_files_router(f"/static/vendor/{alias}", [folder], opt={"area": "public"}))
+        else:
+            log.warning("front-end files missing at %s: run `npm ci`", folder)
+    for name, d in dirs.items():
+        if (d / "static").is_dir():
+            handlers.append(
+                create_static_files_router(f"/static/plugins/{name}", [d / "static"], opt={"area": "public"})
+            )
+    for name, routes in host.call_sync("register_routes"):
+        if name in host.manifests:
+            handlers.append(Router(path="/", route_handlers=list(routes), opt={"plugin": name}))
+        else:
+            handlers.extend(routes)
+
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        session_store: Any = RedisStore(redis, namespace="liuzhi:sessions")
+        throttle_store: Any = RedisStore(redis, namespace="liuzhi:throttle")
+        channels_backend: Any = RedisChannelsPubSubBackend(redis=redis)
+    else:
+        session_store = DatabaseStore(db, "session")
+        throttle_store = DatabaseStore(db, "throttle")
+        channels_backend = MemoryChannelsBackend()
+
+    channels = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
+    session_config = SessionConfig(
+        key="liuzhi_session",
+        max_age=settings.session_max_age,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        exclude_opt_key="skip_session",
+    )
+    runner = JobRunner(db, host)
+
+    async def on_startup(app: Litestar) -> None:
+        await host.call("startup", app=app)
+        if run_jobs:
+            await runner.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        await runner.stop()
+        await host.call("shutdown", app=app)
+        await db.dispose()
+
+    app = LiuzhiApp(
+        route_handlers=handlers,
+        middleware=[session_config.middleware, DefineMiddleware(ContextMiddleware)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="liuzhi_csrf",
+            header_name="x-csrftoken",
+            cookie_secure=settings.cookie_secure,
+            exclude_from_csrf_key="exclude_from_csrf",
+        ),
+        stores={"sessions": session_store, "throttle": throttle_store},
+        plugins=[channels],
+        exception_handlers=exception_handlers(),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State(
+            {
+                "settings": settings,
+                "plugins": host,
+                "db": db,
+                "jinja": env,
+                "policies": {},
+                "tenant_cache": TenantCache(),
+                "channels": channels,
+                "jobs": runner,
+                "repo_root": REPO_ROOT,
+            }
+        ),
+        debug=settings.debug,
+        openapi_config=OpenAPIConfig(title="Liuzhi API", version="1", path="/api/schema"),
+    )
+    return app

@@ -1,0 +1,389 @@
+"""The ``liuzhi`` command: demo, serve, db, tenants, plugins, operators, jobs (+ plugin commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.config import Settings
+from core.tenancy.service import TenantError
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _host() -> Any:
+    from core.app import load_models
+    from core.pluginhost.manager import PluginHost
+
+    host = PluginHost()
+    load_models(host)
+    return host
+
+
+def _fail(message: str) -> None:
+    click.secho(f"错误 / error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True)
+def cli(verbose: bool) -> None:
+    """六治 Liuzhi — community governance platform."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+# ---- db ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic: core branch + one branch per plugin)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Run every migration branch to its head."""
+    from core.db.migrate import current_heads, upgrade
+
+    settings = Settings.from_env()
+    _run(upgrade(settings, _host()))
+    click.echo("schema at: " + ", ".join(sorted(_run(current_heads(settings)))))
+
+
+# ---- tenants --------------------------------------------------------------------------------
+
+
+@cli.group()
+def tenants() -> None:
+    """Create, apply, suspend, resume, export, import and delete tenants."""
+
+
+async def _with_db(fn: Any) -> Any:
+    from core.db.engine import Database
+
+    settings = Settings.from_env()
+    database = Database(settings.database_url)
+    try:
+        return await fn(settings, database)
+    finally:
+        await database.dispose()
+
+
+@tenants.command("apply")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
+def tenants_apply(folder: Path | None) -> None:
+    """Bring the database in line with tenants/ (idempotent)."""
+    from core.tenancy.definitions import read_all
+    from core.tenancy.service import apply_definition
+
+    host = _host()
+
+    async def go(settings: Settings, database: Any) -> None:
+        for d in read_all(folder or settings.tenants_dir):
+            changes = await apply_definition(database, host, d)
+            click.echo(f"{d.slug}: " + ("; ".join(changes) if changes else "up to date"))
+
+    try:
+        _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    from sqlalchemy import select
+
+    from core.tenancy.models import Tenant
+
+    async def go(settings: Settings, database: Any) -> None:
+        async with database.session(None) as s:
+            for t in (await s.execute(select(Tenant).order_by(Tenant.slug))).scalars():
+                click.echo(f"{t.slug:20} {t.status:10} {t.name_zh} / {t.name_en}")
+
+    _run(_with_db(go))
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.argument("name_zh")
+@click.option("--name-en", default="")
+def tenants_create(slug: str, name_zh: str, name_en: str) -> None:
+    from core.tenancy.service import create_tenant
+
+    host = _host()
+    try:
+        t = _run(_with_db(lambda st, d: create_tenant(d, host, slug, name_zh, name_en)))
+    except TenantError as exc:
+        _fail(str(exc))
+    click.echo(f"created {t.slug}")
+
+
+def _status(slug: str, status: str) -> None:
+    from core.tenancy.service import get_tenant, set_status
+
+    async def go(settings: Settings, database: Any) -> None:
+        await set_status(database, await get_tenant(database, slug), status)
+
+    try:
+        _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    click.echo(f"{slug}: {status}")
+
+
+@tenants.command("suspend")
+@click.argument("slug")
+def tenants_suspend(slug: str) -> None:
+    _status(slug, "suspended")
+
+
+@tenants.command("resume")
+@click.argument("slug")
+def tenants_resume(slug: str) -> None:
+    _status(slug, "active")
+
+
+@tenants.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def tenants_export(slug: str, output: Path) -> None:
+    """Write all of a tenant's rows (and files) to one .json.gz file."""
+    from core.services.files.storage import LocalStorage
+    from core.tenancy.transfer import export_tenant
+
+    _host()
+
+    async def go(settings: Settings, database: Any) -> bytes:
+        return await export_tenant(database, slug, LocalStorage(settings.data_dir / "files"))
+
+    try:
+        data = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    output.write_bytes(data)
+    click.echo(f"{slug}: {len(data)} bytes → {output}")
+
+
+@tenants.command("import")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--slug", default=None, help="import under another slug")
+def tenants_import(file: Path, slug: str | None) -> None:
+    from core.services.files.storage import LocalStorage
+    from core.tenancy.transfer import import_tenant
+
+    _host()
+
+    async def go(settings: Settings, database: Any) -> Any:
+        return await import_tenant(database, file.read_bytes(), LocalStorage(settings.data_dir / "files"), slug)
+
+    try:
+        t = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    click.echo(f"imported {t.slug}")
+
+
+@tenants.command("delete")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="confirm: every row of the tenant is removed")
+def tenants_delete(slug: str, yes: bool) -> None:
+    from core.db.engine import Database
+    from core.services.files.storage import LocalStorage
+    from core.tenancy.service import delete_tenant, get_tenant
+
+    if not yes:
+        _fail("deleting a tenant removes all its data; repeat with --yes")
+    _host()
+
+    async def go(settings: Settings, database: Any) -> dict[str, int]:
+        owner = Database(settings.owner_url)
+        try:
+            return await delete_tenant(
+                database, owner, await get_tenant(database, slug), LocalStorage(settings.data_dir / "files")
+            )
+        finally:
+            await owner.dispose()
+
+    try:
+        counts = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    click.echo(f"deleted {slug}: {sum(counts.values())} rows")
+
+
+@tenants.command("plugin")
+@click.argument("slug")
+@click.argument("plugin")
+@click.argument("state", type=click.Choice(["on", "off"]))
+def tenants_plugin(slug: str, plugin: str, state: str) -> None:
+    """Switch a plugin on or off for a tenant."""
+    from core.tenancy.service import get_tenant, set_plugin
+
+    host = _host()
+
+    async def go(settings: Settings, database: Any) -> None:
+        await set_plugin(database, host, await get_tenant(database, slug), plugin, state == "on")
+
+    try:
+        _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    click.echo(f"{slug}: {plugin} {state}")
+
+
+# ---- plugins, operators, jobs ---------------------------------------------------------------
+
+
+@cli.group()
+def plugins() -> None:
+    """Installed plugins."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """Name, version, pillar and the hooks each plugin implements."""
+    host = _host()
+    for name in host.names:
+        m = host.manifests[name]
+        click.echo(f"{name}  {m.version}  pillar={m.pillar}  {m.title_zh} / {m.title_en}")
+        click.echo("    hooks: " + ", ".join(host.hooks_of(name)))
+
+
+@cli.group()
+def operators() -> None:
+    """Platform operators (above tenants)."""
+
+
+@operators.command("create")
+@click.argument("username")
+@click.password_option()
+def operators_create(username: str, password: str) -> None:
+    from core.tenancy.demo import seed_operator
+
+    created = _run(_with_db(lambda st, d: seed_operator(d, username, password)))
+    click.echo(f"operator {username} " + ("created" if created else "exists already"))
+
+
+@cli.group()
+def jobs() -> None:
+    """Delayed and periodic jobs."""
+
+
+@jobs.command("run")
+@click.option("--once", is_flag=True, help="run what is due, then exit")
+def jobs_run(once: bool) -> None:
+    from core.services.jobs.runner import JobRunner
+
+    host = _host()
+
+    async def go(settings: Settings, database: Any) -> None:
+        runner = JobRunner(database, host)
+        if once:
+            queued = await runner.schedule_periodic()
+            ran = await runner.run_pending(limit=10_000)
+            click.echo(f"queued {queued}, ran {ran}")
+            return
+        await runner._loop()
+
+    _run(_with_db(go))
+
+
+# ---- serving ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--workers", default=1, type=int)
+@click.option("--no-jobs", is_flag=True, help="do not run background jobs in the web processes")
+def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
+    """Serve the app (production: PostgreSQL URL in LIUZHI_DATABASE_URL)."""
+    import os
+
+    import uvicorn
+
+    os.environ["LIUZHI_RUN_JOBS"] = "0" if no_jobs else "1"
+    uvicorn.run(
+        "core.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        log_level="info",
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--reset", is_flag=True, help="start from an empty demo database")
+def demo(host: str, port: int, reset: bool) -> None:
+    """One command: schema, demo tenants and accounts on embedded SQLite, then serve."""
+    import os
+
+    from core.db.migrate import upgrade
+    from core.tenancy.definitions import read_all
+    from core.tenancy.demo import DEMO_PASSWORD, seed_demo, seed_operator
+    from core.tenancy.service import apply_definition
+
+    settings = Settings.from_env()
+    if not settings.is_sqlite:
+        _fail("`liuzhi demo` runs on embedded SQLite; unset LIUZHI_DATABASE_URL")
+    db_file = Path(settings.database_url.split(":///", 1)[1])
+    if reset and db_file.exists():
+        db_file.unlink()
+    hostp = _host()
+    definitions = read_all(settings.tenants_dir)
+
+    async def go(st: Settings, database: Any) -> None:
+        await upgrade(st, hostp)
+        for d in definitions:
+            await apply_definition(database, hostp, d)
+            await seed_demo(database, hostp, d)
+        await seed_operator(database)
+
+    click.echo("准备演示数据 / preparing demo data …")
+    try:
+        _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    click.echo("")
+    click.secho("六治 Liuzhi demo", bold=True)
+    for d in definitions:
+        enabled = [p for p, conf in d.plugins.items() if conf.get("enabled")]
+        click.echo(f"  {d.name_zh} ({d.slug}): {base}/t/{d.slug}/   [{', '.join(enabled)}]")
+    click.echo(f"  平台运维 platform:  {base}/platform/   (operator)")
+    click.echo("")
+    users = sorted({u["username"] for d in definitions for u in d.demo_users}, key=lambda n: (n != "admin", n))
+    click.echo("  演示账号 demo accounts (in each district): " + ", ".join(users))
+    click.secho(f"  密码 password: {DEMO_PASSWORD}   — 仅限演示 demo only, never in production", fg="yellow")
+    click.echo("")
+    os.environ["LIUZHI_RUN_JOBS"] = "1"
+    import uvicorn
+
+    uvicorn.run("core.asgi:create", factory=True, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    try:
+        from core.pluginhost.manager import PluginHost
+
+        for _name, _ in PluginHost().call_sync("register_commands", cli=cli):
+            pass
+    except Exception as exc:  # a broken plugin must not take the whole CLI down
+        click.secho(f"warning: plugin commands not loaded: {exc}", fg="yellow", err=True)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

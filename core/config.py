@@ -1,0 +1,80 @@
+"""Settings from the environment (LIUZHI_*); SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"LIUZHI_{name}")
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'liuzhi.sqlite3'}"
+    # Owner connection for migrations; the app itself connects as a non-owner role (RLS applies).
+    migrate_database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = ""
+    # Key for encrypting sensitive columns at rest; older keys stay readable for rotation.
+    data_keys: tuple[str, ...] = ()
+    base_domain: str | None = None
+    data_dir: Path = REPO_ROOT / "var"
+    vendor_dir: Path = REPO_ROOT / "node_modules"
+    tenants_dir: Path = REPO_ROOT / "tenants"
+    default_locale: str = "zh_Hans"
+    debug: bool = False
+    session_max_age: int = 12 * 3600
+    login_max_failures: int = 5
+    login_lock_seconds: int = 15 * 60
+    cookie_secure: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(_env("DATA_DIR", str(REPO_ROOT / "var")))
+        secret = _env("SECRET_KEY")
+        if not secret:
+            secret = _dev_secret(data_dir)
+        keys = tuple(k for k in (_env("DATA_KEYS") or "").split(",") if k) or (secret,)
+        settings = cls(
+            database_url=_env("DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'liuzhi.sqlite3'}"),
+            migrate_database_url=_env("MIGRATE_DATABASE_URL"),
+            redis_url=_env("REDIS_URL"),
+            secret_key=secret,
+            data_keys=keys,
+            base_domain=_env("BASE_DOMAIN"),
+            data_dir=data_dir,
+            vendor_dir=Path(_env("VENDOR_DIR", str(REPO_ROOT / "node_modules"))),
+            tenants_dir=Path(_env("TENANTS_DIR", str(REPO_ROOT / "tenants"))),
+            default_locale=_env("DEFAULT_LOCALE", "zh_Hans"),
+            debug=_env("DEBUG", "0") in ("1", "true", "yes"),
+            cookie_secure=_env("COOKIE_SECURE", "0") in ("1", "true", "yes"),
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def owner_url(self) -> str:
+        return self.migrate_database_url or self.database_url
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """A random secret kept in the data dir, so a demo survives restarts without configuration."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

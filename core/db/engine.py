@@ -1,0 +1,80 @@
+"""Engine and sessions. A session is bound to one tenant (or none) and one actor when opened."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+from core.audit import log as audit_log
+from core.db import rls, tenant_filter
+from core.db.context import Actor
+
+
+class TenantSession(Session):
+    """The sync session class behind every AsyncSession; our listeners hang on it."""
+
+
+tenant_filter.install(TenantSession)  # stamps tenant and ids first …
+audit_log.install(TenantSession)  # … so audit entries see them
+rls.install(TenantSession)
+
+
+def make_engine(url: str, **kw: Any) -> AsyncEngine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            from pathlib import Path
+
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    kw.setdefault("pool_size", 10)
+    kw.setdefault("max_overflow", 10)
+    kw.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kw)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessionmaker = async_sessionmaker(self.engine, sync_session_class=TenantSession, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self, tenant_id: int | None, actor: Actor | None = None, **info: Any) -> AsyncSession:
+        s = self.sessionmaker()
+        s.info["tenant_id"] = tenant_id
+        if actor is not None:
+            s.info["actor"] = actor
+        s.info.update(info)
+        return s
+
+    @asynccontextmanager
+    async def transaction(
+        self, tenant_id: int | None, actor: Actor | None = None, **info: Any
+    ) -> AsyncIterator[AsyncSession]:
+        """A session that commits on success and rolls back (saving nothing) on any error."""
+        async with self.session(tenant_id, actor, **info) as s, s.begin():
+            yield s
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The territory tree: node kinds and nodes, with materialised paths for scope checks."""

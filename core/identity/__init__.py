@@ -1,0 +1,1 @@
+"""Identity: users of one tenant, platform operators above tenants, passwords, sessions, API tokens."""

@@ -1,0 +1,64 @@
+"""Users (tenant-owned), operators (platform), API tokens (tenant-owned), key/value store rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, TenantScoped, new_id, utcnow
+
+
+class User(TenantScoped, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200), info={"sensitive": True})
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class Operator(Base):
+    """A platform operator: belongs to no tenant, reaches only /platform."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(TenantScoped, Base):
+    """A machine client's bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        UniqueConstraint("token_hash"),
+    )
+
+    user_id: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), info={"sensitive": True})
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KeyValue(Base):
+    """Server-side sessions and throttling counters when no Redis is configured."""
+
+    __tablename__ = "kv_store"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)

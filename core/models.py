@@ -1,0 +1,30 @@
+"""Imports every core table so metadata and migrations see them."""
+
+from core.audit.models import AuditEntry
+from core.grids.models import GridNode, NodeKind
+from core.identity.models import ApiToken, KeyValue, Operator, User
+from core.rbac.models import Role, RoleAssignment, RolePermission
+from core.services.files.models import StoredFile
+from core.services.jobs.models import Job, PeriodicRun
+from core.services.notifications.models import InAppNotification
+from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "GridNode",
+    "InAppNotification",
+    "Job",
+    "KeyValue",
+    "NodeKind",
+    "Operator",
+    "PeriodicRun",
+    "Role",
+    "RoleAssignment",
+    "RolePermission",
+    "StoredFile",
+    "Tenant",
+    "TenantDomain",
+    "TenantPlugin",
+    "User",
+]

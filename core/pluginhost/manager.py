@@ -1,0 +1,156 @@
+"""One PluginManager per app: loads entry points, reads manifests, calls hooks per tenant."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+
+from core import CORE_API_VERSION
+from core.pluginhost import hookspecs
+from core.pluginhost.manifest import Manifest
+from core.pluginhost.markers import PROJECT
+
+log = logging.getLogger("liuzhi.plugins")
+ENTRY_POINT_GROUP = "liuzhi.plugins"
+
+
+async def await_me_maybe(value: Any) -> Any:
+    """A hook may return a value, a callable or an awaitable (Datasette's idiom)."""
+    if callable(value):
+        value = value()
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+class PluginError(RuntimeError):
+    pass
+
+
+class PluginHost:
+    def __init__(self, extra_plugins: Iterable[Any] = (), load_entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.broken: dict[str, str] = {}
+        if load_entry_points:
+            self._load_entry_points()
+        for plugin in extra_plugins:
+            self.pm.register(plugin, name=getattr(plugin, "__liuzhi_name__", None))
+        self.manifests: dict[str, Manifest] = {}
+        self._load_manifests()
+
+    def _load_entry_points(self) -> None:
+        """Like pluggy's loader, but one plugin that fails to import is reported, not fatal."""
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                log.error("plugin %s failed to load: %s", ep.name, exc)
+                self.broken[ep.name] = f"{type(exc).__name__}: {exc}"
+                continue
+            self.pm.register(plugin, name=ep.name)
+
+    def _load_manifests(self) -> None:
+        for plugin in self.pm.get_plugins():
+            name = self.pm.get_name(plugin)
+            impls = [i for i in self.pm.hook.plugin_manifest.get_hookimpls() if i.plugin is plugin]
+            if not impls:
+                continue  # a helper module (core's own adapters) rather than a pillar
+            manifest = impls[0].function()
+            if not isinstance(manifest, Manifest):
+                raise PluginError(f"{name}: plugin_manifest() must return a Manifest")
+            if manifest.name != name:
+                raise PluginError(f"{name}: manifest name {manifest.name!r} differs from entry point")
+            if manifest.core_api > CORE_API_VERSION:
+                raise PluginError(f"{name}: needs core API {manifest.core_api}, have {CORE_API_VERSION}")
+            self.manifests[name] = manifest
+
+    # ---- introspection ---------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.manifests)
+
+    def hooks_of(self, name: str) -> list[str]:
+        plugin = self.pm.get_plugin(name)
+        return sorted(
+            hook
+            for hook in dir(self.pm.hook)
+            if not hook.startswith("_") and any(i.plugin is plugin for i in getattr(self.pm.hook, hook).get_hookimpls())
+        )
+
+    def plugin_name_of(self, impl: pluggy.HookImpl) -> str:
+        return impl.plugin_name
+
+    # ---- calling ---------------------------------------------------------------------------
+
+    def _impls(self, hook: str, enabled: Iterable[str] | None) -> list[pluggy.HookImpl]:
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        # pluggy calls the last registered first; keep that order (LIFO) for predictability.
+        impls = list(reversed(impls))
+        if enabled is None:
+            return impls
+        allowed = set(enabled)
+        # Core's own helper plugins have no manifest and are always on.
+        return [i for i in impls if i.plugin_name in allowed or i.plugin_name not in self.manifests]
+
+    async def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[Any]:
+        """Call ``hook`` on every plugin (or only ``enabled`` ones); errors propagate."""
+        results = []
+        for impl in self._impls(hook, enabled):
+            value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+            if value is not None:
+                results.append(value)
+        return results
+
+    async def call_safely(
+        self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Per-request calls: a plugin that raises is logged and skipped, the page still renders."""
+        results = []
+        for impl in self._impls(hook, enabled):
+            try:
+                value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+            except Exception:
+                log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
+                continue
+            if value is not None:
+                results.append((impl.plugin_name, value))
+        return results
+
+    async def call_first(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> Any:
+        for impl in self._impls(hook, enabled):
+            value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+            if value is not None:
+                return value
+        return None
+
+    async def call_one(self, name: str, hook: str, /, **kwargs: Any) -> Any:
+        """Call ``hook`` on plugin ``name`` only (on_plugin_enabled/disabled)."""
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == name:
+                return await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+        return None
+
+    def call_sync(self, hook: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Start-up hooks that must not be async (models, routes, migrations, commands)."""
+        out = []
+        for impl in self._impls(hook, None):
+            value = impl.function(**self._args(impl, kwargs))
+            if inspect.isawaitable(value):
+                raise PluginError(f"{impl.plugin_name}.{hook} must not be async")
+            if value is not None:
+                out.append((impl.plugin_name, value))
+        return out
+
+    @staticmethod
+    def _args(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # Like pluggy: an implementation takes any subset of the spec's arguments.
+        return {k: kwargs[k] for k in impl.argnames if k in kwargs}

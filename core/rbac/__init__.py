@@ -1,0 +1,1 @@
+"""Role-based access: casbin holds role → action; scope is a user's assignments at grid paths."""

@@ -1,0 +1,49 @@
+"""Built-in roles (DOMAIN.md "Core") and core's own actions with their default grants."""
+
+from __future__ import annotations
+
+from core.pluginhost.manifest import Action
+
+# code, 中文, English — district_admin gets every action ("*").
+BUILTIN_ROLES: tuple[tuple[str, str, str], ...] = (
+    ("district_admin", "区管理员", "District admin"),
+    ("subdistrict_officer", "街道干部", "Sub-district officer"),
+    ("community_secretary", "社区书记", "Community secretary"),
+    ("community_worker", "社区工作者", "Community worker"),
+    ("grid_leader", "网格长", "Grid leader"),
+    ("grid_worker", "网格员", "Grid worker"),
+    ("building_head", "楼栋长/单元长", "Building head"),
+    ("party_admin", "党组织管理员", "Party organisation admin"),
+    ("mediator", "调解员", "Mediator"),
+    ("volunteer", "志愿者", "Volunteer"),
+    ("resident", "居民", "Resident"),
+)
+
+STAFF = (
+    "subdistrict_officer",
+    "community_secretary",
+    "community_worker",
+    "grid_leader",
+    "grid_worker",
+    "party_admin",
+    "mediator",
+)
+
+CORE_ACTIONS: tuple[Action, ...] = (
+    Action("core.admin.view", "查看辖区设置", "View district settings", ()),
+    Action("core.admin.tenant", "修改辖区名称、语言与术语", "Edit district names, locale and terms", ()),
+    Action("core.admin.plugins", "开关插件并修改设置", "Switch plugins and edit their settings", ()),
+    Action("core.admin.audit", "查看审计日志", "View the audit log", ()),
+    Action("core.admin.users", "管理账号", "Manage accounts", ()),
+    Action("core.admin.roles", "管理角色与授权", "Manage roles and assignments", ()),
+    Action("core.grid.view", "查看网格", "View the grid", (*STAFF, "building_head")),
+    Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "volunteer", "resident")),
+)
+
+
+def default_rules(actions: list[Action]) -> set[tuple[str, str]]:
+    rules = {("district_admin", "*")}
+    for action in actions:
+        for role in action.default_roles:
+            rules.add((role, action.name))
+    return rules

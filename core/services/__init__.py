@@ -1,0 +1,1 @@
+"""Services core offers every plugin: notifications, file storage, delayed and periodic jobs."""

@@ -1,0 +1,1 @@
+"""In-app notifications with a live unread count; SMS/WeChat senders are adapters behind a hook."""

@@ -1,0 +1,293 @@
+"""Tenant lifecycle: create, apply a definition, switch plugins, suspend/resume, delete.
+
+Each function takes the ``PluginHost`` and a ``Database`` and does its work in transactions
+bound to the tenant concerned, so the tenant filter and RLS apply to platform work too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, select
+
+from core.audit import record
+from core.db.context import Actor
+from core.db.engine import Database
+from core.grids.models import GridNode, NodeKind
+from core.identity.models import User
+from core.identity.passwords import hash_password
+from core.pluginhost.manager import PluginHost
+from core.rbac.defaults import BUILTIN_ROLES, CORE_ACTIONS, default_rules
+from core.rbac.models import Role, RoleAssignment, RolePermission
+from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantDomain, TenantPlugin
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+PLATFORM = Actor("system", None, "platform")
+
+
+class TenantError(ValueError):
+    """A clear, user-facing reason a tenant operation was refused."""
+
+
+@dataclass
+class NodeDef:
+    code: str
+    parent: str | None
+    kind: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass
+class TenantDefinition:
+    slug: str
+    name_zh: str
+    name_en: str = ""
+    locale: str = "zh_Hans"
+    domains: list[str] = field(default_factory=list)
+    terminology: dict[str, str] = field(default_factory=dict)
+    branding: dict[str, Any] = field(default_factory=dict)
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kinds: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[NodeDef] = field(default_factory=list)
+    demo_users: list[dict[str, str]] = field(default_factory=list)
+
+
+def all_actions(host: PluginHost) -> list[Any]:
+    actions = list(CORE_ACTIONS)
+    for manifest in host.manifests.values():
+        actions.extend(manifest.actions)
+    return actions
+
+
+def validate_settings(host: PluginHost, plugin: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate against the plugin's declared schema; raises TenantError with msgspec's reason."""
+    manifest = host.manifests.get(plugin)
+    if manifest is None:
+        raise TenantError(f"plugin {plugin!r} is not installed")
+    if manifest.settings is None:
+        return {}
+    try:
+        value = msgspec.convert(data, manifest.settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise TenantError(str(exc)) from exc
+    return msgspec.to_builtins(value)
+
+
+def _check_slug(slug: str) -> None:
+    if not SLUG.match(slug):
+        raise TenantError("slug: 2–63 characters, lower-case letters, digits and '-'")
+
+
+async def get_tenant(db: Database, slug: str) -> Tenant:
+    async with db.session(None) as s:
+        tenant = (await s.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+    if tenant is None:
+        raise TenantError(f"no tenant {slug!r}")
+    return tenant
+
+
+async def create_tenant(
+    db: Database,
+    host: PluginHost,
+    slug: str,
+    name_zh: str,
+    name_en: str = "",
+    locale: str = "zh_Hans",
+    actor: Actor = PLATFORM,
+) -> Tenant:
+    _check_slug(slug)
+    if not name_zh.strip():
+        raise TenantError("name_zh is required")
+    async with db.transaction(None, actor) as s:
+        if (await s.execute(select(Tenant.id).where(Tenant.slug == slug))).first():
+            raise TenantError(f"a tenant {slug!r} exists already")
+        tenant = Tenant(slug=slug, name_zh=name_zh.strip(), name_en=name_en.strip(), locale=locale)
+        s.add(tenant)
+    async with db.transaction(tenant.id, actor) as s:
+        await ensure_roles(s, host)
+        record(s, "tenant.create", "tenants", tenant.id, {"slug": slug, "name_zh": name_zh})
+        await host.call("on_tenant_created", tenant=tenant, session=s)
+    return tenant
+
+
+async def ensure_roles(session: Any, host: PluginHost) -> None:
+    """Built-in roles and their default grants; a tenant's own edits are kept (add-only)."""
+    have_roles = set((await session.execute(select(Role.code))).scalars())
+    for code, zh, en in BUILTIN_ROLES:
+        if code not in have_roles:
+            session.add(Role(code=code, name_zh=zh, name_en=en, builtin=True))
+    have_rules = set((await session.execute(select(RolePermission.role_code, RolePermission.action))).tuples())
+    for role, action in sorted(default_rules(all_actions(host)) - have_rules):
+        session.add(RolePermission(role_code=role, action=action))
+
+
+async def set_plugin(
+    db: Database,
+    host: PluginHost,
+    tenant: Tenant,
+    plugin: str,
+    enabled: bool,
+    settings: dict[str, Any] | None = None,
+    actor: Actor = PLATFORM,
+) -> bool:
+    """Switch a plugin on/off (and set its settings); returns True if anything changed."""
+    if plugin not in host.manifests:
+        raise TenantError(f"plugin {plugin!r} is not installed")
+    clean = validate_settings(host, plugin, settings or {}) if settings is not None else None
+    async with db.transaction(tenant.id, actor) as s:
+        row = (await s.execute(select(TenantPlugin).where(TenantPlugin.plugin == plugin))).scalar_one_or_none()
+        was = bool(row and row.enabled)
+        changed = row is None or was != enabled
+        if row is None:
+            row = TenantPlugin(plugin=plugin, enabled=enabled, settings=clean or validate_settings(host, plugin, {}))
+            s.add(row)
+        else:
+            if was != enabled:
+                row.enabled = enabled
+            if clean is not None and clean != row.settings:
+                row.settings = clean
+                changed = True
+        await s.flush()
+        if enabled and not was:
+            await host.call_one(plugin, "on_plugin_enabled", tenant=tenant, session=s)
+        elif was and not enabled:
+            await host.call_one(plugin, "on_plugin_disabled", tenant=tenant, session=s)
+    return changed
+
+
+async def set_status(db: Database, tenant: Tenant, status: str, actor: Actor = PLATFORM) -> None:
+    if status not in (ACTIVE, SUSPENDED):
+        raise TenantError(f"unknown status {status!r}")
+    async with db.transaction(None, actor) as s:
+        row = await s.get(Tenant, tenant.id)
+        assert row is not None
+        row.status = status
+    async with db.transaction(tenant.id, actor) as s:
+        record(s, f"tenant.{'resume' if status == ACTIVE else 'suspend'}", "tenants", tenant.id)
+
+
+async def bump_policy(session: Any, tenant_id: int) -> None:
+    """Every process reloads the tenant's role → action table when this counter moves."""
+    from sqlalchemy import update
+
+    await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1))
+
+
+async def apply_definition(db: Database, host: PluginHost, d: TenantDefinition, actor: Actor = PLATFORM) -> list[str]:
+    """Bring the database in line with a definition; idempotent. Returns what changed."""
+    changes: list[str] = []
+    _check_slug(d.slug)
+    async with db.session(None) as s:
+        tenant = (await s.execute(select(Tenant).where(Tenant.slug == d.slug))).scalar_one_or_none()
+    if tenant is None:
+        tenant = await create_tenant(db, host, d.slug, d.name_zh, d.name_en, d.locale, actor)
+        changes.append(f"created tenant {d.slug}")
+    async with db.transaction(None, actor) as s:
+        row = await s.get(Tenant, tenant.id)
+        assert row is not None
+        for attr in ("name_zh", "name_en", "locale", "terminology", "branding"):
+            if getattr(row, attr) != getattr(d, attr):
+                setattr(row, attr, getattr(d, attr))
+                changes.append(f"{attr} updated")
+        have = set((await s.execute(select(TenantDomain.host).where(TenantDomain.tenant_id == tenant.id))).scalars())
+        for host_name in set(d.domains) - have:
+            s.add(TenantDomain(host=host_name.lower(), tenant_id=tenant.id))
+            changes.append(f"domain {host_name} added")
+        tenant = row
+    async with db.transaction(tenant.id, actor) as s:
+        await ensure_roles(s, host)
+        if s.new:
+            changes.append("default roles added")
+        changes += await _apply_tree(s, d)
+    for plugin, conf in d.plugins.items():
+        if plugin not in host.manifests:
+            changes.append(f"plugin {plugin} is not installed: skipped")
+            continue
+        if await set_plugin(db, host, tenant, plugin, bool(conf.get("enabled")), conf.get("settings"), actor):
+            changes.append(f"plugin {plugin} {'on' if conf.get('enabled') else 'off'}")
+    return changes
+
+
+async def _apply_tree(s: Any, d: TenantDefinition) -> list[str]:
+    changes = []
+    kinds = {k.code: k for k in (await s.execute(select(NodeKind))).scalars()}
+    for k in d.kinds:
+        if k["code"] not in kinds:
+            s.add(NodeKind(code=k["code"], name_zh=k["name_zh"], name_en=k.get("name_en", ""), level=int(k["level"])))
+            changes.append(f"node kind {k['code']} added")
+    nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
+    added = 0
+    for nd in d.nodes:
+        if nd.code in nodes:
+            continue
+        parent = nodes.get(nd.parent) if nd.parent else None
+        if nd.parent and parent is None:
+            raise TenantError(f"node {nd.code}: parent {nd.parent} is not defined before it")
+        node = GridNode(
+            code=nd.code,
+            kind=nd.kind,
+            name=nd.name,
+            name_en=nd.name_en,
+            parent_id=parent.id if parent else None,
+            depth=(parent.depth + 1) if parent else 0,
+        )
+        from core.db.base import new_id
+
+        node.id = new_id()
+        node.path = (parent.path if parent else "/") + f"{node.id}/"
+        s.add(node)
+        nodes[nd.code] = node
+        added += 1
+    if added:
+        changes.append(f"{added} grid nodes added")
+    return changes
+
+
+async def ensure_user(
+    s: Any, username: str, display_name: str, password: str, role: str | None, node: GridNode | None
+) -> tuple[User, bool]:
+    user = (await s.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    created = user is None
+    if user is None:
+        user = User(username=username, display_name=display_name, password_hash=hash_password(password))
+        s.add(user)
+        await s.flush()
+    if role and node is not None:
+        exists = (
+            await s.execute(
+                select(RoleAssignment.id).where(
+                    RoleAssignment.user_id == user.id,
+                    RoleAssignment.role_code == role,
+                    RoleAssignment.node_id == node.id,
+                )
+            )
+        ).first()
+        if not exists:
+            s.add(RoleAssignment(user_id=user.id, role_code=role, node_id=node.id, node_path=node.path))
+    return user, created
+
+
+async def delete_tenant(db: Database, owner_db: Database, tenant: Tenant, storage: Any = None) -> dict[str, int]:
+    """Remove every row of the tenant (as the owner role: the audit log is not deletable by the app)."""
+    from core.db.base import Base, is_tenant_scoped
+
+    counts: dict[str, int] = {}
+    async with owner_db.transaction(tenant.id, no_audit=True) as s:
+        for table in reversed(Base.metadata.sorted_tables):
+            cls = next((m.class_ for m in Base.registry.mappers if m.local_table is table), None)
+            if cls is not None and is_tenant_scoped(cls):
+                res = await s.execute(delete(cls))
+                counts[table.name] = res.rowcount or 0
+        from core.services.jobs.models import Job, PeriodicRun
+
+        await s.execute(delete(Job).where(Job.tenant_id == tenant.id))
+        await s.execute(delete(PeriodicRun).where(PeriodicRun.tenant_id == tenant.id))
+        await s.execute(delete(TenantDomain).where(TenantDomain.tenant_id == tenant.id))
+        await s.execute(delete(Tenant).where(Tenant.id == tenant.id))
+    if storage is not None:
+        storage.delete_tenant(tenant.id)
+    return counts

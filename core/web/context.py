@@ -1,0 +1,277 @@
+"""Per-request context: tenant → user → locale, set once by one middleware before any handler.
+
+Data flows one way: request → tenant resolved → user resolved → guard → handler → service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.context import Actor, set_actor, set_tenant
+from core.identity.models import ApiToken, Operator, User
+from core.rbac.enforcer import Assignment, Subject, TenantPolicy
+from core.rbac.models import RoleAssignment
+from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
+from core.web import i18n
+
+PREFIX_KEY = "liuzhi.prefix"
+SLUG_KEY = "liuzhi.slug"
+STATE_KEY = "ctx"
+
+
+@dataclass
+class RequestContext:
+    tenant: Tenant | None = None
+    base: str = ""  # URL prefix of the tenant: "/t/<slug>" on a shared host, "" on its own host
+    user: User | None = None
+    operator: Operator | None = None
+    token: ApiToken | None = None
+    subject: Subject = field(default_factory=lambda: Subject(None))
+    policy: TenantPolicy | None = None
+    enabled: frozenset[str] = frozenset()
+    plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locale: str = i18n.DEFAULT_LOCALE
+    db: AsyncSession | None = None
+
+    def url(self, path: str = "/") -> str:
+        return self.base + (path if path.startswith("/") else "/" + path)
+
+    def can(self, action: str, path: str | None = None) -> bool:
+        if self.user is None or self.policy is None:
+            return False
+        return self.policy.allows(self.subject, action, path)
+
+    def scope_prefixes(self, action: str) -> list[str]:
+        if self.user is None or self.policy is None:
+            return []
+        return self.policy.prefixes(self.subject, action)
+
+    @property
+    def actor(self) -> Actor | None:
+        if self.user is not None:
+            return Actor("user", self.user.id, self.user.username)
+        if self.operator is not None:
+            return Actor("operator", self.operator.id, self.operator.username)
+        return None
+
+    def term(self, key: str, default: str) -> str:
+        """Tenant terminology: a district may call a 网格 a 片区."""
+        if self.tenant is not None and self.locale == "zh_Hans":
+            return self.tenant.terminology.get(key, default)
+        return default
+
+
+def ctx(request: Request) -> RequestContext:
+    return request.state[STATE_KEY]
+
+
+# ---- tenant resolution (cached briefly: every request needs it, it rarely changes) ----------
+
+_CACHE_TTL = 1.0
+
+
+class TenantCache:
+    def __init__(self) -> None:
+        self._by_key: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        hit = self._by_key.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def put(self, key: str, value: Any) -> None:
+        self._by_key[key] = (time.monotonic() + _CACHE_TTL, value)
+
+    def clear(self) -> None:
+        self._by_key.clear()
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    tenant: Tenant
+    enabled: frozenset[str]
+    settings: dict[str, dict[str, Any]]
+
+
+async def load_tenant(app_state: Any, *, slug: str | None = None, host: str | None = None) -> TenantConfig | None:
+    cache: TenantCache = app_state.tenant_cache
+    key = f"slug:{slug}" if slug else f"host:{host}"
+    found = cache.get(key)
+    if found is not None:
+        return found or None
+    db = app_state.db
+    async with db.session(None) as s:
+        if slug:
+            tenant = (await s.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+        else:
+            tenant = None
+            assert host is not None
+            row = await s.get(TenantDomain, host)
+            if row is not None:
+                tenant = await s.get(Tenant, row.tenant_id)
+            elif app_state.settings.base_domain and host.endswith("." + app_state.settings.base_domain):
+                sub = host[: -len(app_state.settings.base_domain) - 1]
+                tenant = (await s.execute(select(Tenant).where(Tenant.slug == sub))).scalar_one_or_none()
+    config = None
+    if tenant is not None:
+        async with db.session(tenant.id) as s:
+            rows = (await s.execute(select(TenantPlugin))).scalars().all()
+        installed = set(app_state.plugins.manifests)
+        config = TenantConfig(
+            tenant=tenant,
+            enabled=frozenset(r.plugin for r in rows if r.enabled and r.plugin in installed),
+            settings={r.plugin: dict(r.settings or {}) for r in rows},
+        )
+    cache.put(key, config or False)
+    return config
+
+
+async def policy_for(app_state: Any, tenant: Tenant, session: AsyncSession) -> TenantPolicy:
+    from core.rbac.models import RolePermission
+
+    policies: dict[int, TenantPolicy] = app_state.policies
+    current = policies.get(tenant.id)
+    if current is not None and current.version == tenant.policy_version:
+        return current
+    rows = (await session.execute(select(RolePermission.role_code, RolePermission.action))).all()
+    policy = TenantPolicy([(r[0], r[1]) for r in rows], tenant.policy_version)
+    policies[tenant.id] = policy
+    return policy
+
+
+async def load_subject(session: AsyncSession, user_id: int) -> Subject:
+    rows = (
+        await session.execute(
+            select(RoleAssignment.role_code, RoleAssignment.node_path, RoleAssignment.node_id).where(
+                RoleAssignment.user_id == user_id
+            )
+        )
+    ).all()
+    return Subject(user_id, tuple(Assignment(r[0], r[1], r[2]) for r in rows))
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ContextMiddleware:
+    """Resolves tenant, user and locale; opens the request's tenant-bound database session.
+
+    Route ``opt`` decides what a route needs: ``area`` = "tenant" (default), "platform" (operators,
+    no tenant) or "public" (no tenant, no user); ``plugin`` = the plugin that owns the route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request: Request = Request(scope)
+        state = request.app.state
+        handler = scope.get("route_handler")
+        opt = handler.opt if handler is not None else {}
+        area = opt.get("area", "tenant")
+        c = RequestContext()
+        scope.setdefault("state", {})[STATE_KEY] = c
+        if area == "public":
+            c.locale = i18n.normalise(request.session.get("locale") if "session" in scope else None)
+            i18n.set_locale(c.locale)
+            await self.app(scope, receive, send)
+            return
+
+        config = None
+        if area == "tenant":
+            slug = scope.get(SLUG_KEY)
+            host = (request.headers.get("host") or "").split(":")[0].lower()
+            config = await load_tenant(state, slug=slug) if slug else await load_tenant(state, host=host)
+            if config is None and not slug:
+                resolved = await state.plugins.call_first("resolve_tenant", host=host, path=scope["path"])
+                if resolved:
+                    config = await load_tenant(state, slug=resolved)
+            if config is None:
+                raise NotFoundException("unknown tenant")
+            c.tenant, c.enabled, c.plugin_settings = config.tenant, config.enabled, config.settings
+            c.base = scope.get(PREFIX_KEY, "")
+            plugin = opt.get("plugin")
+            if plugin and plugin not in c.enabled:
+                raise NotFoundException()  # another tenant may have it on; here it does not exist
+
+        tenant_id = c.tenant.id if c.tenant else None
+        set_tenant(tenant_id)
+        session = state.db.session(tenant_id)
+        c.db = session
+        try:
+            session_data = request.session if "session" in scope else {}
+            if area == "tenant":
+                await self._resolve_user(request, c, session, session_data, bool(opt.get("api")))
+            elif area == "platform" and session_data.get("op"):
+                op = await session.get(Operator, int(session_data["op"]))
+                c.operator = op if op is not None and op.is_active else None
+            session.info["actor"] = c.actor
+            set_actor(c.actor)
+            c.locale = i18n.normalise(
+                session_data.get("locale")
+                or (c.user.locale if c.user else None)
+                or i18n.from_accept_language(request.headers.get("accept-language") if area != "tenant" else None)
+                or (c.tenant.locale if c.tenant else None)
+            )
+            i18n.set_locale(c.locale)
+            await self.app(scope, receive, send)
+        finally:
+            await session.close()
+
+    async def _resolve_user(
+        self, request: Request, c: RequestContext, session: AsyncSession, data: dict[str, Any], api: bool
+    ) -> None:
+        assert c.tenant is not None
+        if not c.tenant.active:
+            return  # suspended: nobody is signed in; pages say so
+        user = None
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = (
+                await session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(auth[7:].strip())))
+            ).scalar_one_or_none()
+            if token is not None and not token.revoked:
+                c.token = token
+                user = await session.get(User, (c.tenant.id, token.user_id))
+        elif not api and data.get("tid") == c.tenant.id and data.get("uid"):
+            # A session belongs to one tenant: on another tenant's URLs it is anonymous.
+            user = await session.get(User, (c.tenant.id, int(data["uid"])))
+        if user is None or not user.is_active:
+            return
+        c.user = user
+        c.subject = await load_subject(session, user.id)
+        c.policy = await policy_for(request.app.state, c.tenant, session)
+
+
+async def page_context(request: Request, template: str) -> dict[str, Any]:
+    """Everything the layout needs for a full page: menu from enabled plugins, user, tenant."""
+    from core.web.shell import build_menu, unread_count
+
+    c = ctx(request)
+    out: dict[str, Any] = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
+    if c.tenant is not None:
+        out["menu"] = await build_menu(request)
+        out["unread"] = await unread_count(request)
+        for _name, extra in await request.app.state.plugins.call_safely(
+            "extra_template_vars", c.enabled, request=request, template=template
+        ):
+            if isinstance(extra, dict):
+                out.update(extra)
+    else:
+        out["menu"] = []
+        out["unread"] = 0
+    return out

@@ -1,0 +1,48 @@
+"""Route guards. Every route has one: ``requires(action)``, ``signed_in`` or ``operator_only``."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from core.web.context import ctx
+
+
+class NotSignedIn(NotAuthorizedException):
+    """Raised for an anonymous user on a page that needs one; HTML requests go to the login page."""
+
+
+def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if ctx(connection).user is None:  # type: ignore[arg-type]
+        raise NotSignedIn()
+
+
+def requires(action: str):  # type: ignore[no-untyped-def]
+    """The user must be allowed ``action`` somewhere in the tenant; object checks narrow it further."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        c = ctx(connection)  # type: ignore[arg-type]
+        if c.user is None:
+            raise NotSignedIn()
+        if not c.can(action):
+            raise PermissionDeniedException(action)
+
+    guard.__name__ = f"requires[{action}]"
+    guard.action = action  # type: ignore[attr-defined]
+    return guard
+
+
+def operator_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if ctx(connection).operator is None:  # type: ignore[arg-type]
+        raise NotSignedIn()
+
+
+def public(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Explicitly open (login page, resident-facing pages, health checks)."""
+
+
+def check_in_scope(connection: ASGIConnection, action: str, path: str) -> None:
+    """Object-level check: out of scope answers 404, like an id that does not exist."""
+    if not ctx(connection).can(action, path):  # type: ignore[arg-type]
+        raise NotFoundException()

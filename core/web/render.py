@@ -1,0 +1,86 @@
+"""Jinja2 rendering: the whole page normally, only the ``content`` block for htmx requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.middleware.csrf import ScopeState
+from markupsafe import Markup
+
+from core.config import REPO_ROOT
+from core.web import i18n
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+SHARED_TEMPLATES = REPO_ROOT / "templates"
+
+
+def build_environment(plugin_template_dirs: list[Path]) -> Environment:
+    loaders = [FileSystemLoader(str(SHARED_TEMPLATES)), FileSystemLoader(str(CORE_TEMPLATES))]
+    loaders += [FileSystemLoader(str(d)) for d in plugin_template_dirs]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        enable_async=False,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["locale_names"] = i18n.LOCALE_NAMES
+    env.filters["tojson_attr"] = lambda v: Markup(json.dumps(v, ensure_ascii=False)).replace('"', "&quot;")
+    env.filters["datetime"] = _format_datetime
+    return env
+
+
+def _format_datetime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime(fmt)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def csrf_token(request: Request) -> str:
+    return ScopeState.from_scope(request.scope).csrf_token or ""
+
+
+def render_string(request: Request, template: str, context: dict[str, Any], block: str | None = None) -> str:
+    env: Environment = request.app.state.jinja
+    tpl = env.get_template(template)
+    ctx = {**request.state.get("template_base", {}), **context}
+    ctx.setdefault("request", request)
+    ctx.setdefault("csrf_token", csrf_token(request))
+    if block is None:
+        return tpl.render(ctx)
+    if block not in tpl.blocks:
+        raise KeyError(f"{template} has no block {block!r}")
+    return "".join(tpl.blocks[block](tpl.new_context(ctx)))
+
+
+async def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = "content",
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """Render ``template``; an htmx request gets only ``block`` (unless ``block`` is None)."""
+    from core.web.context import page_context  # late: context imports render helpers
+
+    context = dict(context or {})
+    partial = block is not None and is_htmx(request)
+    if not partial:
+        context = {**await page_context(request, template), **context}
+    html = render_string(request, template, context, block if partial else None)
+    return Response(html, status_code=status_code, media_type="text/html", headers=headers)

@@ -1,0 +1,20 @@
+"""Core's own pages and endpoints; plugins add theirs through ``register_routes``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def core_route_handlers() -> list[Any]:
+    from core.web.routes import account, admin, auth, dashboard, files, health, notifications, platform
+
+    return [
+        *health.handlers,
+        *auth.handlers,
+        *dashboard.handlers,
+        *account.handlers,
+        *admin.handlers,
+        *notifications.handlers,
+        *files.handlers,
+        *platform.handlers,
+    ]

@@ -1,0 +1,115 @@
+"""My account: language, password, API tokens for machine clients."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from core.audit import record
+from core.identity.models import ApiToken
+from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
+from core.web import i18n
+from core.web.context import ctx, hash_token
+from core.web.guards import public, signed_in
+from core.web.i18n import gettext as _
+from core.web.render import render
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _same_site_path(request: Request, target: str) -> str:
+    base = ctx(request).url("/")
+    return target if target.startswith("/") and not target.startswith("//") else base
+
+
+@post("/account/locale", guards=[public])
+async def switch_locale(request: Request, data: Form) -> Redirect:
+    """Anyone may switch language; a signed-in user keeps the choice on their account."""
+    c = ctx(request)
+    locale = i18n.normalise(str(data.get("locale", "")))
+    request.session["locale"] = locale  # type: ignore[index]
+    request.set_session(dict(request.session))
+    if c.user is not None and c.db is not None:
+        c.user.locale = locale
+        await c.db.commit()
+    return Redirect(_same_site_path(request, str(data.get("next", ""))), status_code=303)
+
+
+async def _account_page(request: Request, **extra: Any) -> Any:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    tokens = (
+        (
+            await c.db.execute(
+                select(ApiToken)
+                .where(ApiToken.user_id == c.user.id, ApiToken.revoked.is_(False))
+                .order_by(ApiToken.created_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    ctx_vars = {"tokens": tokens, "errors": {}, "message": None, "new_token": None, **extra}
+    return await render(request, "core/account.html", ctx_vars, status_code=400 if ctx_vars["errors"] else 200)
+
+
+@get("/account/", guards=[signed_in])
+async def account(request: Request) -> Any:
+    return await _account_page(request)
+
+
+@post("/account/password", guards=[signed_in], status_code=200)
+async def change_password(request: Request, data: Form) -> Any:
+    c = ctx(request)
+    assert c.user is not None and c.db is not None
+    current, new, repeat = (str(data.get(k, "")) for k in ("current", "new", "repeat"))
+    errors = {}
+    if not verify_password(c.user.password_hash, current):
+        errors["current"] = _("The current password is wrong.")
+    if len(new) < MIN_LENGTH:
+        errors["new"] = _("The new password must have at least %(n)s characters.", n=MIN_LENGTH)
+    elif new != repeat:
+        errors["repeat"] = _("The two new passwords differ.")
+    if errors:
+        return await _account_page(request, errors=errors)
+    c.user.password_hash = hash_password(new)
+    record(c.db, "auth.password_changed", "users", c.user.id)
+    await c.db.commit()
+    return await _account_page(request, message=_("Your password has been changed."))
+
+
+@post("/account/tokens", guards=[signed_in], status_code=200)
+async def create_token(request: Request, data: Form) -> Any:
+    c = ctx(request)
+    assert c.user is not None and c.db is not None
+    name = str(data.get("name", "")).strip()
+    if not name or len(name) > 100:
+        return await _account_page(request, errors={"token_name": _("Give the token a name (up to 100 characters).")})
+    raw = "lz_" + secrets.token_urlsafe(32)
+    c.db.add(ApiToken(user_id=c.user.id, name=name, prefix=raw[:10], token_hash=hash_token(raw)))
+    await c.db.commit()
+    return await _account_page(request, new_token=raw, message=_("Copy the token now: it is shown only once."))
+
+
+@post("/account/tokens/{token_id:int}/revoke", guards=[signed_in], status_code=200)
+async def revoke_token(request: Request, token_id: int) -> Any:
+    c = ctx(request)
+    assert c.user is not None and c.db is not None
+    token = (
+        await c.db.execute(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == c.user.id))
+    ).scalar_one_or_none()
+    if token is None:
+        raise NotFoundException()
+    token.revoked = True
+    await c.db.commit()
+    return await _account_page(request, message=_("The token has been revoked."))
+
+
+handlers = [switch_locale, account, change_password, create_token, revoke_token]

@@ -1,0 +1,102 @@
+"""Sign in and out of a tenant, with throttling, session rotation and an audit entry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from core.audit import record
+from core.identity.models import User
+from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from core.identity.store import ROTATE
+from core.identity.throttle import Throttle
+from core.web.context import ctx
+from core.web.guards import public
+from core.web.i18n import gettext as _
+from core.web.render import render
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def safe_next(request: Request, target: str | None) -> str:
+    """Only redirect inside this tenant (no open redirect)."""
+    base = ctx(request).url("/")
+    if target and target.startswith(base.rstrip("/") + "/") and not target.startswith("//"):
+        return target
+    return base
+
+
+@get("/login", guards=[public])
+async def login_page(request: Request, next: str | None = None) -> Any:
+    c = ctx(request)
+    if c.user is not None:
+        return Redirect(safe_next(request, next))
+    return await render(request, "core/login.html", {"next": next or "", "error": None, "username": ""}, block=None)
+
+
+@post("/login", guards=[public], status_code=200)
+async def login(request: Request, data: Form) -> Any:
+    c = ctx(request)
+    assert c.tenant is not None and c.db is not None
+    username = str(data.get("username", "")).strip()
+    password = str(data.get("password", ""))
+    target = str(data.get("next", ""))
+    throttle = Throttle(request.app.stores.get("throttle"), request.app.state.settings)
+    keys = [
+        f"t{c.tenant.id}:u:{username.lower()}",
+        f"t{c.tenant.id}:ip:{request.client.host if request.client else '-'}",
+    ]
+
+    async def fail(message: str, status: int = 400) -> Any:
+        return await render(
+            request,
+            "core/login.html",
+            {"next": target, "error": message, "username": username},
+            status_code=status,
+            block=None,
+        )
+
+    if not c.tenant.active:
+        return await fail(_("This district is suspended. Please contact the platform operator."), 503)
+    if await throttle.locked(keys):
+        return await fail(_("Too many failed attempts. Try again in 15 minutes."), 429)
+    user = (await c.db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
+    if not ok or user is None or not user.is_active:
+        await throttle.failed(keys)
+        async with request.app.state.db.transaction(c.tenant.id) as s:
+            record(s, "auth.login_failed", "users", user.id if user else None, {"username": username})
+        return await fail(_("Wrong username or password."))
+    await throttle.reset(keys)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = datetime.now(UTC)
+    record(c.db, "auth.login", "users", user.id, {"username": username})
+    await c.db.commit()
+    # A fresh session id at login defeats session fixation.
+    request.scope[ROTATE] = True  # type: ignore[literal-required]
+    request.clear_session()
+    request.set_session({"tid": c.tenant.id, "uid": user.id, "locale": user.locale or c.tenant.locale})
+    dest = safe_next(request, target)
+    if request.headers.get("hx-request"):
+        return Redirect(dest, headers={"HX-Redirect": dest}, status_code=303)
+    return Redirect(dest, status_code=303)
+
+
+@post("/logout", guards=[public])
+async def logout(request: Request) -> Redirect:
+    c = ctx(request)
+    if c.user is not None and c.db is not None:
+        record(c.db, "auth.logout", "users", c.user.id)
+        await c.db.commit()
+    request.clear_session()
+    return Redirect(c.url("/login"), status_code=303)
+
+
+handlers = [login_page, login, logout]

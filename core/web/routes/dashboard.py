@@ -1,0 +1,36 @@
+"""The tenant start page: a grid of widgets from the enabled plugins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from markupsafe import Markup
+
+from core.pluginhost.manifest import Widget
+from core.web.context import ctx
+from core.web.guards import signed_in
+from core.web.render import render
+
+
+@get("/", guards=[signed_in])
+async def dashboard(request: Request) -> Any:
+    c = ctx(request)
+    widgets = []
+    for plugin, result in await request.app.state.plugins.call_safely("dashboard_widgets", c.enabled, request=request):
+        for w in result if isinstance(result, list | tuple) else [result]:
+            if isinstance(w, Widget):
+                widgets.append(
+                    {
+                        "plugin": plugin,
+                        "title": w.title(c.locale),
+                        "html": Markup(w.html),
+                        "order": w.order,
+                        "href": c.url(w.href) if w.href else None,
+                    }
+                )
+    widgets.sort(key=lambda w: (w["order"], w["plugin"]))
+    return await render(request, "core/dashboard.html", {"widgets": widgets})
+
+
+handlers = [dashboard]

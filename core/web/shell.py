@@ -1,0 +1,55 @@
+"""The layout's moving parts: navigation from enabled plugins, the notification bell."""
+
+from __future__ import annotations
+
+from litestar import Request
+from sqlalchemy import func, select
+
+from core.pluginhost.manifest import MenuItem
+from core.web.context import ctx
+from core.web.i18n import gettext as _
+
+CORE_MENU = (MenuItem("工作台", "Dashboard", "/", None, "⌂", 0),)
+ADMIN_MENU = (MenuItem("辖区设置", "District settings", "/admin/", "core.admin.view", "⚙", 900),)
+
+
+async def build_menu(request: Request) -> list[dict[str, str]]:
+    c = ctx(request)
+    if c.user is None:
+        return []
+    items: list[MenuItem] = list(CORE_MENU)
+    for _name, result in await request.app.state.plugins.call_safely("menu_items", c.enabled, request=request):
+        items.extend(result if isinstance(result, list | tuple) else [result])
+    items.extend(ADMIN_MENU)
+    visible = [i for i in items if isinstance(i, MenuItem) and (i.action is None or c.can(i.action))]
+    visible.sort(key=lambda i: (i.order, i.title_zh))
+    here = request.scope["path"]
+    return [
+        {
+            "title": i.title(c.locale),
+            "href": c.url(i.href),
+            "icon": i.icon,
+            "active": "1" if (i.href == "/" and here == "/") or (i.href != "/" and here.startswith(i.href)) else "",
+        }
+        for i in visible
+    ]
+
+
+async def unread_count(request: Request) -> int:
+    from core.services.notifications.models import InAppNotification
+
+    c = ctx(request)
+    if c.user is None or c.db is None:
+        return 0
+    return int(
+        await c.db.scalar(
+            select(func.count())
+            .select_from(InAppNotification)
+            .where(InAppNotification.user_id == c.user.id, InAppNotification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def page_title(*parts: str) -> str:
+    return " · ".join([*parts, _("Liuzhi")])

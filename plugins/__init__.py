@@ -1,0 +1,1 @@
+"""Built-in pillar plugins. Each registers through the `liuzhi.plugins` entry point like any third party."""

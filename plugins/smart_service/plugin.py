@@ -1,0 +1,75 @@
+"""服务智治 — smart service. The table of contents of the plugin: manifest and hook implementations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+
+from core import hookimpl
+from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.web.context import ctx
+from core.web.guards import requires
+from core.web.render import render, render_string
+
+NAME = "smart_service"
+VIEW = f"{NAME}.view"
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True):
+    """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
+
+    hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
+    proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
+    allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
+
+
+MANIFEST = Manifest(
+    name=NAME,
+    pillar="服务智治",
+    title_zh="服务智治",
+    title_en="Smart service",
+    version="0.1.0",
+    description_zh="事件闭环、三级派遣、随手拍、预约代办、Open311",
+    description_en="Closed-loop events, three-level dispatch, resident reports, proxy services, Open311",
+    settings=Settings,
+    icon="☎",
+    actions=(
+        Action(
+            VIEW,
+            "查看服务智治",
+            "View smart service",
+            ("subdistrict_officer", "community_secretary", "community_worker", "grid_leader", "grid_worker"),
+        ),
+    ),
+)
+
+
+@get("/smart-service/", guards=[requires(VIEW)])
+async def overview(request: Request) -> Any:
+    settings = ctx(request).plugin_settings.get(NAME, {})
+    return await render(request, "smart_service/overview.html", {"settings": settings})
+
+
+@hookimpl
+def plugin_manifest() -> Manifest:
+    return MANIFEST
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return [overview]
+
+
+@hookimpl
+def menu_items(request: Request) -> list[MenuItem]:
+    return [MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "☎", 30)]
+
+
+@hookimpl
+def dashboard_widgets(request: Request) -> list[Widget]:
+    if not ctx(request).can(VIEW):
+        return []
+    html = render_string(request, "smart_service/widget.html", {})
+    return [Widget("服务智治", "Smart service", html, 30, "/smart-service/")]
