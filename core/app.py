@@ -24,6 +24,7 @@ from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
 from core.pluginhost.manager import PluginHost
+from core.services.files.storage import LocalStorage
 from core.web import i18n
 from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
 from core.web.errors import exception_handlers
@@ -194,6 +195,7 @@ def create_app(
                 "tenant_cache": TenantCache(),
                 "channels": channels,
                 "jobs": runner,
+                "storage": LocalStorage(settings.data_dir / "files"),
                 "repo_root": REPO_ROOT,
             }
         ),

@@ -120,7 +120,7 @@ async def ensure_roles(session: Any, host: PluginHost) -> None:
     for code, zh, en in BUILTIN_ROLES:
         if code not in have_roles:
             session.add(Role(code=code, name_zh=zh, name_en=en, builtin=True))
-    have_rules = set((await session.execute(select(RolePermission.role_code, RolePermission.action))).tuples())
+    have_rules = {tuple(r) for r in await session.execute(select(RolePermission.role_code, RolePermission.action))}
     for role, action in sorted(default_rules(all_actions(host)) - have_rules):
         session.add(RolePermission(role_code=role, action=action))
 

@@ -6,12 +6,13 @@ from typing import Any
 
 
 def core_route_handlers() -> list[Any]:
-    from core.web.routes import account, admin, auth, dashboard, files, health, notifications, platform
+    from core.web.routes import account, admin, auth, dashboard, files, grid, health, notifications, platform
 
     return [
         *health.handlers,
         *auth.handlers,
         *dashboard.handlers,
+        *grid.handlers,
         *account.handlers,
         *admin.handlers,
         *notifications.handlers,

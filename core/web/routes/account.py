@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
@@ -99,7 +99,7 @@ async def create_token(request: Request, data: Form) -> Any:
 
 
 @post("/account/tokens/{token_id:int}/revoke", guards=[signed_in], status_code=200)
-async def revoke_token(request: Request, token_id: int) -> Any:
+async def revoke_token(request: Request, token_id: FromPath[int]) -> Any:
     c = ctx(request)
     assert c.user is not None and c.db is not None
     token = (

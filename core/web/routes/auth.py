@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ def safe_next(request: Request, target: str | None) -> str:
 
 
 @get("/login", guards=[public])
-async def login_page(request: Request, next: str | None = None) -> Any:
+async def login_page(request: Request, next: FromQuery[str | None] = None) -> Any:
     c = ctx(request)
     if c.user is not None:
         return Redirect(safe_next(request, next))
