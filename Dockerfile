@@ -38,11 +38,9 @@ WORKDIR /app
 COPY . /app
 COPY --from=assets /build/node_modules /app/node_modules
 
-# A regular (non-editable) install: templates, translations and static files
-# are package data, so the installed copy is what runs. The in-tree build
-# leftovers are removed so the image holds one copy of the code that matters.
-RUN pip install --no-cache-dir . \
- && rm -rf build ./*.egg-info \
+# Installed in place (editable): the shared templates/, tenants/ and the translation
+# catalogues are read from the source tree at /app, which is exactly what runs.
+RUN pip install --no-cache-dir -e . \
  && mkdir -p /app/tenants
 
 # Non-root runtime user; /data is created and chowned before VOLUME so a fresh

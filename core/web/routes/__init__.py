@@ -6,10 +6,11 @@ from typing import Any
 
 
 def core_route_handlers() -> list[Any]:
-    from core.web.routes import account, admin, auth, dashboard, files, grid, health, notifications, platform
+    from core.web.routes import account, admin, api, auth, dashboard, files, grid, health, notifications, platform
 
     return [
         *health.handlers,
+        *api.handlers,
         *auth.handlers,
         *dashboard.handlers,
         *grid.handlers,
