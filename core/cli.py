@@ -295,6 +295,21 @@ def jobs_run(once: bool) -> None:
     _run(_with_db(go))
 
 
+@cli.group()
+def i18n() -> None:
+    """Translation catalogues (Babel)."""
+
+
+@i18n.command("update")
+def i18n_update() -> None:
+    """Extract strings from core and each plugin and merge them into the zh_Hans catalogues."""
+    from core.web.i18n_catalogues import extract, update, units
+
+    for name, dirs, locale_dir in units():
+        total, missing = update(locale_dir, extract(dirs))
+        click.echo(f"{name}: {total} messages, {missing} untranslated")
+
+
 # ---- serving ---------------------------------------------------------------------------------
 
 
