@@ -303,7 +303,7 @@ def i18n() -> None:
 @i18n.command("update")
 def i18n_update() -> None:
     """Extract strings from core and each plugin and merge them into the zh_Hans catalogues."""
-    from core.web.i18n_catalogues import extract, update, units
+    from core.web.i18n_catalogues import extract, units, update
 
     for name, dirs, locale_dir in units():
         total, missing = update(locale_dir, extract(dirs))

@@ -5,6 +5,7 @@ Both are ordinary Litestar stores, so the session middleware does not care which
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -25,15 +26,39 @@ def _expiry(expires_in: int | timedelta | None) -> datetime | None:
 class DatabaseStore(Store):
     """Rows in ``kv_store``; expired rows are ignored on read and purged by a periodic job."""
 
+    # Litestar saves the session on every response; an unchanged session is written again only
+    # when its expiry has slid this far, so a GET costs a read, not a write.
+    REWRITE_AFTER = 300
+
     def __init__(self, db: Database, namespace: str) -> None:
         self.db = db
         self.namespace = namespace
+        self._seen: OrderedDict[str, tuple[bytes, datetime | None]] = OrderedDict()
+
+    def _remember(self, key: str, value: bytes, expires_at: datetime | None) -> None:
+        self._seen[key] = (value, expires_at)
+        self._seen.move_to_end(key)
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+
+    def _unchanged(self, key: str, data: bytes, expires_in: int | timedelta | None) -> bool:
+        seen = self._seen.get(key)
+        if seen is None or seen[0] != data:
+            return False
+        if expires_in is None or seen[1] is None:
+            return expires_in is None and seen[1] is None
+        new_expiry = _expiry(expires_in)
+        assert new_expiry is not None
+        return (new_expiry - seen[1]).total_seconds() < self.REWRITE_AFTER
 
     def _k(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
+        if self._unchanged(key, data, expires_in):
+            return
+        self._remember(key, data, _expiry(expires_in))
         async with self.db.transaction(None) as s:
             row = await s.get(KeyValue, self._k(key))
             if row is None:
@@ -52,13 +77,16 @@ class DatabaseStore(Store):
                 return None
             if renew_for is not None and row.expires_at is not None:
                 row.expires_at = _expiry(renew_for)
+            self._remember(key, row.value, row.expires_at)
             return row.value
 
     async def delete(self, key: str) -> None:
+        self._seen.pop(key, None)
         async with self.db.transaction(None) as s:
             await s.execute(delete(KeyValue).where(KeyValue.key == self._k(key)))
 
     async def delete_all(self) -> None:
+        self._seen.clear()
         async with self.db.transaction(None) as s:
             await s.execute(delete(KeyValue).where(KeyValue.key.startswith(self.namespace + ":")))
 

@@ -6,6 +6,7 @@ moves. pycasbin's enforce is synchronous and not thread-safe: call it on the eve
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -68,6 +69,10 @@ class TenantPolicy:
         if self.rules:
             self.enforcer.add_policies([list(r) for r in self.rules])
         self.version = version
+        self.loaded_at = time.monotonic()
+
+    def age(self) -> float:
+        return time.monotonic() - self.loaded_at
 
     def allows(self, subject: Subject, action: str, path: str | None = None) -> bool:
         if not subject.assignments:

@@ -77,6 +77,7 @@ def ctx(request: Request) -> RequestContext:
 # ---- tenant resolution (cached briefly: every request needs it, it rarely changes) ----------
 
 _CACHE_TTL = 1.0
+POLICY_MAX_AGE = 300.0
 
 
 class TenantCache:
@@ -141,7 +142,9 @@ async def policy_for(app_state: Any, tenant: Tenant, session: AsyncSession) -> T
 
     policies: dict[int, TenantPolicy] = app_state.policies
     current = policies.get(tenant.id)
-    if current is not None and current.version == tenant.policy_version:
+    # The version counter carries changes within the tenant cache's TTL; the age limit is the
+    # backstop should a change ever miss the counter.
+    if current is not None and current.version == tenant.policy_version and current.age() < POLICY_MAX_AGE:
         return current
     rows = (await session.execute(select(RolePermission.role_code, RolePermission.action))).all()
     policy = TenantPolicy([(r[0], r[1]) for r in rows], tenant.policy_version)

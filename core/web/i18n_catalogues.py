@@ -29,7 +29,9 @@ def extract(dirs: Iterable[Path]) -> Catalog:
         ):
             if "/tests/" in f"/{filename}" or filename.startswith(("locale", "migrations")):
                 continue
-            catalog.add(message, None, [(str(Path(d.name) / filename), lineno)], auto_comments=comments, context=context)
+            catalog.add(
+                message, None, [(str(Path(d.name) / filename), lineno)], auto_comments=comments, context=context
+            )
     return catalog
 
 
