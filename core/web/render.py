@@ -82,5 +82,11 @@ async def render(
     partial = block is not None and is_htmx(request)
     if not partial:
         context = {**await page_context(request, template), **context}
+    else:
+        # A content block needs the basics the page gets (c.url, locale …), not the menu or bell.
+        from core.web.context import ctx
+
+        c = ctx(request)
+        context = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale, **context}
     html = render_string(request, template, context, block if partial else None)
     return Response(html, status_code=status_code, media_type="text/html", headers=headers)

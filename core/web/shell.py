@@ -23,7 +23,7 @@ async def build_menu(request: Request) -> list[dict[str, str]]:
     items.extend(ADMIN_MENU)
     visible = [i for i in items if isinstance(i, MenuItem) and (i.action is None or c.can(i.action))]
     visible.sort(key=lambda i: (i.order, i.title_zh))
-    here = request.scope["path"]
+    here = request.scope["path"].rstrip("/") + "/"  # Litestar strips the trailing slash; menu hrefs keep it
     return [
         {
             "title": i.title(c.locale),
