@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from core.config import REPO_ROOT, Settings
+from core.crypto import Vault
 from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
@@ -99,10 +100,11 @@ def create_app(
     run_jobs: bool = False,
 ) -> LiuzhiApp:
     from core.services.jobs.runner import JobRunner
+    from core.services.notifications.service import LoggingSender
     from core.web.routes import core_route_handlers
 
     settings = settings or Settings.from_env()
-    host = PluginHost(extra_plugins, load_entry_points=load_entry_points)
+    host = PluginHost([*extra_plugins, LoggingSender()], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)
     dirs = plugin_dirs(host)
@@ -158,7 +160,7 @@ def create_app(
         samesite="lax",
         exclude_opt_key="skip_session",
     )
-    runner = JobRunner(db, host)
+    runner = JobRunner(db, host, channels=channels)
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
@@ -196,6 +198,7 @@ def create_app(
                 "channels": channels,
                 "jobs": runner,
                 "storage": LocalStorage(settings.data_dir / "files"),
+                "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
             }
         ),

@@ -24,6 +24,9 @@ class Settings:
     secret_key: str = ""
     # Key for encrypting sensitive columns at rest; older keys stay readable for rotation.
     data_keys: tuple[str, ...] = ()
+    # Key of the blind index that lets a full ID number be searched without decrypting; unlike
+    # data_keys it cannot rotate without re-indexing (`liuzhi residents reindex`).
+    hash_key: str = ""
     base_domain: str | None = None
     data_dir: Path = REPO_ROOT / "var"
     vendor_dir: Path = REPO_ROOT / "node_modules"
@@ -49,6 +52,7 @@ class Settings:
             redis_url=_env("REDIS_URL"),
             secret_key=secret,
             data_keys=keys,
+            hash_key=_env("HASH_KEY") or secret,
             base_domain=_env("BASE_DOMAIN"),
             data_dir=data_dir,
             vendor_dir=Path(_env("VENDOR_DIR", str(REPO_ROOT / "node_modules"))),

@@ -1,6 +1,7 @@
 """Imports every core table so metadata and migrations see them."""
 
 from core.audit.models import AuditEntry
+from core.grids.basedata import Household, Organisation, Owner, Ownership, Residence, Resident
 from core.grids.models import GridNode, NodeKind
 from core.identity.models import ApiToken, KeyValue, Operator, User
 from core.rbac.models import Role, RoleAssignment, RolePermission
@@ -13,12 +14,18 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "GridNode",
+    "Household",
     "InAppNotification",
     "Job",
     "KeyValue",
     "NodeKind",
     "Operator",
+    "Organisation",
+    "Owner",
+    "Ownership",
     "PeriodicRun",
+    "Residence",
+    "Resident",
     "Role",
     "RoleAssignment",
     "RolePermission",

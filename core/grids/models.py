@@ -25,9 +25,7 @@ class GridNode(TenantScoped, Base):
     __tablename__ = "grid_nodes"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
-        ForeignKeyConstraint(
-            ["tenant_id", "parent_id"], ["grid_nodes.tenant_id", "grid_nodes.id"], ondelete="RESTRICT"
-        ),
+        ForeignKeyConstraint(["tenant_id", "parent_id"], ["grid_nodes.tenant_id", "grid_nodes.id"]),
         Index("ix_grid_nodes_tenant_path", "tenant_id", "path"),
         Index("ix_grid_nodes_tenant_parent", "tenant_id", "parent_id"),
     )

@@ -37,6 +37,32 @@ CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.admin.users", "管理账号", "Manage accounts", ()),
     Action("core.admin.roles", "管理角色与授权", "Manage roles and assignments", ()),
     Action("core.grid.view", "查看网格", "View the grid", (*STAFF, "building_head")),
+    Action("core.resident.view", "查看实有人口", "View residents", (*STAFF, "building_head")),
+    Action(
+        "core.resident.edit",
+        "维护实有人口",
+        "Edit residents",
+        ("community_secretary", "community_worker", "grid_leader", "grid_worker"),
+    ),
+    Action(
+        "core.resident.reveal", "查看完整身份证号和电话", "Reveal full ID numbers and phones", ("community_secretary",)
+    ),
+    Action("core.resident.export", "导出实有人口", "Export residents", ("community_secretary",)),
+    Action(
+        "core.household.edit",
+        "维护房屋与产权",
+        "Edit households and owners",
+        ("community_secretary", "community_worker"),
+    ),
+    Action("core.org.view", "查看驻区单位与组织", "View organisations", STAFF),
+    Action(
+        "core.org.edit",
+        "维护驻区单位与组织",
+        "Edit organisations",
+        ("community_secretary", "community_worker", "subdistrict_officer"),
+    ),
+    Action("core.grid.edit", "维护网格", "Edit the territory tree", ()),
+    Action("core.grid.import", "导入网格和人口", "Import the tree and residents", ()),
     Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "volunteer", "resident")),
 )
 

@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('boundary', sa.JSON(), nullable=True),
     sa.Column('tenant_id', sa.BigInteger(), nullable=False),
     sa.Column('id', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id', 'parent_id'], ['grid_nodes.tenant_id', 'grid_nodes.id'], name=op.f('fk_grid_nodes_tenant_id_parent_id_grid_nodes'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['tenant_id', 'parent_id'], ['grid_nodes.tenant_id', 'grid_nodes.id'], name=op.f('fk_grid_nodes_tenant_id_parent_id_grid_nodes')),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_grid_nodes')),
     sa.UniqueConstraint('tenant_id', 'code', name=op.f('uq_grid_nodes_tenant_id_code'))
     )
