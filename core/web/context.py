@@ -41,6 +41,7 @@ class RequestContext:
     plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     locale: str = i18n.DEFAULT_LOCALE
     db: AsyncSession | None = None
+    here: str = "/"  # this page's URL as the browser asked for it (prefix, trailing slash, query)
 
     def url(self, path: str = "/") -> str:
         return self.base + (path if path.startswith("/") else "/" + path)
@@ -187,6 +188,10 @@ class ContextMiddleware:
         opt = handler.opt if handler is not None else {}
         area = opt.get("area", "tenant")
         c = RequestContext()
+        query = scope.get("query_string", b"").decode("latin-1")
+        c.here = (
+            scope.get(PREFIX_KEY, "") + scope.get("raw_path", b"/").decode("latin-1") + (f"?{query}" if query else "")
+        )
         scope.setdefault("state", {})[STATE_KEY] = c
         if area == "public":
             c.locale = i18n.normalise(request.session.get("locale") if "session" in scope else None)
@@ -207,9 +212,6 @@ class ContextMiddleware:
                 raise NotFoundException("unknown tenant")
             c.tenant, c.enabled, c.plugin_settings = config.tenant, config.enabled, config.settings
             c.base = scope.get(PREFIX_KEY, "")
-            plugin = opt.get("plugin")
-            if plugin and plugin not in c.enabled:
-                raise NotFoundException()  # another tenant may have it on; here it does not exist
 
         tenant_id = c.tenant.id if c.tenant else None
         set_tenant(tenant_id)
@@ -231,6 +233,11 @@ class ContextMiddleware:
                 or (c.tenant.locale if c.tenant else None)
             )
             i18n.set_locale(c.locale)
+            plugin = opt.get("plugin")
+            if area == "tenant" and plugin and plugin not in c.enabled:
+                # Another tenant may have it on; here it does not exist (checked after the user is
+                # known, so the 404 page still shows who is signed in).
+                raise NotFoundException()
             await self.app(scope, receive, send)
         finally:
             await session.close()

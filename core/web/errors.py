@@ -40,8 +40,8 @@ def _base(request: Request) -> str:
     return c.base if c is not None else ""
 
 
-def error_response(request: Request, status: int, detail: str | None = None) -> Response[Any]:
-    title = _(TITLES.get(status, TITLES[500]))
+def error_response(request: Request, status: int, detail: str | None = None, title: str | None = None) -> Response[Any]:
+    title = title or _(TITLES.get(status, TITLES[500]))
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
         return Response(body, status_code=status)
@@ -90,7 +90,9 @@ def _http(request: Request, exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         detail = str(exc.detail)
     elif exc.status_code == 403 and "CSRF" in str(exc.detail):
-        detail = _("Your form has expired. Reload the page and try again.")
+        return error_response(
+            request, 403, _("Your form has expired. Reload the page and try again."), _("This form has expired")
+        )
     elif not isinstance(exc, NotFoundException) and exc.detail and exc.detail != TITLES.get(exc.status_code):
         detail = str(exc.detail) if exc.status_code not in (403,) else None
     if exc.status_code >= 500:

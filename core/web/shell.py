@@ -9,8 +9,8 @@ from core.pluginhost.manifest import MenuItem
 from core.web.context import ctx
 from core.web.i18n import gettext as _
 
-CORE_MENU = (MenuItem("工作台", "Dashboard", "/", None, "⌂", 0),)
-ADMIN_MENU = (MenuItem("辖区设置", "District settings", "/admin/", "core.admin.view", "⚙", 900),)
+CORE_MENU = (MenuItem("工作台", "Dashboard", "/", None, "台", 0),)
+ADMIN_MENU = (MenuItem("辖区设置", "District settings", "/admin/", "core.admin.view", "设", 900),)
 
 
 async def build_menu(request: Request) -> list[dict[str, str]]:

@@ -33,7 +33,7 @@ MANIFEST = Manifest(
     description_zh="榜样评选、邻里节、文化主题楼道",
     description_en="Role-model campaigns, neighbourhood festivals, themed places",
     settings=Settings,
-    icon="✿",
+    icon="文",
     actions=(
         Action(
             VIEW, "查看文化德治", "View culture and virtue", ("community_secretary", "community_worker", "resident")
@@ -60,7 +60,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("文化德治", "Culture and virtue", "/civic-virtue/", VIEW, "✿", 60)]
+    return [MenuItem("文化德治", "Culture and virtue", "/civic-virtue/", VIEW, "文", 60)]
 
 
 @hookimpl

@@ -35,7 +35,7 @@ MANIFEST = Manifest(
     description_zh="志愿服务、积分、雷锋超市、家政服务、红色物业",
     description_en="Volunteers, points, Leifeng store, home services, red property management",
     settings=Settings,
-    icon="♥",
+    icon="社",
     actions=(
         Action(
             VIEW, "查看社会共治", "View social co-governance", ("community_secretary", "community_worker", "volunteer")
@@ -62,7 +62,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("社会共治", "Social co-governance", "/co-governance/", VIEW, "♥", 40)]
+    return [MenuItem("社会共治", "Social co-governance", "/co-governance/", VIEW, "社", 40)]
 
 
 @hookimpl

@@ -35,7 +35,7 @@ MANIFEST = Manifest(
     description_zh="三项清单、共建协议、双报到、网络楼长",
     description_en="Three lists, co-building agreements, dual registration, online building captains",
     settings=Settings,
-    icon="★",
+    icon="党",
     actions=(
         Action(
             VIEW, "查看党建领治", "View party leadership", ("party_admin", "subdistrict_officer", "community_secretary")
@@ -62,7 +62,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("党建领治", "Party leadership", "/party/", VIEW, "★", 10)]
+    return [MenuItem("党建领治", "Party leadership", "/party/", VIEW, "党", 10)]
 
 
 @hookimpl

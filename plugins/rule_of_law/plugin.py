@@ -35,7 +35,7 @@ MANIFEST = Manifest(
     description_zh="全科网格、矛盾纠纷排查、人民调解",
     description_en="Comprehensive grids, dispute screening, people's mediation",
     settings=Settings,
-    icon="⛨",
+    icon="安",
     actions=(
         Action(
             VIEW,
@@ -65,7 +65,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("平安法治", "Safety and rule of law", "/rule-of-law/", VIEW, "⛨", 50)]
+    return [MenuItem("平安法治", "Safety and rule of law", "/rule-of-law/", VIEW, "安", 50)]
 
 
 @hookimpl

@@ -35,7 +35,7 @@ MANIFEST = Manifest(
     description_zh="三方联动、民主议事、业主大会表决、居民会议",
     description_en="Three-party linkage, deliberation, owners' votes, residents' meetings",
     settings=Settings,
-    icon="⚖",
+    icon="居",
     actions=(
         Action(
             VIEW,
@@ -65,7 +65,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "⚖", 20)]
+    return [MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20)]
 
 
 @hookimpl

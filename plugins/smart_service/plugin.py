@@ -34,7 +34,7 @@ MANIFEST = Manifest(
     description_zh="事件闭环、三级派遣、随手拍、预约代办、Open311",
     description_en="Closed-loop events, three-level dispatch, resident reports, proxy services, Open311",
     settings=Settings,
-    icon="☎",
+    icon="服",
     actions=(
         Action(
             VIEW,
@@ -64,7 +64,7 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "☎", 30)]
+    return [MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "服", 30)]
 
 
 @hookimpl

@@ -11,7 +11,6 @@ from alembic import op
 
 from core.db import rls
 
-
 revision: str = 'core_0002'
 down_revision: str | Sequence[str] | None = 'core_0001'
 branch_labels: str | Sequence[str] | None = None
