@@ -6,6 +6,9 @@ from typing import Any
 
 
 def core_route_handlers() -> list[Any]:
+    from core.grids import routes_people, routes_tree
+    from core.imports import routes as import_routes
+    from core.rbac import routes as rbac_routes
     from core.web.routes import account, admin, api, auth, dashboard, files, grid, health, notifications, platform
 
     return [
@@ -19,4 +22,8 @@ def core_route_handlers() -> list[Any]:
         *notifications.handlers,
         *files.handlers,
         *platform.handlers,
+        *routes_tree.handlers,
+        *routes_people.handlers,
+        *rbac_routes.handlers,
+        *import_routes.handlers,
     ]
