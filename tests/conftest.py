@@ -13,6 +13,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ async def settings(tmp_data_dir: Path) -> AsyncIterator[Settings]:
 async def migrated(settings: Settings) -> Settings:
     """Schema through the migrations, then the demo tenants from tenants/ with their accounts."""
     from core.app import load_models
+    from core.crypto import Vault
     from core.db.engine import Database
     from core.db.migrate import upgrade
     from core.pluginhost.manager import PluginHost
@@ -106,10 +108,25 @@ async def migrated(settings: Settings) -> Settings:
     db = Database(settings.database_url)
     for d in read_all(settings.tenants_dir):
         await apply_definition(db, host, d)
-        await seed_demo(db, host, d)
+        await seed_demo(db, host, d, vault=Vault(settings.data_keys, settings.hash_key))
     await seed_operator(db)
     await db.dispose()
     return settings
+
+
+async def start_app(application: Any) -> AsyncExitStack:
+    """What ``application.lifespan()`` does (lifespan managers such as channels, then on_startup),
+    without its anyio cancel scope, which cannot span pytest-asyncio's fixture tasks. Close the
+    returned stack to shut the app down."""
+    stack = AsyncExitStack()
+    for hook in application.on_shutdown[::-1]:
+        stack.push_async_callback(hook, application)
+    for manager in application._lifespan_managers:
+        cm = manager if isinstance(manager, AbstractAsyncContextManager) else manager(application)
+        await stack.enter_async_context(cm)
+    for hook in application.on_startup:
+        await hook(application)
+    return stack
 
 
 @pytest.fixture(scope="session")
@@ -117,12 +134,9 @@ async def app(migrated: Settings) -> AsyncIterator[Any]:
     from core.app import create_app
 
     application = create_app(migrated)
-    # Not application.lifespan(): its cancel scope cannot span pytest-asyncio's fixture tasks.
-    for hook in application.on_startup:
-        await hook(application)
+    stack = await start_app(application)
     yield application
-    for hook in application.on_shutdown:
-        await hook(application)
+    await stack.aclose()
 
 
 @pytest.fixture(scope="session")

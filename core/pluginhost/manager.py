@@ -37,6 +37,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.broken: dict[str, str] = {}
+        self.models: list[type] = []
         if load_entry_points:
             self._load_entry_points()
         for plugin in extra_plugins:

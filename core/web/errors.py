@@ -12,20 +12,21 @@ from litestar.response import Redirect
 from core.web.context import STATE_KEY
 from core.web.guards import NotSignedIn
 from core.web.i18n import gettext as _
+from core.web.i18n import lazy
 
 log = logging.getLogger("liuzhi.web")
 
 TITLES = {
-    400: "The request could not be understood",
-    401: "Please sign in",
-    403: "You do not have permission to do this",
-    404: "Page not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "The upload is too large",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
-    503: "This district is not available",
+    400: lazy("The request could not be understood"),
+    401: lazy("Please sign in"),
+    403: lazy("You do not have permission to do this"),
+    404: lazy("Page not found"),
+    405: lazy("Method not allowed"),
+    409: lazy("Conflict"),
+    413: lazy("The upload is too large"),
+    429: lazy("Too many attempts"),
+    500: lazy("Something went wrong on our side"),
+    503: lazy("This district is not available"),
 }
 
 

@@ -25,6 +25,23 @@ from core.tenancy.models import Tenant
 from core.tenancy.service import TenantError, delete_tenant, ensure_user, get_tenant
 from tests.conftest import csrf_of, form_post, login, main_text, make_client
 
+# These tests read the operator pages in English (the platform honours Accept-Language); district
+# pages stay in the district's language, so their checks accept either.
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+async def as_operator(as_operator: httpx.AsyncClient) -> httpx.AsyncClient:
+    as_operator.headers.update(EN)
+    return as_operator
+
+
+def english_client(app: Any) -> httpx.AsyncClient:
+    client = make_client(app)
+    client.headers.update(EN)
+    return client
+
+
 ADMIN, ADMIN_PASSWORD = "chief", "chief-pass-2024"
 
 
@@ -91,6 +108,7 @@ async def create_district(client: httpx.AsyncClient, made: list[str], **override
 
 
 async def test_anonymous_visitor_is_sent_to_the_operator_sign_in(client: httpx.AsyncClient) -> None:
+    client.headers.update(EN)
     r = await client.get("/platform/")
     assert r.status_code in (302, 303)
     assert r.headers["location"].startswith("/platform/login")
@@ -119,7 +137,7 @@ async def test_wrong_password_shows_a_message_and_five_failures_lock(app: Any) -
     address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost", headers=EN) as c:
             await c.get("/platform/login")
             for _ in range(5):
                 r = await form_post(c, "/platform/login", {"username": name, "password": "wrong-password"})
@@ -135,7 +153,7 @@ async def test_wrong_password_shows_a_message_and_five_failures_lock(app: Any) -
 
 
 async def test_operator_signs_in_and_out(app: Any) -> None:
-    async with make_client(app) as c:
+    async with english_client(app) as c:
         await c.get("/platform/login")
         r = await form_post(
             c, "/platform/login", {"username": "operator", "password": "liuzhi-demo", "next": "/platform/?page=1"}
@@ -193,11 +211,11 @@ async def test_operator_creates_a_district_whose_admin_signs_in(
         roles = (await s.execute(select(RoleAssignment.role_code, RoleAssignment.node_path))).all()
     assert [tuple(r) for r in roles] == [("district_admin", nodes[0][2])]
 
-    async with make_client(app) as admin:
+    async with english_client(app) as admin:
         r = await login(admin, slug, ADMIN, ADMIN_PASSWORD)
         assert r.status_code == 303
         home = await admin.get(f"/t/{slug}/")
-        assert home.status_code == 200 and "Dashboard" in main_text(home.text)
+        assert home.status_code == 200 and ("Dashboard" in main_text(home.text) or "工作台" in main_text(home.text))
 
 
 @pytest.mark.parametrize(
@@ -256,7 +274,7 @@ async def test_suspended_district_refuses_sign_in_and_drops_sessions_until_resum
 ) -> None:
     slug = new_slug()
     await create_district(as_operator, made, slug=slug)
-    async with make_client(app) as signed, make_client(app) as newcomer:
+    async with english_client(app) as signed, english_client(app) as newcomer:
         assert (await login(signed, slug, ADMIN, ADMIN_PASSWORD)).status_code == 303
         assert (await signed.get(f"/t/{slug}/")).status_code == 200
 
@@ -270,7 +288,7 @@ async def test_suspended_district_refuses_sign_in_and_drops_sessions_until_resum
         r = await signed.get(f"/t/{slug}/")
         assert r.status_code in (302, 303) and r.headers["location"].startswith(f"/t/{slug}/login")
         r = await login(newcomer, slug, ADMIN, ADMIN_PASSWORD)
-        assert r.status_code == 503 and "suspended" in main_text(r.text)
+        assert r.status_code == 503 and ("suspended" in main_text(r.text) or "暂停" in main_text(r.text))
 
         assert (await form_post(as_operator, f"/platform/tenants/{slug}/resume")).status_code == 303
         assert (await signed.get(f"/t/{slug}/")).status_code == 200  # the same session counts again
@@ -317,7 +335,7 @@ async def test_export_delete_import_brings_the_district_back(
     assert r.status_code == 303
     assert "all its data have been deleted" in main_text((await as_operator.get("/platform/")).text)
     assert not await exists(db, slug)
-    async with make_client(app) as c:
+    async with english_client(app) as c:
         assert (await c.get(f"/t/{slug}/login")).status_code == 404
 
     r = await upload(as_operator, export)
@@ -325,7 +343,7 @@ async def test_export_delete_import_brings_the_district_back(
     assert f"District {slug} imported" in main_text((await as_operator.get("/platform/")).text)
     assert await usernames(db, slug) == users
     assert await node_codes(db, slug) == nodes
-    async with make_client(app) as c:
+    async with english_client(app) as c:
         assert (await login(c, slug, ADMIN, ADMIN_PASSWORD)).status_code == 303
         assert (await c.get(f"/t/{slug}/")).status_code == 200
 
