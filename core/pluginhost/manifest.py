@@ -43,7 +43,8 @@ class MenuItem:
     title_zh: str
     title_en: str
     href: str  # tenant-relative path, e.g. "/smart-service/"
-    action: str | None = None  # shown only to users allowed this action somewhere
+    # Shown only to users allowed this action (or any of these actions) somewhere.
+    action: str | tuple[str, ...] | None = None
     icon: str = ""
     order: int = 100
 

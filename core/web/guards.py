@@ -18,17 +18,19 @@ def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotSignedIn()
 
 
-def requires(action: str):  # type: ignore[no-untyped-def]
-    """The user must be allowed ``action`` somewhere in the tenant; object checks narrow it further."""
+def requires(action: str, *alternatives: str):  # type: ignore[no-untyped-def]
+    """The user must be allowed ``action`` (or one of the alternatives) somewhere in the tenant;
+    object checks narrow it further."""
+    actions = (action, *alternatives)
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         c = ctx(connection)  # type: ignore[arg-type]
         if c.user is None:
             raise NotSignedIn()
-        if not c.can(action):
+        if not any(c.can(a) for a in actions):
             raise PermissionDeniedException(action)
 
-    guard.__name__ = f"requires[{action}]"
+    guard.__name__ = f"requires[{'|'.join(actions)}]"
     guard.action = action  # type: ignore[attr-defined]
     return guard
 

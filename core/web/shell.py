@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request
 from sqlalchemy import func, select
 
@@ -13,6 +15,12 @@ CORE_MENU = (MenuItem("工作台", "Dashboard", "/", None, "台", 0),)
 ADMIN_MENU = (MenuItem("辖区设置", "District settings", "/admin/", "core.admin.view", "设", 900),)
 
 
+def _allowed(c: Any, action: str | tuple[str, ...] | None) -> bool:
+    if action is None:
+        return True
+    return any(c.can(a) for a in ((action,) if isinstance(action, str) else action))
+
+
 async def build_menu(request: Request) -> list[dict[str, str]]:
     c = ctx(request)
     if c.user is None:
@@ -21,7 +29,7 @@ async def build_menu(request: Request) -> list[dict[str, str]]:
     for _name, result in await request.app.state.plugins.call_safely("menu_items", c.enabled, request=request):
         items.extend(result if isinstance(result, list | tuple) else [result])
     items.extend(ADMIN_MENU)
-    visible = [i for i in items if isinstance(i, MenuItem) and (i.action is None or c.can(i.action))]
+    visible = [i for i in items if isinstance(i, MenuItem) and _allowed(c, i.action)]
     visible.sort(key=lambda i: (i.order, i.title_zh))
     here = request.scope["path"].rstrip("/") + "/"  # Litestar strips the trailing slash; menu hrefs keep it
     return [

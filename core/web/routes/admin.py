@@ -142,7 +142,7 @@ async def _overview(
     return await render(request, "core/admin/index.html", context, status_code=400 if errors else 200)
 
 
-@get("/admin/", guards=[requires(VIEW)])
+@get("/admin/", guards=[requires(VIEW, "core.admin.users", "core.admin.roles", AUDIT, PLUGINS)])
 async def admin_index(request: Request, saved: FromQuery[str | None] = None) -> Any:
     return await _overview(request, saved=bool(saved))
 
