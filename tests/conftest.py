@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+
+# Real argon2id with test-sized parameters (set before core is imported).
+os.environ.setdefault("LIUZHI_PASSWORD_HASHING", "fast")
 import re
 import secrets
 import tempfile
