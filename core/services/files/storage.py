@@ -1,20 +1,61 @@
-"""Storing bytes: one directory per tenant under the data dir; the database row says who owns it."""
+"""Storing bytes: one directory per tenant under the data dir; the database row says who owns it.
+
+Layout: ``<data_dir>/files/t<tenant_id>/<id % 256 as hex>/<id>``. Deleting a tenant removes its
+folder; exporting a tenant reads the files its rows name.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import re
+import shutil
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import new_id
 from core.services.files.models import StoredFile
+from core.web.i18n import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
-class FileTooLarge(ValueError):
-    pass
+class UploadError(ValueError):
+    """An upload was refused; ``str(exc)`` is a message for the person who sent it."""
+
+
+class FileTooLarge(UploadError):
+    def __init__(self, filename: str, limit: int) -> None:
+        self.filename, self.limit = filename, limit
+        super().__init__(
+            _("%(name)s is too large: files may be at most %(mb)s MB.", name=filename, mb=_megabytes(limit))
+        )
+
+
+class FileTypeNotAllowed(UploadError):
+    def __init__(self, filename: str, content_type: str, allowed: tuple[str, ...]) -> None:
+        self.filename, self.content_type, self.allowed = filename, content_type, allowed
+        super().__init__(
+            _(
+                "%(name)s is not an accepted kind of file (%(type)s). Accepted: %(allowed)s.",
+                name=filename,
+                type=content_type or "?",
+                allowed=", ".join(allowed),
+            )
+        )
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):g}"
+
+
+def clean_filename(name: str | None) -> str:
+    """The last path part, without control characters or separators; never empty."""
+    base = _UNSAFE.sub("_", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return base[:255] or "file"
 
 
 class LocalStorage:
@@ -22,8 +63,9 @@ class LocalStorage:
         self.root = root
 
     def path(self, key: str) -> Path:
-        p = (self.root / key).resolve()
-        if not str(p).startswith(str(self.root.resolve())):
+        root = self.root.resolve()
+        p = (root / key).resolve()
+        if not p.is_relative_to(root) or p == root:
             raise ValueError("bad storage key")
         return p
 
@@ -38,19 +80,21 @@ class LocalStorage:
         owner_type: str,
         owner_id: object = None,
         uploaded_by: int | None = None,
+        max_bytes: int = MAX_BYTES,
     ) -> StoredFile:
-        if len(data) > MAX_BYTES:
-            raise FileTooLarge(filename)
+        """Write ``data`` and add its row to ``session`` (the caller commits)."""
+        filename = clean_filename(filename)
+        if len(data) > max_bytes:
+            raise FileTooLarge(filename, max_bytes)
         file_id = new_id()
         key = f"t{tenant_id}/{file_id % 256:02x}/{file_id}"
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        await asyncio.to_thread(self._write, self.path(key), data)
         row = StoredFile(
             id=file_id,
+            tenant_id=tenant_id,
             owner_type=owner_type,
             owner_id=None if owner_id is None else str(owner_id),
-            filename=Path(filename).name[:255] or "file",
+            filename=filename,
             content_type=content_type,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
@@ -60,10 +104,22 @@ class LocalStorage:
         session.add(row)
         return row
 
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        # Write then rename: a reader never sees half a file.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
     def read(self, row: StoredFile) -> bytes:
         return self.path(row.storage_key).read_bytes()
 
-    def delete_tenant(self, tenant_id: int) -> None:
-        import shutil
+    def exists(self, row: StoredFile) -> bool:
+        return self.path(row.storage_key).is_file()
 
-        shutil.rmtree(self.root / f"t{tenant_id}", ignore_errors=True)
+    def delete(self, row: StoredFile) -> None:
+        self.path(row.storage_key).unlink(missing_ok=True)
+
+    def delete_tenant(self, tenant_id: int) -> None:
+        shutil.rmtree(self.root / f"t{int(tenant_id)}", ignore_errors=True)

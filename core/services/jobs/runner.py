@@ -1,7 +1,14 @@
 """The job runner: claims due jobs by compare-and-set so N app processes never run one twice.
 
 Claiming is ``UPDATE … WHERE id = :id AND status = 'pending'``: atomic on SQLite and PostgreSQL
-alike, and the rowcount says who won. A crashed runner's lease expires and the job is retried.
+alike, and the rowcount says who won. On PostgreSQL the candidate is picked with
+``FOR UPDATE SKIP LOCKED`` so runners take different jobs instead of queueing on one row.
+A running job's lease is renewed while it runs; a crashed runner's lease expires and the job is
+tried again, up to its ``max_attempts``. Failures are retried with exponential backoff.
+
+Periodic jobs: one ``periodic_runs`` row per (tenant, job) holds the next due time; whoever moves
+it forward by compare-and-set enqueues the run. After downtime the job runs once, not once per
+missed slot, and not at all while the previous run is still queued or running.
 """
 
 from __future__ import annotations
@@ -11,15 +18,19 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.base import new_id
 from core.db.context import Actor, tenant_context
 from core.db.engine import Database
 from core.services.jobs.models import DONE, FAILED, PENDING, RUNNING, Job, PeriodicRun
@@ -27,15 +38,23 @@ from core.services.jobs.models import DONE, FAILED, PENDING, RUNNING, Job, Perio
 log = logging.getLogger("liuzhi.jobs")
 SYSTEM = Actor("system", None, "jobs")
 LEASE = timedelta(minutes=5)
+MAX_BACKOFF_SECONDS = 3600
+SCHEDULE_EVERY_SECONDS = 5.0  # how often the loop looks for due periodic jobs
 
 
 @dataclass
 class JobContext:
+    """What a handler gets: its tenant, a session bound to it (committed when the handler returns,
+    rolled back when it raises), the plugin host, and the channels for live updates (so
+    ``notify(ctx, ctx.session, …)`` works inside a job)."""
+
     tenant_id: int
     session: AsyncSession
     db: Database
     plugins: Any
     job_id: int | None = None
+    channels: Any = None
+    attempt: int = 1
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[Any]]
@@ -47,7 +66,11 @@ class JobSpec:
     handler: Handler
     every_seconds: int | None = None  # periodic, per tenant that has the owning plugin on
     max_attempts: int = 3
+    retry_seconds: int = 30  # first retry after this long, doubling each time (capped at an hour)
     plugin: str | None = field(default=None, compare=False)
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.retry_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
 def _now() -> datetime:
@@ -70,10 +93,20 @@ async def enqueue(
 
 
 class JobRunner:
-    def __init__(self, db: Database, plugins: Any, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        plugins: Any,
+        poll_seconds: float = 1.0,
+        *,
+        channels: Any = None,
+        lease: timedelta = LEASE,
+    ) -> None:
         self.db = db
         self.plugins = plugins
+        self.channels = channels
         self.poll_seconds = poll_seconds
+        self.lease = lease
         self.worker_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._task: asyncio.Task[None] | None = None
         self._specs: dict[str, JobSpec] | None = None
@@ -84,61 +117,78 @@ class JobRunner:
             specs: dict[str, JobSpec] = {}
             for plugin, result in self.plugins.call_sync("register_jobs"):
                 for spec in result:
+                    if not isinstance(spec, JobSpec):
+                        log.warning("plugin %s registered %r, not a JobSpec: ignored", plugin, spec)
+                        continue
+                    if spec.name in specs:
+                        log.warning("job %s registered twice; %s's wins", spec.name, plugin)
                     owner = plugin if plugin in self.plugins.manifests else None
-                    specs[spec.name] = JobSpec(spec.name, spec.handler, spec.every_seconds, spec.max_attempts, owner)
+                    specs[spec.name] = replace(spec, plugin=owner)
             self._specs = specs
         return self._specs
 
     # ---- periodic --------------------------------------------------------------------------
 
     async def schedule_periodic(self) -> int:
-        """Enqueue each due periodic job once per tenant; a CAS on next_run_at elects one process."""
-        from core.tenancy.models import Tenant, TenantPlugin
+        """Enqueue each due periodic job once per tenant; returns how many this process enqueued."""
+        from core.tenancy.models import ACTIVE, Tenant, TenantPlugin
 
-        queued = 0
         periodic = [s for s in self.specs.values() if s.every_seconds]
         if not periodic:
             return 0
         async with self.db.session(None) as s:
-            tenants = (await s.execute(select(Tenant.id).where(Tenant.status == "active"))).scalars().all()
+            tenants = (await s.execute(select(Tenant.id).where(Tenant.status == ACTIVE))).scalars().all()
+        needs_plugins = any(spec.plugin is not None for spec in periodic)
+        queued = 0
         for tenant_id in tenants:
-            async with self.db.transaction(tenant_id, SYSTEM) as s:
-                enabled = set(
-                    (await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars()
-                )
+            enabled: set[str] = set()
+            if needs_plugins:
+                async with self.db.session(tenant_id, SYSTEM) as s:
+                    rows = await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))
+                    enabled = set(rows.scalars())
             for spec in periodic:
                 if spec.plugin is not None and spec.plugin not in enabled:
                     continue
                 queued += await self._claim_slot(tenant_id, spec)
         return queued
 
+    def _insert_ignoring_duplicates(self) -> Any:
+        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(PeriodicRun)
+
     async def _claim_slot(self, tenant_id: int, spec: JobSpec) -> int:
         now = _now()
+        where = (PeriodicRun.tenant_id == tenant_id, PeriodicRun.name == spec.name)
         async with self.db.transaction(None, SYSTEM) as s:
-            row = (
+            slot = (await s.execute(select(PeriodicRun.id, PeriodicRun.next_run_at).where(*where))).one_or_none()
+            if slot is None:
+                # First time for this tenant: due now. Two processes may both get here; one row wins.
                 await s.execute(
-                    select(PeriodicRun).where(PeriodicRun.tenant_id == tenant_id, PeriodicRun.name == spec.name)
+                    self._insert_ignoring_duplicates()
+                    .values(id=new_id(), tenant_id=tenant_id, name=spec.name, next_run_at=now)
+                    .on_conflict_do_nothing(index_elements=["tenant_id", "name"])
                 )
-            ).scalar_one_or_none()
-            if row is None:
-                s.add(PeriodicRun(tenant_id=tenant_id, name=spec.name, next_run_at=now))
-                await s.flush()
-                row = (
-                    await s.execute(
-                        select(PeriodicRun).where(PeriodicRun.tenant_id == tenant_id, PeriodicRun.name == spec.name)
-                    )
-                ).scalar_one()
-        if row.next_run_at > now:
+        if slot is None:
+            async with self.db.session(None) as s:
+                slot = (await s.execute(select(PeriodicRun.id, PeriodicRun.next_run_at).where(*where))).one()
+        if slot.next_run_at > now:
             return 0
         async with self.db.transaction(None, SYSTEM) as s:
+            # The next slot counts from now, not from the missed one: after downtime, one run.
             res = await s.execute(
                 update(PeriodicRun)
-                .where(PeriodicRun.id == row.id, PeriodicRun.next_run_at == row.next_run_at)
+                .where(PeriodicRun.id == slot.id, PeriodicRun.next_run_at == slot.next_run_at)
                 .values(next_run_at=now + timedelta(seconds=spec.every_seconds or 60), last_run_at=now)
             )
             if res.rowcount != 1:
                 return 0  # another process took this slot
-            await enqueue(s, tenant_id, spec.name, {"scheduled_for": row.next_run_at.isoformat()})
+            busy = await s.scalar(
+                select(Job.id)
+                .where(Job.tenant_id == tenant_id, Job.name == spec.name, Job.status.in_((PENDING, RUNNING)))
+                .limit(1)
+            )
+            if busy is not None:
+                return 0  # the previous run has not finished: do not pile up
+            await enqueue(s, tenant_id, spec.name, {"scheduled_for": slot.next_run_at.isoformat()})
         return 1
 
     # ---- running ---------------------------------------------------------------------------
@@ -146,7 +196,7 @@ class JobRunner:
     async def run_pending(self, limit: int = 50) -> int:
         """Run due jobs until none is left or ``limit`` ran; returns how many this process ran."""
         ran = 0
-        await self._release_stale()
+        await self.release_stale()
         while ran < limit:
             job = await self._claim()
             if job is None:
@@ -155,22 +205,33 @@ class JobRunner:
             ran += 1
         return ran
 
-    async def _release_stale(self) -> None:
+    async def release_stale(self) -> int:
+        """Put jobs whose runner stopped renewing its lease back in the queue."""
         async with self.db.transaction(None, SYSTEM) as s:
-            await s.execute(
+            res = await s.execute(
                 update(Job)
                 .where(Job.status == RUNNING, Job.locked_until < _now())
-                .values(status=PENDING, locked_by=None)
+                .values(status=PENDING, locked_by=None, locked_until=None, last_error="lease expired")
             )
+        if res.rowcount:
+            log.warning("released %s job(s) whose runner stopped", res.rowcount)
+        return int(res.rowcount or 0)
 
     async def _claim(self) -> Job | None:
-        for _ in range(5):
+        names = list(self.specs)
+        if not names:
+            return None  # a runner claims only jobs it can run (others may know more plugins)
+        for _ in range(100):
             async with self.db.transaction(None, SYSTEM) as s:
-                candidate = (
-                    await s.execute(
-                        select(Job.id).where(Job.status == PENDING, Job.run_at <= _now()).order_by(Job.run_at).limit(1)
-                    )
-                ).scalar_one_or_none()
+                pick = (
+                    select(Job.id)
+                    .where(Job.status == PENDING, Job.run_at <= _now(), Job.name.in_(names))
+                    .order_by(Job.run_at, Job.id)
+                    .limit(1)
+                )
+                if self.db.dialect == "postgresql":
+                    pick = pick.with_for_update(skip_locked=True)
+                candidate = (await s.execute(pick)).scalar_one_or_none()
                 if candidate is None:
                     return None
                 res = await s.execute(
@@ -179,42 +240,79 @@ class JobRunner:
                     .values(
                         status=RUNNING,
                         locked_by=self.worker_id,
-                        locked_until=_now() + LEASE,
+                        locked_until=_now() + self.lease,
                         attempts=Job.attempts + 1,
                     )
                 )
                 if res.rowcount == 1:
                     return await s.get(Job, candidate, populate_existing=True)
+            # Another runner claimed it between our look and our update: look again.
         return None
 
     async def _execute(self, job: Job) -> None:
         spec = self.specs.get(job.name)
         error: str | None = None
+        final = False  # no retry can help
         if job.tenant_id is None:
-            error = "job carries no tenant: refused"  # fail closed
+            error, final = "job carries no tenant: refused", True  # fail closed
         elif spec is None:
-            error = f"no handler registered for {job.name!r}"
+            error, final = f"no handler registered for {job.name!r}", True
+        elif job.attempts > spec.max_attempts:
+            error, final = f"gave up after {spec.max_attempts} attempts ({job.last_error or 'no error recorded'})", True
         else:
+            heartbeat = asyncio.create_task(self._renew_lease(job.id))
             try:
                 with tenant_context(job.tenant_id, SYSTEM):
                     async with self.db.transaction(job.tenant_id, SYSTEM) as s:
-                        await spec.handler(JobContext(job.tenant_id, s, self.db, self.plugins, job.id), job.payload)
-            except Exception:
-                error = traceback.format_exc(limit=5)
-                log.exception("job %s (%s) failed", job.id, job.name)
+                        context = JobContext(
+                            job.tenant_id, s, self.db, self.plugins, job.id, self.channels, job.attempts
+                        )
+                        await spec.handler(context, dict(job.payload or {}))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+                log.exception("job %s (%s) of tenant %s failed", job.id, job.name, job.tenant_id)
+            except asyncio.CancelledError:
+                # The runner is stopping: give the job back now rather than when its lease expires.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._finish(job, spec, "interrupted: the runner stopped", False))
+                raise
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+        await self._finish(job, spec, error, final)
+
+    async def _finish(self, job: Job, spec: JobSpec | None, error: str | None, final: bool) -> None:
+        now = _now()
+        values: dict[str, Any] = {"locked_by": None, "locked_until": None}
+        if error is None:
+            values.update(status=DONE, finished_at=now, last_error=None)
+        elif final or spec is None or job.attempts >= spec.max_attempts:
+            values.update(status=FAILED, finished_at=now, last_error=error)
+        else:
+            values.update(status=PENDING, last_error=error, run_at=now + spec.backoff(job.attempts))
         async with self.db.transaction(None, SYSTEM) as s:
-            row = await s.get(Job, job.id)
-            assert row is not None
-            row.locked_by = None
-            row.locked_until = None
-            if error is None:
-                row.status, row.finished_at = DONE, _now()
-            elif job.tenant_id is None or spec is None or row.attempts >= spec.max_attempts:
-                row.status, row.last_error, row.finished_at = FAILED, error, _now()
-            else:
-                # back off and retry
-                row.status, row.last_error = PENDING, error
-                row.run_at = _now() + timedelta(seconds=30 * row.attempts)
+            res = await s.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == RUNNING, Job.locked_by == self.worker_id)
+                .values(**values)
+            )
+        if res.rowcount != 1:
+            log.warning("job %s (%s): lease lost before it finished", job.id, job.name)
+
+    async def _renew_lease(self, job_id: int) -> None:
+        """While a job runs, keep its lease from expiring (so nobody else starts it)."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.db.transaction(None, SYSTEM) as s:
+                    await s.execute(
+                        update(Job)
+                        .where(Job.id == job_id, Job.status == RUNNING, Job.locked_by == self.worker_id)
+                        .values(locked_until=_now() + self.lease)
+                    )
+            except Exception:
+                log.exception("could not renew the lease of job %s", job_id)
 
     # ---- background loop -------------------------------------------------------------------
 
@@ -230,9 +328,12 @@ class JobRunner:
             self._task = None
 
     async def _loop(self) -> None:
+        next_schedule = 0.0
         while True:
             try:
-                await self.schedule_periodic()
+                if time.monotonic() >= next_schedule:
+                    next_schedule = time.monotonic() + max(self.poll_seconds, SCHEDULE_EVERY_SECONDS)
+                    await self.schedule_periodic()
                 await self.run_pending()
             except asyncio.CancelledError:
                 raise

@@ -1,3 +1,154 @@
-"""placeholder"""
+"""My notifications: the list, marking read, the bell's count and its live stream (server-sent events).
 
-handlers: list = []
+A user only ever sees their own notifications: another user's id answers 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import select
+
+from core.services.notifications.models import InAppNotification
+from core.services.notifications.service import channel_name, mark_read, unread
+from core.web.context import ctx
+from core.web.guards import signed_in
+from core.web.pagination import paginate
+from core.web.render import is_htmx, render, render_string
+
+PER_PAGE = 20
+KEEPALIVE_SECONDS = 25.0  # a comment line now and then keeps proxies from closing an idle stream
+RETRY_MS = 5000  # how long a browser waits before reconnecting a dropped stream
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _safe_link(request: Request, link: str | None) -> str | None:
+    """Links are tenant-relative paths; anything else (another site, javascript:) is not linked."""
+    if not link or not link.startswith("/") or link.startswith("//"):
+        return None
+    return ctx(request).url(link)
+
+
+def _item(request: Request, row: InAppNotification) -> dict[str, Any]:
+    return {"row": row, "href": _safe_link(request, row.link)}
+
+
+@get("/notifications/", guards=[signed_in])
+async def notification_list(request: Request, page: FromQuery[int] = 1) -> Any:
+    return await _list_page(request, page)
+
+
+async def _list_page(request: Request, page: int, extra_html: str = "") -> Response[str]:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    stmt = (
+        select(InAppNotification)
+        .where(InAppNotification.user_id == c.user.id)
+        .order_by(InAppNotification.created_at.desc(), InAppNotification.id.desc())
+    )
+    result = await paginate(c.db, stmt, page, PER_PAGE)
+    response = await render(
+        request,
+        "core/notifications.html",
+        {
+            "page": result,
+            "items": [_item(request, r) for r in result.items],
+            "unread_total": await unread(c.db, c.user.id),
+        },
+        headers=NO_STORE,
+    )
+    if extra_html:
+        response.content = str(response.content) + extra_html
+    return response
+
+
+def _badge(count: int) -> str:
+    """The bell's number, swapped in out-of-band so an htmx click updates it at once."""
+    return f'<span id="lz-unread" hx-swap-oob="innerHTML">{count}</span>'
+
+
+@post("/notifications/{notification_id:int}/read", guards=[signed_in], status_code=200)
+async def read_one(request: Request, notification_id: FromPath[int]) -> Any:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    count = await mark_read(request.app.state, c.db, c.user.id, notification_id)
+    if count is None:
+        raise NotFoundException()
+    await c.db.commit()
+    if not is_htmx(request):
+        return Redirect(c.url("/notifications/"), status_code=303)
+    row = await c.db.get(InAppNotification, (c.tenant.id, notification_id)) if c.tenant else None
+    assert row is not None
+    html = render_string(request, "core/notifications_item.html", {"item": _item(request, row), "c": c})
+    return Response(html + _badge(count), media_type="text/html", headers=NO_STORE)
+
+
+@post("/notifications/read-all", guards=[signed_in], status_code=200)
+async def read_all(request: Request) -> Any:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    await mark_read(request.app.state, c.db, c.user.id)
+    await c.db.commit()
+    if not is_htmx(request):
+        return Redirect(c.url("/notifications/"), status_code=303)
+    # The list again, without highlights, and the bell at 0.
+    return await _list_page(request, 1, extra_html=_badge(0))
+
+
+@get("/notifications/count", guards=[signed_in])
+async def count(request: Request) -> Response[str]:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    html = render_string(request, "core/notifications_count.html", {"count": await unread(c.db, c.user.id)})
+    return Response(html, media_type="text/html", headers=NO_STORE)
+
+
+@get("/notifications/stream", guards=[signed_in])
+async def stream(request: Request) -> ServerSentEvent:
+    """The bell's live count: the current number first, then every number published for this user."""
+    c = ctx(request)
+    assert c.tenant is not None and c.user is not None and c.db is not None
+    tenant_id, user_id = c.tenant.id, c.user.id
+    # The stream may stay open for hours: hold no database connection while it does.
+    await c.db.close()
+    state = request.app.state
+    return ServerSentEvent(
+        _unread_events(state.channels, state.db, tenant_id, user_id),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _unread_events(channels: Any, db: Any, tenant_id: int, user_id: int) -> AsyncIterator[Any]:
+    async with channels.start_subscription([channel_name(tenant_id, user_id)]) as subscriber:
+        # Subscribed before counting, so a notification arriving meanwhile is not missed.
+        async with db.session(tenant_id) as s:
+            current = await unread(s, user_id)
+        yield ServerSentEventMessage(event="unread", data=str(current), retry=RETRY_MS)
+        events = subscriber.iter_events()
+        pending: asyncio.Future[bytes] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(events))
+                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
+                if not done:
+                    yield ServerSentEventMessage(comment="keep-alive", data=None)
+                    continue
+                try:
+                    data = pending.result()
+                except StopAsyncIteration:  # unsubscribed: the app is shutting down
+                    return
+                pending = None
+                yield ServerSentEventMessage(event="unread", data=data.decode())
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+
+handlers = [notification_list, read_one, read_all, count, stream]
