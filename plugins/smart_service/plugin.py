@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -25,6 +26,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
 
 
+_COMMUNITY = ("community_secretary", "community_worker")
+
 MANIFEST = Manifest(
     name=NAME,
     pillar="服务智治",
@@ -42,6 +45,31 @@ MANIFEST = Manifest(
             "View smart service",
             ("subdistrict_officer", "community_secretary", "community_worker", "grid_leader", "grid_worker"),
         ),
+        # The event lifecycle (lifecycle.py names which of these each transition needs). The district
+        # command centre is district_admin, who has every action.
+        Action(
+            f"{NAME}.event.report",
+            "上报事件",
+            "Report an event",
+            ("grid_worker", "grid_leader", *_COMMUNITY, "resident"),
+        ),
+        Action(f"{NAME}.event.accept", "受理事件", "Accept an event", _COMMUNITY),
+        Action(f"{NAME}.event.register", "立案", "Register an event", _COMMUNITY),
+        Action(
+            f"{NAME}.event.dispatch", "派遣与改派", "Dispatch and re-dispatch", (*_COMMUNITY, "subdistrict_officer")
+        ),
+        Action(f"{NAME}.event.sign", "签收事件", "Sign for an event", ("grid_worker", "grid_leader")),
+        Action(f"{NAME}.event.handle", "处置与反馈", "Handle and report the result", ("grid_worker", "grid_leader")),
+        Action(f"{NAME}.event.return", "退单", "Return an event", ("grid_worker", "grid_leader")),
+        Action(f"{NAME}.event.inspect", "核查与返工", "Inspect or send back for rework", _COMMUNITY),
+        Action(f"{NAME}.event.close", "结案", "Close an event", _COMMUNITY),
+        Action(f"{NAME}.event.merge", "并单", "Merge duplicate events", (*_COMMUNITY, "subdistrict_officer")),
+        Action(f"{NAME}.event.approve", "审批延期与挂账", "Approve extensions and parking", ("subdistrict_officer",)),
+        Action(f"{NAME}.event.supervise", "督办", "Supervise an event", ("subdistrict_officer",)),
+        Action(f"{NAME}.event.rate", "评价结果", "Rate the result", ("resident",)),
+        Action(f"{NAME}.event.revisit", "回访", "Record a follow-up visit", _COMMUNITY),
+        # Configuration: categories, working calendar, handling units and the dispatch catalogue.
+        Action(f"{NAME}.config.edit", "维护事件分类、工作日历与派单目录", "Edit categories, calendar and dispatch", ()),
     ),
 )
 
@@ -55,6 +83,18 @@ async def overview(request: Request) -> Any:
 @hookimpl
 def plugin_manifest() -> Manifest:
     return MANIFEST
+
+
+@hookimpl
+def register_models() -> list[Any]:
+    from plugins.smart_service.models import MODELS
+
+    return list(MODELS)
+
+
+@hookimpl
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
 
 
 @hookimpl
