@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import LargeBinary, insert, select
@@ -38,6 +39,12 @@ def tenant_tables() -> list[Any]:
 def _dump(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, time):
+        return {"$t": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$b64": base64.b64encode(bytes(value)).decode()}
     return value
@@ -46,6 +53,12 @@ def _dump(value: Any) -> Any:
 def _load(value: Any, column: Any) -> Any:
     if isinstance(value, dict) and "$dt" in value and len(value) == 1:
         return datetime.fromisoformat(value["$dt"])
+    if isinstance(value, dict) and "$d" in value and len(value) == 1:
+        return date.fromisoformat(value["$d"])
+    if isinstance(value, dict) and "$t" in value and len(value) == 1:
+        return time.fromisoformat(value["$t"])
+    if isinstance(value, dict) and "$dec" in value and len(value) == 1:
+        return Decimal(value["$dec"])
     if isinstance(value, dict) and "$b64" in value and len(value) == 1:
         return base64.b64decode(value["$b64"])
     if value is not None and isinstance(column.type, DateTime) and isinstance(value, str):

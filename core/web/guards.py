@@ -44,7 +44,10 @@ def public(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Explicitly open (login page, resident-facing pages, health checks)."""
 
 
-def check_in_scope(connection: ASGIConnection, action: str, path: str) -> None:
-    """Object-level check: out of scope answers 404, like an id that does not exist."""
-    if not ctx(connection).can(action, path):  # type: ignore[arg-type]
+def check_in_scope(connection: ASGIConnection, action: str, path: str | None) -> None:
+    """Object-level check: out of scope answers 404, like an id that does not exist.
+
+    A record with no place in the tree (path None) is in nobody's scope here: callers that show
+    such records decide explicitly (``c.can(action, root_path)``), never by default."""
+    if path is None or not ctx(connection).can(action, path):  # type: ignore[arg-type]
         raise NotFoundException()

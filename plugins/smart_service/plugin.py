@@ -10,9 +10,11 @@ from litestar import Request, get
 
 from core import hookimpl
 from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.guards import requires
 from core.web.render import render, render_string
+from plugins.smart_service import services
 
 NAME = "smart_service"
 VIEW = f"{NAME}.view"
@@ -95,6 +97,12 @@ def register_models() -> list[Any]:
 @hookimpl
 def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_jobs() -> list[JobSpec]:
+    """The SLA clock: breached stages are supervised and escalated one level up, once."""
+    return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60)]
 
 
 @hookimpl
