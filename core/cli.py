@@ -345,6 +345,7 @@ def demo(host: str, port: int, reset: bool) -> None:
     """One command: schema, demo tenants and accounts on embedded SQLite, then serve."""
     import os
 
+    from core.crypto import Vault
     from core.db.migrate import upgrade
     from core.tenancy.definitions import read_all
     from core.tenancy.demo import DEMO_PASSWORD, seed_demo, seed_operator
@@ -363,7 +364,7 @@ def demo(host: str, port: int, reset: bool) -> None:
         await upgrade(st, hostp)
         for d in definitions:
             await apply_definition(database, hostp, d)
-            await seed_demo(database, hostp, d)
+            await seed_demo(database, hostp, d, vault=Vault(st.data_keys, st.hash_key))
         await seed_operator(database)
 
     click.echo("准备演示数据 / preparing demo data …")

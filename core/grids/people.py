@@ -184,3 +184,42 @@ async def owner_totals(session: AsyncSession, path_prefix: str) -> OwnerTotals:
     people = sum(1 for _id, kind in owner_rows if kind != "developer")
     developers = 1 if any(kind == "developer" for _id, kind in owner_rows) else 0
     return OwnerTotals(Decimal(area or 0), people + developers, int(households or 0))
+
+
+async def ensure_household(session: AsyncSession, node: GridNode) -> Household:
+    """The Household row of a 户 node, created on first use (floor area and owners hang on it)."""
+    found = (await session.execute(select(Household).where(Household.node_id == node.id))).scalar_one_or_none()
+    if found is None:
+        found = Household(node_id=node.id, node_path=node.path)
+        session.add(found)
+        await session.flush()
+    return found
+
+
+async def owner_for(
+    session: AsyncSession,
+    kind: str,
+    name: str,
+    resident: Resident | None = None,
+    organisation_id: int | None = None,
+) -> Owner:
+    """The one Owner row of a person, an organisation or a developer (by name): an owner of
+    several units is one row with several ownerships, so votes count them once."""
+    if kind == "person":
+        assert resident is not None
+        cond = Owner.resident_id == resident.id
+    elif kind == "organisation":
+        cond = Owner.organisation_id == organisation_id
+    else:
+        cond = (Owner.kind == kind) & (Owner.name == name)
+    found = (await session.execute(select(Owner).where(cond).limit(1))).scalar_one_or_none()
+    if found is None:
+        found = Owner(
+            kind=kind,
+            name=name,
+            resident_id=resident.id if resident is not None else None,
+            organisation_id=organisation_id,
+        )
+        session.add(found)
+        await session.flush()
+    return found

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.crypto import Vault
 from core.db.engine import Database
+from core.grids.demo_geo import seed_boundaries
+from core.grids.demo_people import COMMUNITY, seed_people
 from core.grids.models import GridNode
 from core.identity.models import Operator
 from core.identity.passwords import hash_password
@@ -23,12 +26,17 @@ async def seed_operator(db: Database, username: str = "operator", password: str 
     return True
 
 
-async def seed_demo(db: Database, host: PluginHost, d: TenantDefinition, password: str = DEMO_PASSWORD) -> list[str]:
+async def seed_demo(
+    db: Database, host: PluginHost, d: TenantDefinition, password: str = DEMO_PASSWORD, vault: Vault | None = None
+) -> list[str]:
+    """Demo accounts, base data (residents need the deployment's ``vault``) and plugin demo data."""
     async with db.session(None) as s:
         tenant = (await s.execute(select(Tenant).where(Tenant.slug == d.slug))).scalar_one()
     created = []
     async with db.transaction(tenant.id, PLATFORM) as s:
         nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
+        if "sl" in nodes:  # 双滦区: invented boundaries so the map view has shapes to show
+            await seed_boundaries(s, nodes)
         for u in d.demo_users:
             node = nodes.get(u.get("node", ""))
             user, new = await ensure_user(
@@ -36,6 +44,8 @@ async def seed_demo(db: Database, host: PluginHost, d: TenantDefinition, passwor
             )
             if new:
                 created.append(user.username)
+        if vault is not None and COMMUNITY in nodes:
+            await seed_people(s, vault, nodes)
         enabled = set((await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars())
         for name in host.names:
             if name in enabled:

@@ -1,6 +1,7 @@
-"""Grid node pages: the node, its children, and the panels enabled plugins add to it.
+"""Grid pages everyone with ``core.grid.view`` sees: the tree of the user's areas (/grid/) and a node's
+page — breadcrumbs, children, staff, counts and the panels enabled plugins add to it.
 
-(The full territory tree editor, import and base data come with the grid issue.)
+The tree editor (forms, moves, boundaries, the map) is core/grids/routes_tree.py.
 """
 
 from __future__ import annotations
@@ -9,17 +10,57 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 from sqlalchemy import select
 
+from core.grids import tree
+from core.grids.basedata import Household, Organisation, Resident
 from core.grids.models import GridNode
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
+from core.web.i18n import gettext as _
+from core.web.i18n import lazy
+from core.web.pagination import paginate
 from core.web.render import render
 
 VIEW = "core.grid.view"
+EDIT = "core.grid.edit"
+CHILDREN_PER_PAGE = 50
+
+RESIDENT_STATUS = {"active": lazy("Living here"), "moved_out": lazy("Moved out"), "deceased": lazy("Deceased")}
+HOUSEHOLD_USAGE = {"residential": lazy("Residential"), "commercial": lazy("Commercial"), "office": lazy("Office")}
+ORG_KIND = {
+    "resident_unit": lazy("Resident units"),
+    "social_org": lazy("Social organisations"),
+    "property_company": lazy("Property companies"),
+    "party_org": lazy("Party organisations"),
+}
+
+DONE = {
+    "added": lazy("The sub-area has been added."),
+    "saved": lazy("The changes have been saved."),
+    "moved": lazy("The area has been moved, with everything under it."),
+    "deleted": lazy("The sub-area has been deleted."),
+    "boundary": lazy("The boundary has been saved."),
+    "cleared": lazy("The boundary has been removed."),
+}
+
+
+def _labelled(counts: dict[str, int], labels: dict[str, str]) -> list[tuple[str, int]]:
+    return [(_(labels[k]) if k in labels else k, n) for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+async def node_in_scope(request: Request, node_id: int, action: str = VIEW) -> GridNode:
+    """The node, or 404 if it does not exist in this tenant or lies outside the user's scope."""
+    c = ctx(request)
+    assert c.db is not None
+    node = (await c.db.execute(select(GridNode).where(GridNode.id == node_id))).scalar_one_or_none()
+    if node is None:
+        raise NotFoundException()
+    check_in_scope(request, action, node.path)
+    return node
 
 
 @get("/grid/", guards=[requires(VIEW)])
@@ -34,23 +75,49 @@ async def grid_root(request: Request) -> Any:
         if prefixes
         else []
     )
-    return await render(request, "core/grid_root.html", {"roots": roots})
+    kinds = await tree.kinds_by_code(c.db)
+    counts = await tree.child_counts(c.db, [n.id for n in roots])
+    return await render(
+        request,
+        "core/grid_root.html",
+        {
+            "roots": roots,
+            "counts": counts,
+            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
+            "can_edit": c.can(EDIT),
+        },
+    )
 
 
 @get("/grid/{node_id:int}", guards=[requires(VIEW)])
-async def grid_node(request: Request, node_id: FromPath[int]) -> Any:
+async def grid_node(
+    request: Request, node_id: FromPath[int], page: FromQuery[int] = 1, done: FromQuery[str | None] = None
+) -> Any:
     c = ctx(request)
     assert c.db is not None
-    node = (await c.db.execute(select(GridNode).where(GridNode.id == node_id))).scalar_one_or_none()
-    if node is None:
-        raise NotFoundException()
-    check_in_scope(request, VIEW, node.path)
-    children = (
-        (await c.db.execute(select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code)))
-        .scalars()
-        .all()
+    node = await node_in_scope(request, node_id)
+    kinds = await tree.kinds_by_code(c.db)
+    children = await paginate(
+        c.db, select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code), page, CHILDREN_PER_PAGE
     )
-    parent = await c.db.get(GridNode, (node.tenant_id, node.parent_id)) if node.parent_id else None
+    grandchildren = await tree.child_counts(c.db, [ch.id for ch in children.items])
+    crumbs = [(a, c.can(VIEW, a.path)) for a in await tree.ancestors(c.db, node)]
+    sub_kinds = await tree.subnode_counts(c.db, node)
+    counts: dict[str, list[tuple[str, int]] | None] = {
+        "households": _labelled(
+            await tree.grouped_count(c.db, Household.usage, Household.node_path, node.path), HOUSEHOLD_USAGE
+        ),
+        "residents": _labelled(
+            await tree.grouped_count(c.db, Resident.status, Resident.node_path, node.path), RESIDENT_STATUS
+        )
+        if c.can("core.resident.view", node.path)
+        else None,
+        "organisations": _labelled(
+            await tree.grouped_count(c.db, Organisation.kind, Organisation.node_path, node.path), ORG_KIND
+        )
+        if c.can("core.org.view", node.path)
+        else None,
+    }
     panels = []
     for plugin, result in await request.app.state.plugins.call_safely(
         "node_panels", c.enabled, request=request, node=node
@@ -59,11 +126,26 @@ async def grid_node(request: Request, node_id: FromPath[int]) -> Any:
             if isinstance(p, Panel):
                 panels.append({"plugin": plugin, "title": p.title(c.locale), "html": Markup(p.html), "order": p.order})
     panels.sort(key=lambda p: (p["order"], p["plugin"]))
-    parent_visible = parent is not None and c.can(VIEW, parent.path)
+    parent = crumbs[-1][0] if crumbs and crumbs[-1][1] else None
     return await render(
         request,
         "core/grid_node.html",
-        {"node": node, "children": children, "panels": panels, "parent": parent if parent_visible else None},
+        {
+            "node": node,
+            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
+            "crumbs": crumbs,
+            "parent": parent,
+            "children": children,
+            "grandchildren": grandchildren,
+            "staff": await tree.staff(c.db, node),
+            "sub_kinds": sorted(
+                sub_kinds.items(), key=lambda kv: (kinds[kv[0]].level if kv[0] in kinds else 99, kv[0])
+            ),
+            "counts": counts,
+            "panels": panels,
+            "can_edit": c.can(EDIT, node.path),
+            "message": _(DONE[done]) if done in DONE else None,
+        },
     )
 
 
