@@ -46,7 +46,9 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 10)
-    kw.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip per checkout); stale connections are recycled by age instead.
+    kw.setdefault("pool_pre_ping", False)
+    kw.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kw)
 
 

@@ -7,6 +7,7 @@ what the ORM cannot see (Core ``text()``, raw SQL): see ``rls.py``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, false
@@ -23,7 +24,9 @@ def session_tenant(session: Session) -> int | None:
     return session.info.get("tenant_id")
 
 
+@lru_cache(maxsize=4096)
 def _criteria(tenant_id: int | None) -> Any:
+    """One option object per tenant, reused: building it per statement costs more than the query."""
     if tenant_id is None:
         return with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
     return with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)

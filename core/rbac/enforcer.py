@@ -70,17 +70,32 @@ class TenantPolicy:
             self.enforcer.add_policies([list(r) for r in self.rules])
         self.version = version
         self.loaded_at = time.monotonic()
+        self._granting: dict[str, frozenset[str]] = {}
 
     def age(self) -> float:
         return time.monotonic() - self.loaded_at
 
     def allows(self, subject: Subject, action: str, path: str | None = None) -> bool:
+        """Same answer as casbin's enforce (a property test holds them equal), without re-running
+        the matcher for every policy line: which roles grant an action is fixed for a policy
+        version, so it is asked once per action and kept."""
+        if not subject.assignments:
+            return False
+        return any(subject.covers(role, path) for role in self.roles_granting(action))
+
+    def enforce(self, subject: Subject, action: str, path: str | None = None) -> bool:
+        """casbin's own evaluation of the model (the reference ``allows`` is tested against)."""
         if not subject.assignments:
             return False
         return bool(self.enforcer.enforce(subject, action, path or ""))
 
-    def roles_granting(self, action: str) -> set[str]:
-        return {role for role, pattern in self.rules if key_match(action, pattern)}
+    def roles_granting(self, action: str) -> frozenset[str]:
+        found = self._granting.get(action)
+        if found is None:
+            rules = self.enforcer.get_policy()  # the table casbin holds
+            found = frozenset(role for role, pattern in rules if key_match(action, pattern))
+            self._granting[action] = found
+        return found
 
     def prefixes(self, subject: Subject, action: str) -> list[str]:
         """Node paths under which the subject may do ``action``: the input of a SQL scope filter."""

@@ -1,4 +1,8 @@
-"""Route guards. Every route has one: ``requires(action)``, ``signed_in`` or ``operator_only``."""
+"""Route guards. Every route has one: ``requires(action)``, ``signed_in`` or ``operator_only``.
+
+Guards are async on purpose: Litestar runs sync guards in a worker thread, and pycasbin must
+only ever be called on the event loop (it is not thread-safe).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ class NotSignedIn(NotAuthorizedException):
     """Raised for an anonymous user on a page that needs one; HTML requests go to the login page."""
 
 
-def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if ctx(connection).user is None:  # type: ignore[arg-type]
         raise NotSignedIn()
 
@@ -23,7 +27,7 @@ def requires(action: str, *alternatives: str):  # type: ignore[no-untyped-def]
     object checks narrow it further."""
     actions = (action, *alternatives)
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         c = ctx(connection)  # type: ignore[arg-type]
         if c.user is None:
             raise NotSignedIn()
@@ -35,12 +39,12 @@ def requires(action: str, *alternatives: str):  # type: ignore[no-untyped-def]
     return guard
 
 
-def operator_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def operator_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if ctx(connection).operator is None:  # type: ignore[arg-type]
         raise NotSignedIn()
 
 
-def public(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def public(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Explicitly open (login page, resident-facing pages, health checks)."""
 
 

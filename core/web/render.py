@@ -18,7 +18,7 @@ CORE_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_TEMPLATES = REPO_ROOT / "templates"
 
 
-def build_environment(plugin_template_dirs: list[Path]) -> Environment:
+def build_environment(plugin_template_dirs: list[Path], auto_reload: bool = False) -> Environment:
     loaders = [FileSystemLoader(str(SHARED_TEMPLATES)), FileSystemLoader(str(CORE_TEMPLATES))]
     loaders += [FileSystemLoader(str(d)) for d in plugin_template_dirs]
     env = Environment(
@@ -28,6 +28,7 @@ def build_environment(plugin_template_dirs: list[Path]) -> Environment:
         enable_async=False,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
+        auto_reload=auto_reload,  # a stat() per template per render otherwise
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
