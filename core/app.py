@@ -83,7 +83,8 @@ def plugin_dirs(host: PluginHost) -> dict[str, Path]:
 def load_models(host: PluginHost) -> None:
     import core.models  # noqa: F401  (registers core tables)
 
-    host.call_sync("register_models")
+    # SQLAlchemy's registry holds classes weakly: keep what plugins return alive with the host.
+    host.models = [m for _name, result in host.call_sync("register_models") for m in result]
     for table in Base.metadata.sorted_tables:
         mapper_cls = next((m.class_ for m in Base.registry.mappers if m.local_table is table), None)
         if mapper_cls is not None and is_tenant_scoped(mapper_cls):
@@ -99,17 +100,20 @@ def create_app(
     load_entry_points: bool = True,
     run_jobs: bool = False,
 ) -> LiuzhiApp:
+    from core.imports.jobs import ImportJobs
     from core.services.jobs.runner import JobRunner
     from core.services.notifications.service import LoggingSender
     from core.web.routes import core_route_handlers
 
     settings = settings or Settings.from_env()
-    host = PluginHost([*extra_plugins, LoggingSender()], load_entry_points=load_entry_points)
+    host = PluginHost([*extra_plugins, LoggingSender(), ImportJobs()], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)
     dirs = plugin_dirs(host)
 
-    env = build_environment([d / "templates" for d in dirs.values() if (d / "templates").is_dir()])
+    env = build_environment(
+        [d / "templates" for d in dirs.values() if (d / "templates").is_dir()], auto_reload=settings.debug
+    )
     host.call_sync("prepare_jinja2_environment", env=env)
 
     i18n.CATALOGUES.load_dir(Path(__file__).parent / "locale")
@@ -203,6 +207,10 @@ def create_app(
             }
         ),
         debug=settings.debug,
+        # Uploads are checked by size with a clear message (core.services.files); let them arrive.
+        request_max_body_size=25 * 1024 * 1024,
+        # Logging is the process's business (the CLI, uvicorn, pytest), not the app factory's.
+        logging_config=None,
         openapi_config=OpenAPIConfig(title="Liuzhi API", version="1", path="/api/schema"),
     )
     return app

@@ -4,6 +4,7 @@ from core.audit.models import AuditEntry
 from core.grids.basedata import Household, Organisation, Owner, Ownership, Residence, Resident
 from core.grids.models import GridNode, NodeKind
 from core.identity.models import ApiToken, KeyValue, Operator, User
+from core.imports.models import ImportRun
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.services.files.models import StoredFile
 from core.services.jobs.models import Job, PeriodicRun
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "GridNode",
     "Household",
+    "ImportRun",
     "InAppNotification",
     "Job",
     "KeyValue",
