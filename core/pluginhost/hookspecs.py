@@ -127,9 +127,10 @@ def file_access(request: Any, file: Any) -> Any:
 
 
 @hookspec
-def on_event(tenant_id: int, event: Any) -> Any:
+def on_event(tenant_id: int, event: Any, app_state: Any) -> Any:
     """An ``Event`` (name, payload, actor) happened in ``tenant_id``. For notifications and live
-    updates; the audit log is written by core regardless."""
+    updates; the audit log is written by core regardless. ``app_state`` is what the emitter had
+    (the app's state, a job's context): its ``channels`` publish live updates."""
 
 
 @hookspec(firstresult=True)

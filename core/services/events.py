@@ -20,4 +20,6 @@ class Event:
 
 async def emit(app_state: Any, tenant_id: int, enabled: Any, event: Event) -> list[tuple[str, Any]]:
     """Deliver ``event`` to the tenant's enabled plugins; one failing listener does not stop the rest."""
-    return await app_state.plugins.call_safely("on_event", enabled, tenant_id=tenant_id, event=event)
+    return await app_state.plugins.call_safely(
+        "on_event", enabled, tenant_id=tenant_id, event=event, app_state=app_state
+    )

@@ -276,3 +276,90 @@ class Counter(TenantScoped, Base):
 
 
 MODELS = (Category, WorkCalendar, CalendarDay, HandlingUnit, DispatchRule, Event, EventTransition, Counter)
+
+
+class Booking(TenantScoped, Base):
+    """预约代办: a resident (or staff on their behalf) books a matter a community worker does for them.
+
+    States (bookings.py): requested → taken → done | cancelled. ``due_at`` is set when a worker takes
+    it (the tenant's ``proxy_service_days`` in working time); overdue = not done by then. ``node_path``
+    is where the applicant lives, so staff lists filter by scope in SQL.
+    """
+
+    __tablename__ = "ss_bookings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        _fk(["node_id"], "grid_nodes"),
+        _fk(["applicant_user_id"], "users"),
+        _fk(["created_by_user_id"], "users"),
+        _fk(["taken_by_user_id"], "users"),
+        Index("ix_ss_bookings_tenant_path", "tenant_id", "node_path"),
+        Index("ix_ss_bookings_tenant_applicant", "tenant_id", "applicant_user_id"),
+        Index("ix_ss_bookings_tenant_state_due", "tenant_id", "state", "due_at"),
+    )
+
+    number: Mapped[str] = mapped_column(String(32))  # BK-20261127-0001
+    matter: Mapped[str] = mapped_column(String(32))  # a code of bookings.MATTERS
+    documents: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    preferred_day: Mapped[date] = mapped_column(Date)
+    applicant_user_id: Mapped[int | None]
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sensitive": True})
+    applicant_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    created_by_user_id: Mapped[int | None]
+    node_id: Mapped[int]
+    node_path: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    taken_by_user_id: Mapped[int | None]
+    taken_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    result: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+MODELS = (*MODELS, Booking)
+
+
+class Open311Key(TenantScoped, Base):
+    """An Open311 client's API key (``api_key`` of POST requests): only its SHA-256 is stored.
+    ``name`` says who the client is; reports it sends carry it as their reporter."""
+
+    __tablename__ = "ss_open311_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "key_hash"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), info={"sensitive": True})
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class Open311Request(TenantScoped, Base):
+    """What an Open311 POST brought beyond the event itself: the client's key, the token it can
+    poll, its ``media_url``, ``attribute[...]`` answers and contact details (email encrypted)."""
+
+    __tablename__ = "ss_open311_requests"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "event_id"),
+        UniqueConstraint("tenant_id", "token"),
+        _fk(["event_id"], "ss_events"),
+        _fk(["key_id"], "ss_open311_keys"),
+    )
+
+    event_id: Mapped[int]
+    key_id: Mapped[int]
+    token: Mapped[str] = mapped_column(String(64))
+    media_url: Mapped[str] = mapped_column(String(1000), default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sensitive": True})
+    device_id: Mapped[str] = mapped_column(String(100), default="")
+    account_id: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MODELS = (*MODELS, Open311Key, Open311Request)

@@ -70,6 +70,14 @@ MANIFEST = Manifest(
         Action(f"{NAME}.event.supervise", "督办", "Supervise an event", ("subdistrict_officer",)),
         Action(f"{NAME}.event.rate", "评价结果", "Rate the result", ("resident",)),
         Action(f"{NAME}.event.revisit", "回访", "Record a follow-up visit", _COMMUNITY),
+        # 预约代办 (bookings.py): residents and staff book; community staff take and do them.
+        Action(
+            f"{NAME}.booking.request",
+            "预约代办",
+            "Book a proxy service",
+            ("resident", *_COMMUNITY, "grid_worker", "grid_leader"),
+        ),
+        Action(f"{NAME}.booking.handle", "办理代办", "Handle proxy services", _COMMUNITY),
         # Configuration: categories, working calendar, handling units and the dispatch catalogue.
         Action(f"{NAME}.config.edit", "维护事件分类、工作日历与派单目录", "Edit categories, calendar and dispatch", ()),
     ),
@@ -107,12 +115,78 @@ def register_jobs() -> list[JobSpec]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [overview]
+    from plugins.smart_service.routes import admin as admin_routes
+    from plugins.smart_service.routes import api as api_routes
+    from plugins.smart_service.routes import bookings as booking_routes
+    from plugins.smart_service.routes import indicators as indicator_routes
+    from plugins.smart_service.routes import mobile as mobile_routes
+    from plugins.smart_service.routes import open311 as open311_routes
+    from plugins.smart_service.routes import resident as resident_routes
+    from plugins.smart_service.routes import staff as staff_routes
+
+    return [
+        *staff_routes.handlers,  # inbox (also at /smart-service/, replacing overview), event page, board
+        *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
+        *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating
+        *mobile_routes.handlers,  # grid workers' tasks: sign, handle, return, feedback
+        *api_routes.handlers,  # /api/v1/smart-service/… for a mini-program
+        *booking_routes.handlers,  # 预约代办: book, take, record the result
+        *open311_routes.handlers,  # Open311 GeoReport v2 at /open311/v2/ (and FixMyStreet's updates)
+        *indicator_routes.handlers,  # indicators dashboard and its Excel export
+    ]
+
+
+@hookimpl
+async def file_access(request: Request, file: Any) -> bool | None:
+    """Event photos: staff whose smart_service.view scope covers the event, its assignee, or the
+    resident who reported it. Anyone else: no (404)."""
+    from plugins.smart_service.photos import OWNER_TYPE
+
+    if file.owner_type != OWNER_TYPE:
+        return None
+    c = ctx(request)
+    if c.db is None or c.user is None or not file.owner_id:
+        return False
+    try:
+        event = await services.get_event(c.db, int(file.owner_id))
+    except (services.EventNotFound, ValueError):
+        return False
+    if c.user.id in (event.reporter_user_id, event.assignee_user_id):
+        return True
+    return c.can(VIEW, event.node_path)
+
+
+@hookimpl
+async def demo_data(tenant: Any, session: Any, nodes: Any) -> None:
+    """Categories, calendar, units and the dispatch catalogue; for 双滦区 also events and bookings."""
+    from plugins.smart_service import demo
+
+    await demo.seed(session, tenant, nodes)
+
+
+@hookimpl
+def on_event(tenant_id: int, event: Any, app_state: Any) -> None:
+    """Live board: every committed change of an event reaches the tenant's open boards."""
+    if event.name.startswith(f"{NAME}.event."):
+        from plugins.smart_service import board
+
+        board.publish(app_state, tenant_id, event.payload)
 
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "服", 30)]
+    return [
+        MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "服", 30),
+        MenuItem(
+            "预约代办",
+            "Proxy services",
+            "/smart-service/bookings/",
+            (f"{NAME}.booking.request", f"{NAME}.booking.handle"),
+            "约",
+            31,
+        ),
+        MenuItem("考核指标", "Indicators", "/smart-service/indicators", VIEW, "指", 32),
+    ]
 
 
 @hookimpl

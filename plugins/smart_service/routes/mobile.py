@@ -1,0 +1,144 @@
+"""Grid workers' phone pages: the events assigned to me, and on each one 签收 (sign for), 开始处置
+(start), 退单 (return with a reason) and 反馈 (the result with before/after photos).
+
+What a grid worker finds on patrol is reported with the residents' form (``?source=grid_patrol``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from core.services.files.storage import UploadError
+from core.web.context import ctx
+from core.web.guards import requires
+from core.web.i18n import gettext as _
+from core.web.pagination import paginate
+from core.web.render import render
+from plugins.smart_service import photos as ph
+from plugins.smart_service import services
+from plugins.smart_service.lifecycle import ACTION_LABELS, HANDLE, OPEN, SIGN, TransitionError
+from plugins.smart_service.models import Event
+from plugins.smart_service.routes.resident import UPLOAD_LIMIT, photo_cards, rollback, state_label
+
+GUARD = [requires(SIGN, HANDLE)]
+# The buttons a grid worker has on a case, in the order a case goes.
+WORKER_ACTIONS = ("sign", "handle", "feedback", "return")
+
+
+async def my_task(request: Request, event_id: int) -> Event:
+    """An event assigned to me, else 404."""
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    try:
+        event = await services.get_event(c.db, event_id)
+    except services.EventNotFound:
+        raise NotFoundException() from None
+    if event.assignee_user_id != c.user.id:
+        raise NotFoundException()
+    return event
+
+
+@get("/smart-service/tasks", guards=GUARD)
+async def tasks(request: Request, page: FromQuery[int] = 1) -> Any:
+    c = ctx(request)
+    assert c.db is not None and c.user is not None
+    stmt = (
+        select(Event)
+        .where(Event.assignee_user_id == c.user.id, Event.state.in_([s.value for s in OPEN]))
+        .order_by(Event.due_at.is_(None), Event.due_at, Event.id)
+    )
+    result = await paginate(c.db, stmt, page)
+    return await render(request, "smart_service/tasks.html", {"page": result, "state_label": state_label, "c": c})
+
+
+async def _task_page(request: Request, event: Event, *, error: str | None = None, status_code: int = 200) -> Any:
+    c = ctx(request)
+    assert c.db is not None
+    lines = await services.timeline(c.db, event.id)
+    report_photos = [p for line in lines if line.action == "report" for p in (line.photos or [])]
+    handled = [p for line in lines if line.action == "feedback" for p in (line.photos or [])]
+    actions = [a for a in WORKER_ACTIONS if a in services.allowed_actions(event)]
+    return await render(
+        request,
+        "smart_service/task.html",
+        {
+            "event": event,
+            "state": state_label(event.state),
+            "actions": actions,
+            "labels": {a: _(ACTION_LABELS[a]) for a in WORKER_ACTIONS},
+            "report_photos": await photo_cards(request, report_photos),
+            "handled_photos": await photo_cards(request, handled),
+            "timeline": [(line.at, _(ACTION_LABELS.get(line.action, line.action)), line.note) for line in lines],
+            "error": error,
+            "max_photos": ph.MAX_COUNT,
+            "accept": ph.ACCEPT,
+            "c": c,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/smart-service/tasks/{event_id:int}", guards=GUARD)
+async def task(request: Request, event_id: FromPath[int]) -> Any:
+    return await _task_page(request, await my_task(request, event_id))
+
+
+@post(
+    "/smart-service/tasks/{event_id:int}/{action:str}",
+    guards=GUARD,
+    status_code=200,
+    request_max_body_size=UPLOAD_LIMIT * 2,
+)
+async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) -> Any:
+    """Sign, start, return (a reason is required) or report the result (after photos required,
+    before photos welcome)."""
+    c = ctx(request)
+    assert c.db is not None and c.tenant is not None and c.user is not None
+    if action not in WORKER_ACTIONS:
+        raise NotFoundException()
+    event = await my_task(request, event_id)
+    data = await request.form()
+    version = data.get("version")
+    try:
+        photo_ids: list[int] = []
+        if action == "feedback":
+            for kind in ("before", "after"):
+                uploads = [u for u in data.getall(kind) if isinstance(u, UploadFile)] if kind in data else []
+                stored = await ph.store_photos(
+                    request, c.db, c.tenant.id, uploads, event_id=event.id, kind=kind, uploaded_by=c.user.id
+                )
+                if kind == "after" and not stored:
+                    raise UploadError(_("Add at least one photo of the result (after)."))
+                photo_ids.extend(stored.ids)
+        await services.transition(
+            c.db,
+            event,
+            action,
+            c.actor,
+            note=str(data.get("note") or ""),
+            photos=photo_ids,
+            version=int(str(version)) if version else None,
+            can=c.can,
+            app_state=request.app.state,
+            enabled=c.enabled,
+        )
+        await c.db.commit()
+    except UploadError as exc:
+        await rollback(request)
+        return await _task_page(request, await my_task(request, event_id), error=str(exc), status_code=400)
+    except TransitionError as exc:
+        await rollback(request)
+        return await _task_page(request, await my_task(request, event_id), error=exc.translated(_), status_code=400)
+    if action == "return":
+        return Redirect(c.url("/smart-service/tasks"), status_code=303)
+    return Redirect(c.url(f"/smart-service/tasks/{event_id}"), status_code=303)
+
+
+handlers = [tasks, task, act]

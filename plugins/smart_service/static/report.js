@@ -1,0 +1,48 @@
+// 随手拍: fill longitude/latitude from the phone when asked, preview the chosen photos.
+(function () {
+  "use strict";
+  function setup() {
+    var form = document.getElementById("ss-report");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var button = document.getElementById("ss-locate");
+    var status = document.getElementById("ss-locate-status");
+    var lon = document.getElementById("f-lon");
+    var lat = document.getElementById("f-lat");
+    if (button) {
+      if (!("geolocation" in navigator)) button.hidden = true;
+      button.addEventListener("click", function () {
+        status.textContent = button.dataset.busy;
+        navigator.geolocation.getCurrentPosition(
+          function (pos) {
+            lon.value = pos.coords.longitude.toFixed(6);
+            lat.value = pos.coords.latitude.toFixed(6);
+            status.textContent = "";
+            if (window.htmx) window.htmx.trigger(form, "ss-located");
+          },
+          function () { status.textContent = button.dataset.failed; },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+        );
+      });
+    }
+    var input = document.getElementById("f-photos");
+    var preview = document.getElementById("ss-preview");
+    if (input && preview) {
+      input.addEventListener("change", function () {
+        preview.replaceChildren();
+        Array.prototype.slice.call(input.files, 0, Number(input.dataset.max || 6)).forEach(function (file) {
+          if (!/^image\//.test(file.type)) return;
+          var img = document.createElement("img");
+          img.src = URL.createObjectURL(file);
+          img.width = 96;
+          img.alt = file.name;
+          img.onload = function () { URL.revokeObjectURL(img.src); };
+          preview.appendChild(img);
+        });
+      });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", setup);
+  document.addEventListener("htmx:afterSettle", setup);
+  setup();
+})();
