@@ -11,8 +11,23 @@ from core.pluginhost.manifest import MenuItem
 from core.web.context import ctx
 from core.web.i18n import gettext as _
 
-CORE_MENU = (MenuItem("工作台", "Dashboard", "/", None, "台", 0),)
-ADMIN_MENU = (MenuItem("辖区设置", "District settings", "/admin/", "core.admin.view", "设", 900),)
+CORE_MENU = (
+    MenuItem("工作台", "Dashboard", "/", None, "台", 0),
+    MenuItem("网格", "Grid", "/grid/", "core.grid.view", "网", 5),
+    MenuItem("实有人口", "Residents", "/residents/", "core.resident.view", "人", 6),
+    MenuItem("单位组织", "Organisations", "/organisations/", "core.org.view", "组", 7),
+    MenuItem("批量导入", "Import", "/import/", "core.grid.import", "导", 8),
+)
+ADMIN_MENU = (
+    MenuItem(
+        "辖区设置",
+        "District settings",
+        "/admin/",
+        ("core.admin.view", "core.admin.users", "core.admin.roles", "core.admin.audit", "core.admin.plugins"),
+        "设",
+        900,
+    ),
+)
 
 
 def _allowed(c: Any, action: str | tuple[str, ...] | None) -> bool:

@@ -1,7 +1,7 @@
 """smart service: 预约代办 bookings (ss_bookings); RLS
 
 Revision ID: smart_service_0003
-Revises: smart_service_0001
+Revises: smart_service_0002
 """
 
 from collections.abc import Sequence
