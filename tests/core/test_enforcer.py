@@ -60,3 +60,15 @@ async def test_guards_run_on_the_event_loop(app: Any) -> None:
     assert inspect.iscoroutinefunction(guards.requires("x"))
     async with make_client(app):
         pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.lists(st.integers(1, 120), min_size=1, max_size=4).map(lambda ids: "/" + "/".join(map(str, ids)) + "/"),
+    path=st.lists(st.integers(1, 120), min_size=1, max_size=5).map(lambda ids: "/" + "/".join(map(str, ids)) + "/"),
+)
+def test_the_scope_range_matches_exactly_the_paths_under_the_prefix(prefix: str, path: str) -> None:
+    from core.rbac.scope import prefix_range
+
+    lo, hi = prefix_range(prefix)
+    assert (lo <= path < hi) == path.startswith(prefix)

@@ -1,0 +1,283 @@
+"""The scoped resident list (/residents/, first page) at 10k and 1M residents, for three users.
+
+    .venv/bin/python bench/residents.py                       # PostgreSQL 10k and 1M, SQLite 10k
+    .venv/bin/python bench/residents.py --pg-sizes 10000 --sqlite-sizes 10000 --runs 20
+
+The statement is the route's own: ``core.grids.routes_people._resident_query`` (scope predicate
+``in_scope(Resident.node_path, prefixes)``, ORDER BY name, id) run through
+``core.web.pagination.paginate`` (a count over the statement, then LIMIT 50), in a tenant-bound
+session — on PostgreSQL as the non-owner app role under RLS — with the prefixes the real
+TenantPolicy gives each user:
+
+- grid worker         grid_worker at one grid (≈ 1/384 of the residents)
+- community secretary community_secretary at one community (8 grids, ≈ 1/48)
+- district admin      district_admin at the root (everything, plus rows without a node)
+
+Each is run ``--runs`` times after warm-up; p50/p95 of the whole list (count + page) and of the
+count and the page statement alone. EXPLAIN ANALYZE of both statements is kept in the JSON (with
+the tenant filter the ORM adds written out). Rows go in by COPY (PostgreSQL) or executemany
+(SQLite) into a fresh database made by the migrations; encrypted columns hold a constant dummy
+blob, hashes are distinct. Benchmarks only report: nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._data import (
+    NOW,
+    PG_DEFAULT,
+    RESULTS,
+    TENANT_ID,
+    Node,
+    bulk_insert,
+    fresh_database,
+    make_tree,
+    node_rows,
+    pct,
+    rss_mb,
+)
+
+# 1 district, 8 streets, 48 communities, 384 grids, 3,840 buildings; residents live in buildings.
+FANOUT = [("street", 8), ("community", 6), ("grid", 8), ("building", 10)]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍鹏建华红梅宇浩然子涵欣怡梓轩雨"
+BLOB = bytes(60)  # stands for an AES-GCM ciphertext: encryption is not what is measured
+
+
+def resident_rows(start: int, end: int, buildings: list[Node], rng: random.Random) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(start, end):
+        b = rng.choice(buildings)
+        name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
+        rows.append(
+            {
+                "tenant_id": TENANT_ID,
+                "id": i + 1,
+                "name": name,
+                "gender": rng.choice(("male", "female")),
+                "birth_date": None,
+                "id_number_enc": BLOB,
+                "id_number_hash": f"{i:064x}",
+                "id_number_masked": "110***********001X",
+                "phone_enc": BLOB,
+                "phone_hash": f"{i + 10**12:064x}",
+                "phone_masked": "138****1234",
+                "ethnicity": "汉族",
+                "registration": "户籍",
+                "status": "active",
+                "node_id": b.id,
+                "node_path": b.path,
+                "note": "",
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+    return rows
+
+
+async def fill(fresh: Any, nodes: list[Node], start: int, end: int, seed: int) -> None:
+    from sqlalchemy import text
+
+    from core.db.engine import make_engine
+    from core.grids.basedata import Resident
+    from core.grids.models import GridNode
+
+    buildings = [n for n in nodes if n.kind == "building"]
+    rng = random.Random(seed + start)
+    engine = make_engine(fresh.owner_url)
+    async with engine.begin() as conn:
+        if start == 0:
+            await bulk_insert(conn, GridNode.__table__, node_rows(nodes))
+        for i in range(start, end, 100_000):
+            await bulk_insert(conn, Resident.__table__, resident_rows(i, min(end, i + 100_000), buildings, rng))
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if fresh.kind == "postgresql":
+            await conn.execute(text("VACUUM ANALYZE residents"))
+            await conn.execute(text("VACUUM ANALYZE grid_nodes"))
+        else:
+            await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+
+
+def personas(nodes: list[Node]) -> dict[str, tuple[str, Node]]:
+    community = next(n for n in nodes if n.kind == "community")
+    grid = next(n for n in nodes if n.kind == "grid" and n.parent_id == community.id)
+    return {
+        "grid worker": ("grid_worker", grid),
+        "community secretary": ("community_secretary", community),
+        "district admin": ("district_admin", nodes[0]),
+    }
+
+
+def stats(ns: list[int]) -> dict[str, float]:
+    s = sorted(ns)
+    return {"p50_ms": pct(s, 50) / 1e6, "p95_ms": pct(s, 95) / 1e6, "n": len(s)}
+
+
+async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict[str, Any]:
+    from sqlalchemy import func, select, text
+
+    from core.app import load_models
+    from core.db.engine import Database
+    from core.grids.routes_people import _resident_query
+    from core.pluginhost.manager import PluginHost
+    from core.rbac.defaults import default_rules
+    from core.rbac.enforcer import Assignment, Subject, TenantPolicy
+    from core.tenancy.service import all_actions
+    from core.web.context import STATE_KEY, RequestContext
+    from core.web.pagination import paginate
+
+    host = PluginHost()
+    load_models(host)
+    policy = TenantPolicy(default_rules(all_actions(host)), 0)
+    db = Database(fresh.app_url)
+    out: dict[str, Any] = {}
+    try:
+        for who, (role, node) in personas(nodes).items():
+            async with db.session(TENANT_ID) as s:
+                c = RequestContext(
+                    user=SimpleNamespace(id=1),  # type: ignore[arg-type]
+                    subject=Subject(1, (Assignment(role, node.path, node.id),)),
+                    policy=policy,
+                    db=s,
+                )
+                request = SimpleNamespace(state={STATE_KEY: c})
+                stmt, _f, errors = await _resident_query(request, "", "", "")  # type: ignore[arg-type]
+                assert not errors
+                count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+                page_stmt = stmt.limit(50).offset(0)
+                whole, count_ns, page_ns = [], [], []
+                total = 0
+                for i in range(warmup + runs):
+                    t0 = time.perf_counter_ns()
+                    page = await paginate(s, stmt, 1)
+                    t1 = time.perf_counter_ns()
+                    await s.scalar(count_stmt)
+                    t2 = time.perf_counter_ns()
+                    (await s.execute(page_stmt)).scalars().all()
+                    t3 = time.perf_counter_ns()
+                    if i >= warmup:
+                        whole.append(t1 - t0)
+                        count_ns.append(t2 - t1)
+                        page_ns.append(t3 - t2)
+                    total = page.total
+                    s.expunge_all()
+                plans = {}
+                for label in ("count", "page"):
+                    sql = _literal(label, stmt, s)
+                    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if fresh.kind == "postgresql" else "EXPLAIN QUERY PLAN "
+                    rows = (await s.execute(text(prefix + sql))).all()
+                    plans[label] = [" ".join(str(x) for x in r) if fresh.kind == "sqlite" else r[0] for r in rows]
+            out[who] = {
+                "prefixes": c.scope_prefixes("core.resident.view"),
+                "total": total,
+                "list": stats(whole),
+                "count": stats(count_ns),
+                "page": stats(page_ns),
+                "plans": plans,
+                "path_index_used": {k: uses_path_index(v) for k, v in plans.items()},
+                "prefix_in_index_cond": {k: path_bounds_index(v) for k, v in plans.items()},
+            }
+    finally:
+        await db.dispose()
+    return out
+
+
+def _literal(label: str, stmt: Any, s: Any) -> str:
+    """The statement as the ORM sends it (tenant filter written out), with literal values."""
+    from sqlalchemy import func, select
+
+    from core.grids.basedata import Resident
+
+    base = stmt.where(Resident.tenant_id == TENANT_ID)
+    q = select(func.count()).select_from(base.order_by(None).subquery()) if label == "count" else base.limit(50)
+    return str(q.compile(dialect=s.bind.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def uses_path_index(plan: list[str]) -> bool:
+    return any("ix_residents_tenant_path" in line for line in plan)
+
+
+def path_bounds_index(plan: list[str]) -> bool:
+    """Does the prefix narrow the index range, or is it only a filter on every row of the tenant?"""
+    return any(("Index Cond" in ln or "SEARCH" in ln) and "node_path" in ln for ln in plan)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    nodes = make_tree(FANOUT)
+    results: dict[str, Any] = {"nodes": len(nodes), "postgresql": {}, "sqlite": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, sizes in (("postgresql", args.pg_sizes), ("sqlite", args.sqlite_sizes)):
+            if not sizes:
+                continue
+            async with fresh_database(kind, args.pg_url, Path(tmp), "residents") as fresh:
+                done = 0
+                for size in sorted(sizes):
+                    t = time.perf_counter()
+                    await fill(fresh, nodes, done, size, args.seed)
+                    done = size
+                    fill_s = time.perf_counter() - t
+                    res = await measure(fresh, nodes, args.runs, args.warmup)
+                    results[kind][size] = {"fill_s": round(fill_s, 1), "users": res}
+                    for who, r in res.items():
+                        print(
+                            f"{kind:10} {size:>9,} {who:20} rows {r['total']:>9,}  list p50 {r['list']['p50_ms']:8.2f} "
+                            f"p95 {r['list']['p95_ms']:8.2f} ms | count p50 {r['count']['p50_ms']:8.2f} | page p50 "
+                            f"{r['page']['p50_ms']:8.2f} ms | path index used/prefix in index cond: count "
+                            f"{uses_path_index(r['plans']['count'])}/{path_bounds_index(r['plans']['count'])} page "
+                            f"{uses_path_index(r['plans']['page'])}/{path_bounds_index(r['plans']['page'])}",
+                            flush=True,
+                        )
+    pg = results["postgresql"]
+    if len(pg) > 1:
+        lo, hi = min(pg), max(pg)
+        results["ratios"] = {
+            who: {
+                k: pg[hi]["users"][who][k]["p50_ms"] / pg[lo]["users"][who][k]["p50_ms"]
+                for k in ("list", "count", "page")
+            }
+            for who in pg[lo]["users"]
+        }
+        for who, r in results["ratios"].items():
+            print(f"ratio {hi}/{lo} p50 {who}: list {r['list']:.1f}× count {r['count']:.1f}× page {r['page']:.1f}×")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pg-url", default=PG_DEFAULT)
+    ap.add_argument("--pg-sizes", type=int, nargs="*", default=[10_000, 1_000_000])
+    ap.add_argument("--sqlite-sizes", type=int, nargs="*", default=[10_000])
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=20260)
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    results = asyncio.run(run(args))
+    results["runtime_s"] = round(time.perf_counter() - started, 1)
+    results["peak_rss_mb"] = round(rss_mb())
+    results["python"] = platform.python_version()
+    print(f"runtime {results['runtime_s']} s, peak RSS {results['peak_rss_mb']} MB")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"residents-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    print(f"written {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,781 @@
+"""服务智治: the event inbox and the indicator dashboard at 10k and 1M events, and Open311 POST
+requests/s against a bare handler.
+
+    .venv/bin/python bench/smart_service.py                          # both parts
+    .venv/bin/python bench/smart_service.py --part queries --sizes 10000 1000000 --runs 30
+    .venv/bin/python bench/smart_service.py --part open311 --db both --seconds 10 --concurrency 8
+
+**queries** (PostgreSQL): a fresh database made by the migrations, tenants/ applied and the demo
+seeded (bench/pages.py's ``prepared_database``); events are then added by COPY up to each size,
+spread over the shuangluan tree (grids mostly, some communities and villages), over the last 365
+days, with states, deadlines, units, assignees, ratings and flags like the demo's. For the demo
+users ``grid_worker`` (one grid), ``community`` (双安社区) and ``admin`` (the district) — their real
+role assignments and the tenant's real policy — it runs, in a tenant-bound session as the
+non-owner app role under RLS, each ``--runs`` times after warm-up:
+
+- inbox      the route's statement (``routes.staff._inbox_statement``, default filters: open events,
+             soonest deadline first) through ``paginate``: the count, then the first page of 50;
+- indicators ``indicators.compute`` (calendar, total, one GROUP BY) for each dimension over the
+             dashboard's default 30 days, and by area over 366 days (the longest range allowed).
+
+Each statement the ORM sent is captured and EXPLAIN (ANALYZE, BUFFERS) of it kept in the JSON; a
+sequential scan on ss_events is printed.
+
+**open311**: the real app (``bench._server:real``) and a bare Litestar app (``bare_open311`` below)
+served by uvicorn the same way as bench/pages.py, loaded by wrk with POST
+/open311/v2/requests.json?jurisdiction_id=shuangluan (api_key from ``ensure_api_key``,
+service_code, lat/long inside a demo grid, description). The bare handler parses the same form and
+inserts the event row (the same columns a report fills) with a Core INSERT through the same engine
+factory and driver, then commits and answers the same JSON shape: no tenant resolution, key check,
+category or node lookup, numbering, timeline, SLA, audit or i18n. Benchmarks only report: nothing
+here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._data import RESULTS, bulk_insert, pct, rss_mb
+
+PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+TENANT = "shuangluan"
+PERSONAS = {"grid worker": "grid_worker", "community": "community", "district": "admin"}
+OPEN311_KEY = "bench-open311-key"
+ID_BASE = 10**9  # bulk rows' ids: far below new_id()'s time-based ids, so never a collision
+
+# ---- part 1: the queries ----------------------------------------------------------------------
+
+# States of events older than RECENT_DAYS (nearly all finished) and of recent ones (the demo's mix).
+OLD_STATES = (("closed", 86), ("rejected", 6), ("merged", 5), ("parked", 1), ("handling", 1), ("inspected", 1))
+RECENT_STATES = (
+    ("closed", 40),
+    ("rejected", 4),
+    ("merged", 3),
+    ("parked", 3),
+    ("reported", 5),
+    ("accepted", 4),
+    ("registered", 5),
+    ("dispatched", 6),
+    ("signed", 5),
+    ("handling", 10),
+    ("feedback", 5),
+    ("inspecting", 5),
+    ("inspected", 5),
+)
+RECENT_DAYS = 14
+STAGE = {
+    "reported": "accept",
+    "accepted": "dispatch",
+    "registered": "dispatch",
+    "dispatched": "sign",
+    "signed": "handle",
+    "handling": "handle",
+    "feedback": "inspect",
+    "inspecting": "inspect",
+    "inspected": "inspect",
+}
+AFTER_DISPATCH = {"dispatched", "signed", "handling", "feedback", "inspecting", "inspected", "closed"}
+TITLES = ("楼下垃圾没人清", "路面坑洼", "井盖缺失有危险", "路灯晚上不亮", "夜间施工噪声大", "小区停水", "商贩占道摆摊")
+SOURCES = (("grid_patrol", 45), ("resident", 40), ("hotline_12345", 12), ("superior", 3))
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([k for k, _ in weighted], [w for _, w in weighted])[0]
+
+
+def event_rows(
+    start: int, end: int, world: dict[str, Any], rng: random.Random, now: datetime, tenant_id: int
+) -> list[dict[str, Any]]:
+    rows = []
+    grids, upper = world["grids"], world["upper"]
+    units, workers, cats = world["units"], world["workers"], world["categories"]
+    for i in range(start, end):
+        # Nine in ten events happen in a grid; the rest are placed at a community or village.
+        node_id, path = rng.choice(grids if rng.random() < 0.9 or not upper else upper)
+        age = rng.random() * 365
+        created = now - timedelta(days=age)
+        recent = age < RECENT_DAYS
+        state = _pick(rng, RECENT_STATES if recent else OLD_STATES)
+        parked_from = None
+        if state == "parked":
+            parked_from = rng.choice(("registered", "handling"))
+        dispatched = state in AFTER_DISPATCH or (state == "parked" and parked_from != "registered")
+        stage = STAGE.get(state)
+        due = created + timedelta(hours=rng.uniform(4, 24 * (RECENT_DAYS + 3))) if stage else None
+        closed = created + timedelta(days=rng.uniform(0.2, 10)) if state == "closed" else None
+        final = state in ("closed", "rejected", "merged")
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "id": ID_BASE + i,
+                "number": f"BN-{i:09d}",
+                "title": rng.choice(TITLES),
+                "description": "",
+                "category_code": rng.choice(cats),
+                "source": _pick(rng, SOURCES),
+                "urgency": rng.choices((1, 2, 3), (85, 12, 3))[0],
+                "reporter_user_id": None,
+                "reporter_resident_id": None,
+                "reporter_name": "",
+                "reporter_phone_enc": None,
+                "reporter_phone_masked": None,
+                "lon": Decimal("117.8") + Decimal(rng.randint(0, 99999)) / 1_000_000,
+                "lat": Decimal("40.9") + Decimal(rng.randint(0, 99999)) / 1_000_000,
+                "address": "",
+                "node_id": node_id,
+                "node_path": path,
+                "state": state,
+                "level": rng.choices((1, 2, 3), (10, 30, 60))[0],
+                "handling_unit_id": rng.choice(units) if dispatched else None,
+                "assignee_user_id": rng.choice(workers) if dispatched and workers else None,
+                "stage": stage,
+                "stage_started_at": created if stage else None,
+                "due_at": due,
+                "clock_seq": 1 + dispatched * 2,
+                "escalated_seq": None,
+                "sla_breached": rng.random() < 0.12,
+                "sla_remaining_seconds": 3600 if state == "parked" else None,
+                "pending": None,
+                "pending_hours": None,
+                "parked_from": parked_from,
+                "rework_count": int(rng.random() < 0.08),
+                "extension_count": int(rng.random() < 0.06),
+                "supervised": rng.random() < 0.05,
+                "supervision_count": 0,
+                "merged_into_id": None,
+                "me_too_count": 0,
+                "rating": rng.choices((None, 5, 4, 3, 2, 1), (50, 30, 10, 5, 3, 2))[0] if state == "closed" else None,
+                "rating_comment": "",
+                "created_at": created,
+                "updated_at": closed or created,
+                "closed_at": closed,
+                "version": 1 if not final else 8,
+            }
+        )
+    return rows
+
+
+async def world_of(prep: Any) -> dict[str, Any]:
+    """The tree, categories, units and staff of the seeded tenant, which the rows point at."""
+    from sqlalchemy import func, select
+
+    from core.db.engine import make_engine
+    from core.grids.models import GridNode
+    from core.identity.models import User
+    from plugins.smart_service.models import Category, Event, HandlingUnit
+
+    engine = make_engine(prep.owner_url)
+    tid = prep.tenant_id
+    async with engine.connect() as conn:
+        nodes = (
+            await conn.execute(select(GridNode.id, GridNode.path, GridNode.kind).where(GridNode.tenant_id == tid))
+        ).all()
+        cats = (
+            await conn.execute(
+                select(Category.code).where(Category.tenant_id == tid, Category.parent_code.is_not(None))
+            )
+        ).scalars()
+        units = (await conn.execute(select(HandlingUnit.id).where(HandlingUnit.tenant_id == tid))).scalars()
+        workers = (
+            await conn.execute(
+                select(User.id).where(
+                    User.tenant_id == tid, User.username.in_(("grid_worker", "community_worker", "grid_leader"))
+                )
+            )
+        ).scalars()
+        demo_events = await conn.scalar(select(func.count()).select_from(Event).where(Event.tenant_id == tid))
+        world = {"cats": list(cats), "units": list(units), "workers": list(workers)}
+    await engine.dispose()
+    return {
+        "grids": [(n.id, n.path) for n in nodes if n.kind == "grid"],
+        "upper": [(n.id, n.path) for n in nodes if n.kind in ("community", "village")],
+        "categories": world["cats"],
+        "units": world["units"],
+        "workers": world["workers"],
+        "demo_events": int(demo_events or 0),
+        "nodes": len(nodes),
+    }
+
+
+async def fill(prep: Any, world: dict[str, Any], start: int, end: int, seed: int, now: datetime) -> None:
+    from sqlalchemy import text
+
+    from core.db.engine import make_engine
+    from plugins.smart_service.models import Event
+
+    rng = random.Random(seed + start)
+    engine = make_engine(prep.owner_url)
+    async with engine.begin() as conn:
+        for i in range(start, end, 100_000):
+            rows = event_rows(i, min(end, i + 100_000), world, rng, now, prep.tenant_id)
+            await bulk_insert(conn, Event.__table__, rows)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE ss_events"))
+    await engine.dispose()
+
+
+@contextlib.contextmanager
+def captured(sync_engine: Any) -> Any:
+    """The statements (and parameters) the ORM sends meanwhile."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(sync_engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", before)
+
+
+def stats(ns: list[int]) -> dict[str, float]:
+    s = sorted(ns)
+    return {"p50_ms": round(pct(s, 50) / 1e6, 2), "p95_ms": round(pct(s, 95) / 1e6, 2), "n": len(s)}
+
+
+def plan_notes(plan: list[str]) -> dict[str, Any]:
+    seq = [ln.strip() for ln in plan if "Seq Scan on ss_events" in ln]
+    idx = sorted({w for ln in plan for w in ln.replace("(", " ").split() if w.startswith("ix_ss_events")})
+    return {"seq_scan": bool(seq), "indexes": idx}
+
+
+async def explain(session: Any, statements: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for sql, params in statements:
+        if "ss_events" not in sql or not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        conn = await session.connection()
+        rows = (await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).all()
+        plan = [r[0] for r in rows]
+        out.append({"sql": sql, "params": [str(p) for p in (params or ())], "plan": plan, **plan_notes(plan)})
+    return out
+
+
+async def timed(fn: Any, runs: int, warmup: int, budget_s: float) -> list[int]:
+    """``runs`` timings after ``warmup``; a query slower than the budget allows stops after 5."""
+    ns: list[int] = []
+    for i in range(warmup + runs):
+        t0 = time.perf_counter_ns()
+        await fn()
+        if i >= warmup:
+            ns.append(time.perf_counter_ns() - t0)
+            if len(ns) >= 5 and sum(ns) > budget_s * 1e9:
+                break
+    return ns
+
+
+async def measure(prep: Any, runs: int, warmup: int, budget_s: float) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from core.db.base import utcnow
+    from core.db.engine import Database
+    from core.identity.models import User
+    from core.rbac.enforcer import TenantPolicy
+    from core.rbac.models import RolePermission
+    from core.web.context import RequestContext, load_subject
+    from plugins.smart_service import indicators as ind
+    from plugins.smart_service import sla
+    from plugins.smart_service.routes.staff import VIEW, Filters, _inbox_statement
+
+    db = Database(prep.app_url)
+    out: dict[str, Any] = {}
+    try:
+        for who, username in PERSONAS.items():
+            async with db.session(prep.tenant_id) as s:
+                user = (await s.execute(select(User).where(User.username == username))).scalar_one()
+                rules = (await s.execute(select(RolePermission.role_code, RolePermission.action))).all()
+                c = RequestContext(
+                    user=user,
+                    subject=await load_subject(s, user.id),
+                    policy=TenantPolicy([(r[0], r[1]) for r in rules], 0),
+                    db=s,
+                )
+                prefixes = c.scope_prefixes(VIEW)
+                now = utcnow()
+                stmt = _inbox_statement(c, Filters(), now)
+                res: dict[str, Any] = {"prefixes": prefixes, "queries": {}}
+                calendar = await sla.load_calendar(s)
+                today = now.astimezone(calendar.tz).date()
+                jobs = _inbox_jobs(s, stmt, res)
+                for by in ind.DIMENSIONS:
+                    jobs[f"indicators by {by} (30 d)"] = _indicator(s, prefixes, today, 30, by)
+                jobs["indicators by area (366 d)"] = _indicator(s, prefixes, today, ind.MAX_RANGE_DAYS, "area")
+                for name, fn in jobs.items():
+                    ns = await timed(fn, runs, warmup, budget_s)
+                    sync_engine = s.bind.sync_engine if hasattr(s.bind, "sync_engine") else s.bind
+                    with captured(sync_engine) as seen:
+                        await fn()
+                    plans = await explain(s, list(seen)) if name not in ("inbox count", "inbox page") else []
+                    res["queries"][name] = {**stats(ns), "plans": plans}
+                    if name == "indicators by area (30 d)":
+                        report = await ind.compute(s, prefixes=prefixes, start=today - timedelta(days=29), end=today)
+                        res["received_30d"] = report.total.counts["received"]
+            out[who] = res
+    finally:
+        await db.dispose()
+    return out
+
+
+def _inbox_jobs(s: Any, stmt: Any, res: dict[str, Any]) -> dict[str, Any]:
+    """The inbox as the route runs it (paginate: count, then the page), and its two statements alone."""
+    from sqlalchemy import func, select
+
+    from core.web.pagination import paginate
+    from plugins.smart_service.routes.staff import PER_PAGE
+
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    page_stmt = stmt.limit(PER_PAGE).offset(0)
+
+    async def inbox() -> None:
+        page = await paginate(s, stmt, 1, PER_PAGE)
+        res["open_events"] = page.total
+        s.expunge_all()
+
+    async def count() -> None:
+        await s.scalar(count_stmt)
+
+    async def page() -> None:
+        (await s.execute(page_stmt)).scalars().all()
+        s.expunge_all()
+
+    return {"inbox": inbox, "inbox count": count, "inbox page": page}
+
+
+def _indicator(s: Any, prefixes: list[str], today: Any, days: int, by: str) -> Any:
+    from plugins.smart_service import indicators as ind
+
+    async def run() -> None:
+        await ind.compute(s, prefixes=prefixes, start=today - timedelta(days=days - 1), end=today, by=by)
+        s.expunge_all()
+
+    return run
+
+
+async def run_queries(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.pages import prepared_database
+
+    results: dict[str, Any] = {"benchmark": "smart_service queries", "database": "postgresql", "sizes": {}}
+    results["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="liuzhi-bench-") as tmp:
+        t = time.perf_counter()
+        async with prepared_database("postgresql", args.pg_url, Path(tmp)) as prep:
+            results["seed_s"] = round(time.perf_counter() - t, 1)
+            world = await world_of(prep)
+            results["tree"] = {
+                "nodes": world["nodes"],
+                "grids": len(world["grids"]),
+                "demo_events": world["demo_events"],
+            }
+            done = 0
+            for size in sorted(args.sizes):
+                t = time.perf_counter()
+                target = max(0, size - world["demo_events"])
+                await fill(prep, world, done, target, args.seed, now)
+                done = target
+                fill_s = round(time.perf_counter() - t, 1)
+                print(f"{size:>9,} events: filled in {fill_s} s; measuring", flush=True)
+                res = await measure(prep, args.runs, args.warmup, args.budget)
+                results["sizes"][size] = {"fill_s": fill_s, "loadavg_after": os.getloadavg()[0], "users": res}
+                for who, r in res.items():
+                    print(f"  {who:<11} open {r['open_events']:>7,}  received 30 d {r['received_30d']:>7,}")
+                    for name, q in r["queries"].items():
+                        seq = [p for p in q["plans"] if p["seq_scan"]]
+                        note = f"  SEQ SCAN in {len(seq)} statement(s)" if seq else ""
+                        print(
+                            f"    {name:<30} n {q['n']:>2}  p50 {q['p50_ms']:8.1f}  p95 {q['p95_ms']:8.1f} ms{note}",
+                            flush=True,
+                        )
+    sizes = sorted(results["sizes"])
+    if len(sizes) > 1:
+        lo, hi = sizes[0], sizes[-1]
+        results["ratios_p95"] = {
+            who: {
+                name: round(q["p95_ms"] / results["sizes"][lo]["users"][who]["queries"][name]["p95_ms"], 1)
+                for name, q in results["sizes"][hi]["users"][who]["queries"].items()
+            }
+            for who in results["sizes"][hi]["users"]
+        }
+        print(f"p95 ratio {hi:,}/{lo:,}:")
+        for who, r in results["ratios_p95"].items():
+            print(f"  {who:<11} " + "  ".join(f"{k}: {v}x" for k, v in r.items()))
+    return results
+
+
+# ---- part 2: Open311 POST against a bare handler ------------------------------------------------
+
+O311_URL = "BENCH_O311_DATABASE_URL"
+O311_CONF = "BENCH_O311_CONF"  # JSON: tenant_id, node_id, node_path
+
+
+def bare_open311() -> Any:
+    """The bare baseline: parse the form, insert the event row, commit, answer JSON."""
+    import itertools
+
+    from litestar import Litestar, Request, Response, post
+    from litestar.logging import LoggingConfig
+
+    from core.db.base import new_id, utcnow
+    from core.db.engine import make_engine
+    from plugins.smart_service.models import Event
+
+    conf = json.loads(os.environ[O311_CONF])
+    engine = make_engine(os.environ[O311_URL])
+    table = Event.__table__
+    seq = itertools.count(1)
+    pid = os.getpid()
+
+    @post("/open311/v2/requests.json", status_code=200)
+    async def create(request: Request) -> Response[bytes]:
+        form = await request.form()
+        now = utcnow()
+        number = f"BARE-{pid}-{next(seq)}"
+        description = str(form.get("description") or "").strip()
+        row = {
+            "tenant_id": conf["tenant_id"],
+            "id": new_id(),
+            "number": number,
+            "title": description.splitlines()[0][:60] if description else "Open311",
+            "description": description,
+            "category_code": str(form.get("service_code") or ""),
+            "source": "resident",
+            "urgency": 1,
+            "reporter_name": "Open311: bench",
+            "lon": Decimal(str(form.get("long"))),
+            "lat": Decimal(str(form.get("lat"))),
+            "address": "",
+            "node_id": conf["node_id"],
+            "node_path": conf["node_path"],
+            "state": "reported",
+            "level": 3,
+            "stage": "accept",
+            "stage_started_at": now,
+            "due_at": now + timedelta(hours=4),
+            "clock_seq": 1,
+            "sla_breached": False,
+            "rework_count": 0,
+            "extension_count": 0,
+            "supervised": False,
+            "supervision_count": 0,
+            "me_too_count": 0,
+            "rating_comment": "",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        async with engine.begin() as conn:
+            await conn.execute(table.insert(), row)
+        token = secrets.token_hex(16)
+        body = json.dumps([{"service_request_id": number, "token": token, "service_notice": "", "account_id": None}])
+        return Response(body.encode(), media_type="application/json")
+
+    return Litestar(
+        [create],
+        logging_config=LoggingConfig(log_exceptions="always"),
+        on_shutdown=[engine.dispose],
+        signature_namespace={"Request": Request, "Response": Response},  # annotations are strings here
+    )
+
+
+async def prepare_open311(prep: Any) -> dict[str, Any]:
+    """The key (ensure_api_key), a leaf category and a point inside a grid that has a boundary."""
+    from sqlalchemy import select
+
+    from core.db.engine import Database
+    from core.grids.models import GridNode
+    from plugins.smart_service.models import Category
+    from plugins.smart_service.open311_keys import ensure_api_key
+    from plugins.smart_service.routes.open311 import _contains, locate_node
+
+    db = Database(prep.owner_url)
+    try:
+        async with db.session(prep.tenant_id) as s:
+            await ensure_api_key(s, OPEN311_KEY, "bench")
+            await s.commit()
+            code = (
+                await s.execute(
+                    select(Category.code)
+                    .where(Category.parent_code.is_not(None), Category.active.is_(True))
+                    .order_by(Category.position)
+                    .limit(1)
+                )
+            ).scalar_one()
+            lon = lat = None
+            grids = await s.execute(select(GridNode).where(GridNode.boundary.is_not(None), GridNode.kind == "grid"))
+            for node in grids.scalars():
+                ring = _first_ring(node.boundary)
+                if ring:
+                    x = sum(p[0] for p in ring) / len(ring)
+                    y = sum(p[1] for p in ring) / len(ring)
+                    if _contains(node.boundary, x, y):
+                        lon, lat = round(x, 6), round(y, 6)
+                        break
+            node = await locate_node(s, lon, lat)
+            assert node is not None
+            return {"service_code": code, "lon": lon, "lat": lat, "node_id": node.id, "node_path": node.path}
+    finally:
+        await db.dispose()
+
+
+def _first_ring(boundary: Any) -> list[Any]:
+    from core.grids import geo
+
+    for polygon in geo.polygons(boundary):
+        return list(polygon[0])
+    return []
+
+
+WRK_POST = """
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_BODY")
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def wrk_post(url: str, body: str, seconds: float, concurrency: int) -> Any:
+    from bench.pages import Load
+
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(WRK_POST)
+        script = fh.name
+    try:
+        cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", script, url]
+        out = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BENCH_BODY": body},
+            timeout=seconds + 60,
+            check=True,
+        )
+    finally:
+        os.unlink(script)
+    d = json.loads(
+        next(ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")).removeprefix("BENCH_JSON ")
+    )
+    return Load(
+        d["requests"], d["duration_us"] / 1e6, d["errors"], d["p50_us"] / 1e3, d["p95_us"] / 1e3, d["p99_us"] / 1e3
+    )
+
+
+async def python_post(url: str, body: str, seconds: float, concurrency: int) -> Any:
+    import httpx
+
+    from bench.pages import Load, _percentile
+
+    lat: list[float] = []
+    errors = 0
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=concurrency)) as client:
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < started + seconds:
+                t0 = time.perf_counter()
+                try:
+                    ok = (await client.post(url, content=body, headers=headers)).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                lat.append(time.perf_counter() - t0)
+                errors += not ok
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    lat.sort()
+    ms = [x * 1000 for x in lat]
+    return Load(len(lat), elapsed, errors, _percentile(ms, 50), _percentile(ms, 95), _percentile(ms, 99))
+
+
+async def load(tool: str, url: str, body: str, seconds: float, concurrency: int, pid: int, db: str | None) -> Any:
+    from bench.pages import _backends, _cpu
+
+    before = {p: _cpu(p) for p in [pid, *_backends(db)]}
+    if tool == "wrk":
+        r = await asyncio.to_thread(wrk_post, url, body, seconds, concurrency)
+    else:
+        r = await python_post(url, body, seconds, concurrency)
+    r.cpu_app_s = _cpu(pid) - before[pid]
+    r.cpu_db_s = sum(_cpu(p) - before.get(p, 0.0) for p in _backends(db))
+    return r
+
+
+async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[str, Any]:
+    import httpx
+    from sqlalchemy import func, select
+
+    from bench.pages import prepared_database, serve, server_env
+    from core.db.engine import make_engine
+    from plugins.smart_service.models import Event
+
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="liuzhi-bench-") as tmp:
+        workdir = Path(tmp)
+        async with prepared_database(kind, args.pg_url, workdir) as prep:
+            conf = await prepare_open311(prep)
+            form = {
+                "api_key": OPEN311_KEY,
+                "service_code": conf["service_code"],
+                "lat": str(conf["lat"]),
+                "long": str(conf["lon"]),
+                "description": "井盖缺失，晚上看不见，有危险。\n位置在小区东门外人行道上。",
+            }
+            body = httpx.QueryParams(form).__str__()
+            real_env = {
+                "LIUZHI_DATABASE_URL": prep.app_url,
+                "LIUZHI_DATA_DIR": str(workdir),
+                "LIUZHI_SECRET_KEY": "bench-" + secrets.token_hex(8),
+            }
+            if kind == "postgresql":
+                real_env["LIUZHI_MIGRATE_DATABASE_URL"] = prep.owner_url
+            bare_env = {O311_URL: prep.owner_url, O311_CONF: json.dumps({**conf, "tenant_id": prep.tenant_id})}
+            path = f"/open311/v2/requests.json?jurisdiction_id={TENANT}"
+            with (
+                serve("real", "bench._server:real", server_env(real_env), workdir) as real,
+                serve("bare", "bench.smart_service:bare_open311", server_env(bare_env), workdir) as bare,
+            ):
+                targets = {"open311": (real, real.base + path), "bare": (bare, bare.base + "/open311/v2/requests.json")}
+                async with httpx.AsyncClient() as client:
+                    for name, (_server, url) in targets.items():
+                        r = await client.post(
+                            url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                        )
+                        if r.status_code != 200 or "service_request_id" not in r.text:
+                            raise RuntimeError(f"{name}: {r.status_code} {r.text[:300]}")
+                        print(f"  {kind} {name} answers: {r.text[:160]}", file=sys.stderr)
+                for server, url in targets.values():  # warm-up
+                    await load(tool, url, body, args.warmup, args.concurrency, server.proc.pid, None)
+                runs: dict[str, list[Any]] = {name: [] for name in targets}
+                for rnd in range(args.rounds):
+                    for name, (server, url) in targets.items():
+                        r = await load(tool, url, body, args.seconds, args.concurrency, server.proc.pid, prep.database)
+                        runs[name].append(r)
+                        print(
+                            f"  {kind} round {rnd + 1}: {name:<8} {r.rps:8.1f} req/s, {r.errors} errors",
+                            file=sys.stderr,
+                        )
+                if any(r.errors for rs in runs.values() for r in rs):
+                    RESULTS.mkdir(exist_ok=True)
+                    for server in (real, bare):
+                        shutil.copyfile(server.log, RESULTS / f"open311-{kind}-{server.name}.log")
+            engine = make_engine(prep.owner_url)
+            async with engine.connect() as conn:
+                events = await conn.scalar(select(func.count()).select_from(Event.__table__))
+            await engine.dispose()
+    targets_out = {}
+    for name, rs in runs.items():
+        n = sum(r.requests for r in rs)
+        secs = sum(r.seconds for r in rs)
+        targets_out[name] = {
+            "requests": n,
+            "rps": round(n / secs, 1) if secs else 0.0,
+            "p50_ms": round(sorted(r.p50_ms for r in rs)[len(rs) // 2], 1),
+            "p95_ms": round(sorted(r.p95_ms for r in rs)[len(rs) // 2], 1),
+            "errors": sum(r.errors for r in rs),
+            "app_cpu_ms_per_request": round(1000 * sum(r.cpu_app_s for r in rs) / n, 2) if n else None,
+            "db_cpu_ms_per_request": round(1000 * sum(r.cpu_db_s for r in rs) / n, 2) if n else None,
+            "rounds_rps": [round(r.rps, 1) for r in rs],
+        }
+    o, b = targets_out["open311"], targets_out["bare"]
+    return {
+        "database": kind,
+        "tool": tool,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "concurrency": args.concurrency,
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "events_after": events,
+        "targets": targets_out,
+        "ratio_rps": round(o["rps"] / b["rps"], 3) if b["rps"] else None,
+        "ratio_cpu": round(o["app_cpu_ms_per_request"] / b["app_cpu_ms_per_request"], 2)
+        if o["app_cpu_ms_per_request"] and b["app_cpu_ms_per_request"]
+        else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", choices=("queries", "open311", "both"), default="both")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", PG_DEFAULT), help="a PostgreSQL superuser URL")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000], help="events in the database")
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=2, help="unmeasured runs per query (queries part)")
+    ap.add_argument("--budget", type=float, default=6.0, help="seconds per query before stopping at >= 5 runs")
+    ap.add_argument("--seed", type=int, default=20261)
+    ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both", help="open311 part")
+    ap.add_argument("--seconds", type=float, default=10.0, help="open311: seconds per target and round")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--warmup-seconds", dest="warmup_s", type=float, default=2.0)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
+    args = ap.parse_args(argv)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    RESULTS.mkdir(exist_ok=True)
+    meta = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    if args.part in ("queries", "both"):
+        started = time.perf_counter()
+        res = asyncio.run(run_queries(args))
+        res.update(meta, runtime_s=round(time.perf_counter() - started, 1), peak_rss_mb=round(rss_mb()))
+        path = RESULTS / f"smart_service-queries-{stamp}.json"
+        path.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str))
+        print(f"queries: {res['runtime_s']} s, peak RSS {res['peak_rss_mb']} MB, written {path}", flush=True)
+    if args.part in ("open311", "both"):
+        tool = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
+        kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+        started = time.perf_counter()
+        out = {"benchmark": "smart_service open311", **meta, "runs": []}
+        for kind in kinds:
+            o311 = argparse.Namespace(**{**vars(args), "warmup": args.warmup_s})
+            r = asyncio.run(run_open311(kind, o311, tool))
+            out["runs"].append(r)
+            head = f"{kind}: POST requests.json, {tool}, {args.concurrency} connections"
+            print(f"{head}, {args.seconds:g} s x {args.rounds}")
+            for name, t in r["targets"].items():
+                print(
+                    f"  {name:<8} {t['rps']:7.1f} req/s  p50 {t['p50_ms']:7.1f}  p95 {t['p95_ms']:7.1f} ms  errors "
+                    f"{t['errors']}  app CPU {t['app_cpu_ms_per_request']} ms/req  db CPU {t['db_cpu_ms_per_request']}"
+                )
+            print(f"  open311/bare = {r['ratio_rps']} of the requests/s; {r['ratio_cpu']}x the app CPU per request")
+        out["runtime_s"] = round(time.perf_counter() - started, 1)
+        path = RESULTS / f"smart_service-open311-{stamp}.json"
+        path.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        print(f"open311: {out['runtime_s']} s, written {path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
