@@ -15,6 +15,7 @@ from core.crypto import Vault
 from core.grids import validation as v
 from core.grids.basedata import RESIDENT_MOVED_OUT, Household, Owner, Ownership, Residence, Resident
 from core.grids.models import GridNode
+from core.rbac.scope import in_scope
 
 ID_PURPOSE, PHONE_PURPOSE = "id_number", "phone"
 REVEAL_ACTION = "core.resident.reveal"
@@ -167,17 +168,17 @@ async def owner_totals(session: AsyncSession, path_prefix: str) -> OwnerTotals:
     """Totals for the households under ``path_prefix``: an owner of several units counts once,
     all unsold units of developers count as one owner in total (司法解释 第9条)."""
     area = await session.scalar(
-        select(func.coalesce(func.sum(Household.floor_area), 0)).where(Household.node_path.startswith(path_prefix))
+        select(func.coalesce(func.sum(Household.floor_area), 0)).where(in_scope(Household.node_path, [path_prefix]))
     )
     households = await session.scalar(
-        select(func.count()).select_from(Household).where(Household.node_path.startswith(path_prefix))
+        select(func.count()).select_from(Household).where(in_scope(Household.node_path, [path_prefix]))
     )
     owner_rows = (
         await session.execute(
             select(Owner.id, Owner.kind)
             .join(Ownership, Ownership.owner_id == Owner.id)
             .join(Household, Household.id == Ownership.household_id)
-            .where(Household.node_path.startswith(path_prefix))
+            .where(in_scope(Household.node_path, [path_prefix]))
             .distinct()
         )
     ).all()

@@ -31,6 +31,7 @@ from core.grids.basedata import Household, Organisation, Residence, Resident
 from core.grids.models import GridNode, NodeKind
 from core.identity.models import User
 from core.rbac.models import Role, RoleAssignment
+from core.rbac.scope import in_scope
 from core.web.i18n import current_locale, gettext, lazy
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -403,9 +404,7 @@ async def subnode_counts(session: AsyncSession, node: GridNode) -> dict[str, int
 
 async def grouped_count(session: AsyncSession, column: Any, path_column: Any, path: str) -> dict[str, int]:
     """Rows under ``path`` grouped by ``column`` (one GROUP BY)."""
-    rows = await session.execute(
-        select(column, func.count()).where(path_column.startswith(path, autoescape=True)).group_by(column)
-    )
+    rows = await session.execute(select(column, func.count()).where(in_scope(path_column, [path])).group_by(column))
     return {str(key): int(n) for key, n in rows}
 
 
