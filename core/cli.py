@@ -347,6 +347,7 @@ def demo(host: str, port: int, reset: bool) -> None:
 
     from core.crypto import Vault
     from core.db.migrate import upgrade
+    from core.services.files.storage import LocalStorage
     from core.tenancy.definitions import read_all
     from core.tenancy.demo import DEMO_PASSWORD, seed_demo, seed_operator
     from core.tenancy.service import apply_definition
@@ -364,7 +365,9 @@ def demo(host: str, port: int, reset: bool) -> None:
         await upgrade(st, hostp)
         for d in definitions:
             await apply_definition(database, hostp, d)
-            await seed_demo(database, hostp, d, vault=Vault(st.data_keys, st.hash_key))
+            await seed_demo(
+                database, hostp, d, vault=Vault(st.data_keys, st.hash_key), storage=LocalStorage(st.data_dir / "files")
+            )
         await seed_operator(database)
 
     click.echo("准备演示数据 / preparing demo data …")

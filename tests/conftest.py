@@ -101,6 +101,7 @@ async def migrated(settings: Settings) -> Settings:
     from core.db.engine import Database
     from core.db.migrate import upgrade
     from core.pluginhost.manager import PluginHost
+    from core.services.files.storage import LocalStorage
     from core.tenancy.definitions import read_all
     from core.tenancy.demo import seed_demo, seed_operator
     from core.tenancy.service import apply_definition
@@ -111,7 +112,13 @@ async def migrated(settings: Settings) -> Settings:
     db = Database(settings.database_url)
     for d in read_all(settings.tenants_dir):
         await apply_definition(db, host, d)
-        await seed_demo(db, host, d, vault=Vault(settings.data_keys, settings.hash_key))
+        await seed_demo(
+            db,
+            host,
+            d,
+            vault=Vault(settings.data_keys, settings.hash_key),
+            storage=LocalStorage(settings.data_dir / "files"),
+        )
     await seed_operator(db)
     await db.dispose()
     return settings

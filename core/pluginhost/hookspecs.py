@@ -88,9 +88,11 @@ def on_plugin_disabled(tenant: Any, session: Any) -> Any:
 
 
 @hookspec
-def demo_data(tenant: Any, session: Any, nodes: Any) -> Any:
+def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> Any:
     """Create demo rows for ``tenant`` (the plugin is enabled there). ``nodes`` maps grid node
-    codes to nodes. Must be idempotent: called again, it adds nothing."""
+    codes to nodes; ``storage`` is core's file storage (``LocalStorage``) for demo files, or None
+    when the caller has none (then seed no rows that need files). Must be idempotent: called
+    again, it adds nothing."""
 
 
 # ---- per request: enabled plugins only -----------------------------------------------------

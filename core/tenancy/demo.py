@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from core.crypto import Vault
@@ -27,7 +29,12 @@ async def seed_operator(db: Database, username: str = "operator", password: str 
 
 
 async def seed_demo(
-    db: Database, host: PluginHost, d: TenantDefinition, password: str = DEMO_PASSWORD, vault: Vault | None = None
+    db: Database,
+    host: PluginHost,
+    d: TenantDefinition,
+    password: str = DEMO_PASSWORD,
+    vault: Vault | None = None,
+    storage: Any = None,
 ) -> list[str]:
     """Demo accounts, base data (residents need the deployment's ``vault``) and plugin demo data."""
     async with db.session(None) as s:
@@ -49,5 +56,5 @@ async def seed_demo(
         enabled = set((await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars())
         for name in host.names:
             if name in enabled:
-                await host.call_one(name, "demo_data", tenant=tenant, session=s, nodes=nodes)
+                await host.call_one(name, "demo_data", tenant=tenant, session=s, nodes=nodes, storage=storage)
     return created

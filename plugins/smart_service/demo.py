@@ -3,6 +3,8 @@ with per-stage time limits, a working calendar, handling units at three levels w
 catalogue, and — for 双滦区 — a few hundred events over the last 90 days driven through
 ``services.transition`` (backdated with ``now=``) so that every state occurs, and ~30 bookings.
 
+It also ensures the Open311 demo key ``demo-open311-key``.
+
 Idempotent: configuration rows are added only where their code is missing; events and bookings
 are seeded once, marked by the counter ``demo:smart_service``. Deterministic (a fixed random seed)
 apart from the dates, which are relative to the day it runs.
@@ -190,7 +192,7 @@ SCENARIOS: tuple[tuple[str, int], ...] = (
 
 
 async def seed(
-    session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode], *, events: int = EVENTS
+    session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode], *, events: int = EVENTS, storage: Any = None
 ) -> dict[str, int]:
     """Seed the tenant (the session is bound to it); returns what was added."""
     added = {
@@ -198,15 +200,21 @@ async def seed(
         "calendar": await _calendar(session),
     }
     added["units"], added["rules"] = await _units(session, nodes)
+    # The Open311 demo client's key (open311_keys.py; demo only, documented in the README).
+    from plugins.smart_service.open311_keys import ensure_api_key
+
+    await ensure_api_key(session, "demo-open311-key", "Open311 demo")
     await session.flush()
-    if DISTRICT_ROOT in nodes and not await _seeded(session):
+    # Events carry real photo files (feedback needs an "after" photo): seeded only with a storage.
+    if DISTRICT_ROOT in nodes and storage is not None and not await _seeded(session):
         users = await _users(session)
         if users:
             # Demo stories are not anyone's actions: the timelines say who did what; the audit log
             # would only repeat thousands of invented rows (and take most of the seeding time).
             before, session.info["no_audit"] = session.info.get("no_audit"), True
             try:
-                added["events"] = await _events(session, nodes, users, events)
+                photo = await _demo_photo(session, tenant, storage)
+                added["events"] = await _events(session, nodes, users, events, photo)
                 added["bookings"] = await _bookings(session, nodes, users)
             finally:
                 session.info["no_audit"] = before
@@ -356,7 +364,33 @@ class _Clock:
         return self.t
 
 
-async def _events(session: AsyncSession, nodes: Mapping[str, GridNode], users: dict[str, Actor], count: int) -> int:
+async def _demo_photo(session: AsyncSession, tenant: Any, storage: Any) -> StoredFile:
+    """One real JPEG (a plain picture with a caption band) shared by the demo's feedback steps."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (120, 160, 110))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 400, 640, 480), fill=(40, 60, 40))
+    draw.text((20, 430), "demo: after handling", fill=(255, 255, 255))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=80)
+    photo = await storage.save(
+        session,
+        tenant.id,
+        data=buf.getvalue(),
+        filename="after-1.jpg",
+        content_type="image/jpeg",
+        owner_type="smart_service.event",
+    )
+    await session.flush()
+    return photo
+
+
+async def _events(
+    session: AsyncSession, nodes: Mapping[str, GridNode], users: dict[str, Actor], count: int, photo: StoredFile
+) -> int:
     rng = random.Random(20261127)
     now = utcnow()
     root = nodes[DISTRICT_ROOT]
@@ -366,17 +400,6 @@ async def _events(session: AsyncSession, nodes: Mapping[str, GridNode], users: d
     demo_places = [n for n in places if community is not None and n.path.startswith(community.path)]
     subs = [(sub, code) for code, *_rest, subs_ in CATEGORIES for sub, *_x in subs_]
     unit_of = {u.node_id: u for u in (await session.execute(select(HandlingUnit))).scalars()}
-    photo = StoredFile(
-        owner_type="smart_service.event",
-        owner_id=None,
-        filename="after-demo.jpg",
-        content_type="image/jpeg",
-        size=0,
-        sha256="0" * 64,
-        storage_key="demo/smart_service/after.jpg",
-    )
-    session.add(photo)
-    await session.flush()
     admin = users["admin"]
     staff = users.get("community", admin)
     officer = users.get("subdistrict_officer", admin)

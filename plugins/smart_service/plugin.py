@@ -157,11 +157,12 @@ async def file_access(request: Request, file: Any) -> bool | None:
 
 
 @hookimpl
-async def demo_data(tenant: Any, session: Any, nodes: Any) -> None:
-    """Categories, calendar, units and the dispatch catalogue; for 双滦区 also events and bookings."""
+async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None:
+    """Categories, calendar, units and the dispatch catalogue; for 双滦区 also events (with real
+    photo files, so only when a storage is given) and bookings."""
     from plugins.smart_service import demo
 
-    await demo.seed(session, tenant, nodes)
+    await demo.seed(session, tenant, nodes, storage=storage)
 
 
 @hookimpl

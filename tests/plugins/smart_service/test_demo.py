@@ -51,6 +51,15 @@ async def test_the_demo_district_has_events_in_every_state_and_bookings(app: Any
         assert await s.scalar(select(func.count()).select_from(Booking)) >= demo.BOOKINGS
         units = dict((await s.execute(select(HandlingUnit.level, func.count()).group_by(HandlingUnit.level))).all())
         assert set(units) == {1, 2, 3}
+        # the feedback photos are real files, not rows pointing at nothing
+        from core.services.files.models import StoredFile
+
+        photo = (
+            (await s.execute(select(StoredFile).where(StoredFile.owner_type == "smart_service.event")))
+            .scalars()
+            .first()
+        )
+        assert photo is not None and app.state.storage.read(photo)[:2] == b"\xff\xd8"
 
 
 async def test_seeding_the_demo_again_adds_nothing(app: Any) -> None:
