@@ -52,7 +52,7 @@ async def test_audit_entries_cannot_be_updated(app: Any, fresh_tenant: Any) -> N
     db = app.state.db
     async with db.transaction(fresh_tenant.id) as s:
         await ensure_user(s, "qian", "钱", "password-1", None, None)
-    with pytest.raises(DBAPIError, match="append-only|permission denied"):
+    with pytest.raises(DBAPIError, match=r"append-only|permission denied"):
         async with db.transaction(fresh_tenant.id, no_audit=True) as s:
             await s.execute(update(AuditEntry).values(action="forged"))
 
