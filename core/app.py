@@ -16,6 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
@@ -211,6 +212,10 @@ def create_app(
         request_max_body_size=25 * 1024 * 1024,
         # Logging is the process's business (the CLI, uvicorn, pytest), not the app factory's.
         logging_config=None,
-        openapi_config=OpenAPIConfig(title="Liuzhi API", version="1", path="/api/schema"),
+        # JSON only: Litestar's HTML viewers (Scalar, Swagger, Redoc) load their scripts from a CDN,
+        # and a deployment has no outside network.
+        openapi_config=OpenAPIConfig(
+            title="Liuzhi API", version="1", path="/api/schema", render_plugins=[JsonRenderPlugin()]
+        ),
     )
     return app

@@ -196,3 +196,10 @@ async def test_sessions_live_in_redis_when_configured(migrated: Any) -> None:
     finally:
         for hook in application.on_shutdown:
             await hook(application)
+
+
+async def test_the_openapi_schema_is_served_as_json_without_outside_scripts(client: Any) -> None:
+    r = await client.get("/t/shuangluan/api/schema/openapi.json")
+    assert r.status_code == 200 and "/api/v1/me" in r.json()["paths"]
+    html = await client.get("/t/shuangluan/api/schema")
+    assert "cdn" not in html.text.lower() and "unpkg" not in html.text.lower()
