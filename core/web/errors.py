@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from core.web.context import STATE_KEY
 from core.web.guards import NotSignedIn
+from core.web.inputs import BadInput
 from core.web.i18n import gettext as _
 from core.web.i18n import lazy
 
@@ -41,13 +42,21 @@ def _base(request: Request) -> str:
     return c.base if c is not None else ""
 
 
-def error_response(request: Request, status: int, detail: str | None = None, title: str | None = None) -> Response[Any]:
+def error_response(
+    request: Request, status: int, detail: str | None = None, title: str | None = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
     title = title or _(TITLES.get(status, TITLES[500]))
+    handler = request.scope.get("route_handler")
+    responder = handler.opt.get("error_responder") if handler is not None else None
+    if responder is not None:  # a protocol with its own error format (Open311)
+        response = responder(request, status, detail or title)
+        response.headers.update(headers or {})
+        return response
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
-        return Response(body, status_code=status)
+        return Response(body, status_code=status, headers=headers)
     if STATE_KEY not in request.scope.get("state", {}):
-        return Response(f"{status} {title}", status_code=status, media_type="text/plain")
+        return Response(f"{status} {title}", status_code=status, media_type="text/plain", headers=headers)
     from core.web.render import render_string
 
     try:
@@ -70,7 +79,7 @@ def error_response(request: Request, status: int, detail: str | None = None, tit
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
         html = f"<h1>{status}</h1><p>{title}</p>"
-    return Response(html, status_code=status, media_type="text/html")
+    return Response(html, status_code=status, media_type="text/html", headers=headers)
 
 
 def _not_signed_in(request: Request, exc: Exception) -> Response[Any]:
@@ -88,7 +97,7 @@ def _not_signed_in(request: Request, exc: Exception) -> Response[Any]:
 
 def _http(request: Request, exc: HTTPException) -> Response[Any]:
     detail = None
-    if isinstance(exc, ValidationException):
+    if isinstance(exc, ValidationException | BadInput):
         detail = str(exc.detail)
     elif exc.status_code == 403 and "CSRF" in str(exc.detail):
         return error_response(

@@ -51,7 +51,23 @@ from plugins.smart_service.open311_keys import find_key
 
 NAME = "smart_service"
 BASE = "/open311/v2"
-OPT = {"area": "public", "api": True, "exclude_from_csrf": True, "skip_session": True}
+
+
+def _error_responder(request: Request, status: int, message: str) -> Response[bytes]:
+    """Core's input layer and degraded mode answer Open311 clients in the spec's error format."""
+    name = request.scope.get("path", "").rsplit("/", 1)[-1]
+    ext = name.rpartition(".")[2].lower() if "." in name else "xml"
+    fmt = ext if ext in fmt_.FORMATS else "xml"
+    return _respond(fmt, fmt_.errors(fmt, status, message), status)
+
+
+OPT = {
+    "area": "public",
+    "api": True,
+    "exclude_from_csrf": True,
+    "skip_session": True,
+    "error_responder": _error_responder,
+}
 MAX_PAGE_SIZE = 1000  # the spec's ceiling for one GET requests answer
 DEFAULT_DAYS = 90  # GET requests without dates: the last 90 days, as the spec suggests
 EMAIL_PURPOSE = b"smart_service.open311_email"
