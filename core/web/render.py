@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from core.config import REPO_ROOT
 from core.web import i18n
+from core.web.headers import nonce
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_TEMPLATES = REPO_ROOT / "templates"
@@ -60,6 +61,7 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
     ctx = {**request.state.get("template_base", {}), **context}
     ctx.setdefault("request", request)
     ctx.setdefault("csrf_token", csrf_token(request))
+    ctx.setdefault("csp_nonce", nonce(request.scope))
     if block is None:
         return tpl.render(ctx)
     if block not in tpl.blocks:

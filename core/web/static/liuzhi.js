@@ -10,3 +10,15 @@ document.addEventListener("htmx:sseMessage", (e) => {
   const badge = document.getElementById("lz-unread");
   if (badge) badge.hidden = badge.textContent.trim() === "0";
 });
+// Colours that come from data (branding, map legends): set through the CSSOM, which CSP allows,
+// instead of style="" attributes, which it does not.
+function lzPaint(root) {
+  root.querySelectorAll("[data-lz-bg]").forEach((el) => { el.style.background = el.dataset.lzBg; });
+}
+document.addEventListener("DOMContentLoaded", () => lzPaint(document));
+document.addEventListener("htmx:afterSwap", (e) => lzPaint(e.target));
+// A button with data-confirm asks before its form is sent (no inline onclick under CSP).
+document.addEventListener("click", (e) => {
+  const btn = e.target.closest("button[data-confirm]");
+  if (btn && !window.confirm(btn.dataset.confirm)) e.preventDefault();
+});
