@@ -12,7 +12,6 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -29,7 +28,10 @@ from core.pluginhost.manager import PluginHost
 from core.services.files.storage import LocalStorage
 from core.web import i18n
 from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
+from core.web.csrf import CSRFRotationMiddleware, CSRFSettings, SessionCSRFMiddleware
 from core.web.errors import exception_handlers
+from core.web.headers import with_security_headers
+from core.web.inputs import InputGuardMiddleware
 from core.web.render import build_environment
 
 log = logging.getLogger("liuzhi")
@@ -49,6 +51,8 @@ class LiuzhiApp(Litestar):
     """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == "http":
+            send = with_security_headers(scope, send)
         if scope["type"] in ("http", "websocket"):
             m = _PREFIX.match(scope["path"])
             if m:
@@ -166,6 +170,7 @@ def create_app(
         exclude_opt_key="skip_session",
     )
     runner = JobRunner(db, host, channels=channels)
+    csrf = CSRFSettings(secret=settings.secret_key, session_cookie="liuzhi_session", cookie_secure=settings.cookie_secure)
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
@@ -179,14 +184,13 @@ def create_app(
 
     app = LiuzhiApp(
         route_handlers=handlers,
-        middleware=[session_config.middleware, DefineMiddleware(ContextMiddleware)],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="liuzhi_csrf",
-            header_name="x-csrftoken",
-            cookie_secure=settings.cookie_secure,
-            exclude_from_csrf_key="exclude_from_csrf",
-        ),
+        middleware=[
+            DefineMiddleware(CSRFRotationMiddleware, settings=csrf),
+            session_config.middleware,
+            DefineMiddleware(ContextMiddleware),
+            DefineMiddleware(SessionCSRFMiddleware, settings=csrf),
+            DefineMiddleware(InputGuardMiddleware),
+        ],
         stores={"sessions": session_store, "throttle": throttle_store},
         plugins=[channels],
         exception_handlers=exception_handlers(),

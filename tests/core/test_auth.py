@@ -47,11 +47,12 @@ async def test_after_five_failures_even_the_right_password_is_refused(app: Any, 
 async def test_login_issues_a_new_session_id(app: Any, member: Any) -> None:
     slug, name = member
     async with make_client(app) as c:
+        # The attacker's cookie is in the browser before the login page loads.
+        c.cookies.set("liuzhi_session", "planted-by-attacker")
         await c.get(f"/t/{slug}/login")
         r = await c.post(
             f"/t/{slug}/login",
             data={"username": name, "password": "correct-horse", "_csrf_token": csrf_of(c)},
-            headers={"Cookie": f"liuzhi_csrf={csrf_of(c)}; liuzhi_session=planted-by-attacker"},
         )
     assert r.status_code == 303
     issued = [
