@@ -24,6 +24,7 @@ from core.crypto import Vault
 from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
+from core.identity.throttle import LoginBrake, RedisCounter, SqlCounter
 from core.pluginhost.manager import PluginHost
 from core.services.files.storage import LocalStorage
 from core.web import i18n
@@ -32,6 +33,7 @@ from core.web.csrf import CSRFRotationMiddleware, CSRFSettings, SessionCSRFMiddl
 from core.web.errors import exception_handlers
 from core.web.headers import with_security_headers
 from core.web.inputs import InputGuardMiddleware
+from core.web.proxies import parse_networks, resolve_client
 from core.web.render import build_environment
 
 log = logging.getLogger("liuzhi")
@@ -54,6 +56,7 @@ class LiuzhiApp(Litestar):
         if scope["type"] == "http":
             send = with_security_headers(scope, send)
         if scope["type"] in ("http", "websocket"):
+            resolve_client(scope, self.state.trusted_proxies)
             m = _PREFIX.match(scope["path"])
             if m:
                 slug, rest = m.group(1), m.group(2) or "/"
@@ -152,13 +155,16 @@ def create_app(
         from litestar.stores.redis import RedisStore
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url)
+        redis: Any = Redis.from_url(settings.redis_url)
         session_store: Any = RedisStore(redis, namespace="liuzhi:sessions")
+        brake = LoginBrake(RedisCounter(redis), settings)
         throttle_store: Any = RedisStore(redis, namespace="liuzhi:throttle")
         channels_backend: Any = RedisChannelsPubSubBackend(redis=redis)
     else:
+        redis = None
         session_store = DatabaseStore(db, "session")
         throttle_store = DatabaseStore(db, "throttle")
+        brake = LoginBrake(SqlCounter(db), settings)
         channels_backend = MemoryChannelsBackend()
 
     channels = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
@@ -170,7 +176,9 @@ def create_app(
         exclude_opt_key="skip_session",
     )
     runner = JobRunner(db, host, channels=channels)
-    csrf = CSRFSettings(secret=settings.secret_key, session_cookie="liuzhi_session", cookie_secure=settings.cookie_secure)
+    csrf = CSRFSettings(
+        secret=settings.secret_key, session_cookie="liuzhi_session", cookie_secure=settings.cookie_secure
+    )
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
@@ -209,6 +217,10 @@ def create_app(
                 "storage": LocalStorage(settings.data_dir / "files"),
                 "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
+                "redis": redis,
+                "login_brake": brake,
+                "trusted_proxies": parse_networks(settings.trusted_proxies),
+                "platform_allowed": parse_networks(settings.platform_allowed_ips),
             }
         ),
         debug=settings.debug,

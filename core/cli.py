@@ -331,8 +331,9 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Forwarded headers are the app's business, and only from LIUZHI_TRUSTED_PROXIES
+        # (core/web/proxies.py): uvicorn must not believe them from anyone.
+        proxy_headers=False,
         log_level="info",
     )
 
@@ -390,7 +391,7 @@ def demo(host: str, port: int, reset: bool) -> None:
     os.environ["LIUZHI_RUN_JOBS"] = "1"
     import uvicorn
 
-    uvicorn.run("core.asgi:create", factory=True, host=host, port=port, log_level="warning")
+    uvicorn.run("core.asgi:create", factory=True, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def main() -> None:

@@ -15,6 +15,14 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _flag(name: str) -> bool:
+    return (_env(name, "0") or "0").lower() in ("1", "true", "yes")
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (_env(name) or "").split(",") if v.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'liuzhi.sqlite3'}"
@@ -34,8 +42,18 @@ class Settings:
     default_locale: str = "zh_Hans"
     debug: bool = False
     session_max_age: int = 12 * 3600
-    login_max_failures: int = 5
-    login_lock_seconds: int = 15 * 60
+    # The login brake (core.identity.throttle): free failures, then base·2ⁿ seconds up to max.
+    login_free_attempts: int = 5
+    login_backoff_base: float = 2.0
+    login_backoff_max: float = 15 * 60
+    login_window: int = 3600
+    # Forwarded headers are believed only from these proxies (none by default).
+    trusted_proxies: tuple[str, ...] = ()
+    # The platform console answers only these addresses when set.
+    platform_allowed_ips: tuple[str, ...] = ()
+    # Second factor (TOTP) required of platform operators / of every district's admins.
+    totp_operators: bool = False
+    totp_district_admins: bool = False
     cookie_secure: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -59,7 +77,11 @@ class Settings:
             tenants_dir=Path(_env("TENANTS_DIR", str(REPO_ROOT / "tenants"))),
             default_locale=_env("DEFAULT_LOCALE", "zh_Hans"),
             debug=_env("DEBUG", "0") in ("1", "true", "yes"),
-            cookie_secure=_env("COOKIE_SECURE", "0") in ("1", "true", "yes"),
+            cookie_secure=_flag("COOKIE_SECURE"),
+            trusted_proxies=_list("TRUSTED_PROXIES"),
+            platform_allowed_ips=_list("PLATFORM_ALLOWED_IPS"),
+            totp_operators=_flag("TOTP_OPERATORS"),
+            totp_district_admins=_flag("TOTP_DISTRICT_ADMINS"),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -106,6 +106,7 @@ class Organisation(TenantScoped, Base):
         UniqueConstraint("tenant_id", "credit_code"),
         ForeignKeyConstraint(["tenant_id", "node_id"], ["grid_nodes.tenant_id", "grid_nodes.id"]),
         Index("ix_organisations_tenant_path", "tenant_id", "node_path"),
+        Index("ix_organisations_tenant_phone_hash", "tenant_id", "contact_phone_hash"),
     )
 
     kind: Mapped[str] = mapped_column(String(32))
@@ -114,6 +115,7 @@ class Organisation(TenantScoped, Base):
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sensitive": True})
     contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64), info={"sensitive": True})
     address: Mapped[str] = mapped_column(String(300), default="")
     node_id: Mapped[int | None]
     node_path: Mapped[str | None] = mapped_column(String(1000))

@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKeyConstraint,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, new_id, utcnow
 
 
-class User(TenantScoped, Base):
+class SecondFactor:
+    """Session epoch and TOTP second factor, on tenant users and platform operators alike.
+
+    ``session_epoch`` is copied into each session at sign-in; bumping it (password change or reset,
+    deactivation, role revocation) ends every session that carries an older one, in whichever
+    store (database or Redis) the session lives."""
+
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sensitive": True})
+    totp_enabled_at: Mapped[datetime | None]
+    # The last time step accepted: a code is good once (no replay within its 30 s window).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # SHA-256 digests of the unused recovery codes.
+    totp_recovery: Mapped[list[Any]] = mapped_column(JSON, default=list, info={"sensitive": True})
+
+
+class User(SecondFactor, TenantScoped, Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "username"),)
 
@@ -23,7 +50,7 @@ class User(TenantScoped, Base):
     last_login_at: Mapped[datetime | None]
 
 
-class Operator(Base):
+class Operator(SecondFactor, Base):
     """A platform operator: belongs to no tenant, reaches only /platform."""
 
     __tablename__ = "operators"
@@ -51,6 +78,7 @@ class ApiToken(TenantScoped, Base):
     token_hash: Mapped[str] = mapped_column(String(64), info={"sensitive": True})
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -62,3 +90,15 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key (account at an address, address, account), counted by one atomic
+    upsert when no Redis is configured. Times are epoch seconds."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

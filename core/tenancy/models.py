@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, new_id, utcnow
@@ -29,6 +29,8 @@ class Tenant(Base):
     branding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Bumped on every role/permission change; each process reloads its policy when it moves.
     policy_version: Mapped[int] = mapped_column(Integer, default=0)
+    # 等保 2.0 level 3: district admins sign in with a second factor when the district asks for it.
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:

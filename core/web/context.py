@@ -22,6 +22,7 @@ from core.rbac.enforcer import Assignment, Subject, TenantPolicy
 from core.rbac.models import RoleAssignment
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 from core.web import i18n
+from core.web.proxies import client_host, within
 
 PREFIX_KEY = "liuzhi.prefix"
 SLUG_KEY = "liuzhi.slug"
@@ -199,6 +200,8 @@ class ContextMiddleware:
             await self.app(scope, receive, send)
             return
 
+        if area == "platform" and state.platform_allowed and not within(client_host(scope), state.platform_allowed):
+            raise NotFoundException()  # the console is not there for this address
         config = None
         if area == "tenant":
             slug = scope.get(SLUG_KEY)

@@ -121,9 +121,7 @@ def session_id_of(request: Request[Any, Any, Any], s: CSRFSettings) -> str:
 
 
 def _cookie(s: CSRFSettings, token: str) -> str:
-    return Cookie(key=s.cookie_name, value=token, path="/", secure=s.cookie_secure, samesite="lax").to_header(
-        header=""
-    )
+    return Cookie(key=s.cookie_name, value=token, path="/", secure=s.cookie_secure, samesite="lax").to_header(header="")
 
 
 def _with_cookie(send: Send, s: CSRFSettings, token: str) -> Send:

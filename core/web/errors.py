@@ -11,9 +11,9 @@ from litestar.response import Redirect
 
 from core.web.context import STATE_KEY
 from core.web.guards import NotSignedIn
-from core.web.inputs import BadInput
 from core.web.i18n import gettext as _
 from core.web.i18n import lazy
+from core.web.inputs import BadInput
 
 log = logging.getLogger("liuzhi.web")
 
@@ -43,7 +43,11 @@ def _base(request: Request) -> str:
 
 
 def error_response(
-    request: Request, status: int, detail: str | None = None, title: str | None = None, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    detail: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     title = title or _(TITLES.get(status, TITLES[500]))
     handler = request.scope.get("route_handler")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import Message, Scope, Send
 
 NONCE_KEY = "liuzhi.csp_nonce"
 HSTS = b"max-age=31536000; includeSubDomains"

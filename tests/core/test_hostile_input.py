@@ -219,4 +219,3 @@ async def test_open311_answers_hostile_input_in_its_own_error_format(client: Any
     r = await client.get("/open311/v2/requests.xml?jurisdiction_id=shuangluan%00")
     assert r.status_code == 400
     assert r.text.startswith("<?xml") and "<errors>" in r.text
-

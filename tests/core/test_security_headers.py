@@ -94,7 +94,13 @@ async def test_every_platform_page_has_the_headers(as_operator: Any) -> None:
 
 
 async def test_error_pages_login_and_json_carry_the_headers(client: Any) -> None:
-    for url in ("/t/shuangluan/login", "/platform/login", "/t/shuangluan/no-such-page", "/no-such-tenant-route", "/healthz"):
+    for url in (
+        "/t/shuangluan/login",
+        "/platform/login",
+        "/t/shuangluan/no-such-page",
+        "/no-such-tenant-route",
+        "/healthz",
+    ):
         r = await client.get(url)
         assert check_headers(r) == [], url
 

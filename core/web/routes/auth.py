@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,10 +16,10 @@ from core.audit import record
 from core.identity.models import User
 from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from core.identity.store import ROTATE
-from core.identity.throttle import Throttle
 from core.web.context import ctx
 from core.web.guards import public
 from core.web.i18n import gettext as _
+from core.web.proxies import client_host
 from core.web.render import render
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -30,6 +31,16 @@ def safe_next(request: Request, target: str | None) -> str:
     if target and target.startswith(base.rstrip("/") + "/") and not target.startswith("//"):
         return target
     return base
+
+
+def too_many(wait: float) -> tuple[str, int, dict[str, str]]:
+    """The brake's answer: how long to wait, in words and in Retry-After."""
+    seconds = max(1, math.ceil(wait))
+    if seconds >= 120:
+        message = _("Too many failed attempts. Try again in %(n)s minutes.", n=math.ceil(seconds / 60))
+    else:
+        message = _("Too many failed attempts. Try again in %(n)s seconds.", n=seconds)
+    return message, 429, {"Retry-After": str(seconds)}
 
 
 @get("/login", guards=[public])
@@ -47,33 +58,32 @@ async def login(request: Request, data: Form) -> Any:
     username = str(data.get("username", "")).strip()
     password = str(data.get("password", ""))
     target = str(data.get("next", ""))
-    throttle = Throttle(request.app.stores.get("throttle"), request.app.state.settings)
-    keys = [
-        f"t{c.tenant.id}:u:{username.lower()}",
-        f"t{c.tenant.id}:ip:{request.client.host if request.client else '-'}",
-    ]
+    brake = request.app.state.login_brake
+    limits = brake.limits(f"t{c.tenant.id}", username, client_host(request.scope))
 
-    async def fail(message: str, status: int = 400) -> Any:
+    async def fail(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Any:
         return await render(
             request,
             "core/login.html",
             {"next": target, "error": message, "username": username},
             status_code=status,
             block=None,
+            headers=headers,
         )
 
     if not c.tenant.active:
         return await fail(_("This district is suspended. Please contact the platform operator."), 503)
-    if await throttle.locked(keys):
-        return await fail(_("Too many failed attempts. Try again in 15 minutes."), 429)
+    wait = await brake.wait(limits)
+    if wait > 0:
+        return await fail(*too_many(wait))
     user = (await c.db.execute(select(User).where(User.username == username))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
     if not ok or user is None or not user.is_active:
-        await throttle.failed(keys)
+        await brake.failed(limits)
         async with request.app.state.db.transaction(c.tenant.id) as s:
             record(s, "auth.login_failed", "users", user.id if user else None, {"username": username})
         return await fail(_("Wrong username or password."))
-    await throttle.reset(keys)
+    await brake.succeeded(limits)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = datetime.now(UTC)

@@ -26,7 +26,6 @@ from core.grids.models import GridNode, NodeKind
 from core.identity.models import Operator, User
 from core.identity.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from core.identity.store import ROTATE
-from core.identity.throttle import Throttle
 from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantPlugin
 from core.tenancy.service import SLUG, TenantError, create_tenant, delete_tenant, ensure_user, set_status
 from core.tenancy.transfer import export_tenant, import_tenant
@@ -35,7 +34,9 @@ from core.web.context import ctx
 from core.web.guards import operator_only, public
 from core.web.i18n import gettext as _
 from core.web.pagination import paginate
+from core.web.proxies import client_host
 from core.web.render import render
+from core.web.routes.auth import too_many
 
 log = logging.getLogger("liuzhi.platform")
 
@@ -120,22 +121,25 @@ async def login(request: Request, data: Form) -> Any:
     username = str(data.get("username", "")).strip()
     password = str(data.get("password", ""))
     target = str(data.get("next", ""))
-    throttle = Throttle(request.app.stores.get("throttle"), request.app.state.settings)
-    address = request.client.host if request.client else "-"
-    keys = [f"platform:u:{username.lower()}", f"platform:ip:{address}"]
-
-    if await throttle.locked(keys):
-        log.warning("operator sign-in locked: %r from %s", username, address)
-        message = _("Too many failed attempts. Try again in 15 minutes.")
-        return await _login_page(request, error=message, username=username, next_=target, status=429)
+    brake = request.app.state.login_brake
+    address = client_host(request.scope)
+    # No account-wide counter: the platform's operator cannot be locked out from outside.
+    limits = brake.limits("platform", username, address, account_wide=False)
+    wait = await brake.wait(limits)
+    if wait > 0:
+        log.warning("operator sign-in braked: %r from %s", username, address)
+        message, status, headers = too_many(wait)
+        response = await _login_page(request, error=message, username=username, next_=target, status=status)
+        response.headers.update(headers)
+        return response
     op = (await c.db.execute(select(Operator).where(Operator.username == username))).scalar_one_or_none()
     ok = verify_password(op.password_hash if op else DUMMY_HASH, password) and op is not None
     if not ok or op is None or not op.is_active:
-        await throttle.failed(keys)
+        await brake.failed(limits)
         log.warning("operator sign-in failed: %r from %s", username, address)
         message = _("Wrong username or password.")
         return await _login_page(request, error=message, username=username, next_=target, status=400)
-    await throttle.reset(keys)
+    await brake.succeeded(limits)
     if needs_rehash(op.password_hash):
         op.password_hash = hash_password(password)
         await c.db.commit()
