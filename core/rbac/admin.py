@@ -20,6 +20,7 @@ from core.audit import record
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.identity.passwords import MIN_LENGTH, hash_password
+from core.identity.sessions import end_sessions
 from core.pluginhost.manifest import Action
 from core.rbac.defaults import CORE_ACTIONS
 from core.rbac.enforcer import Assignment
@@ -255,6 +256,8 @@ def set_active(session: AsyncSession, user: User, active: bool, me: User | None)
     if user.is_active == active:
         return False
     user.is_active = active
+    if not active:
+        end_sessions(user)  # reactivating later must not revive old sessions
     record(session, "user.activate" if active else "user.deactivate", "users", user.id, {"username": user.username})
     return True
 
@@ -263,6 +266,7 @@ def reset_password(session: AsyncSession, user: User, password: str) -> dict[str
     errors = check_password(password)
     if not errors:
         user.password_hash = hash_password(password)
+        end_sessions(user)
         record(session, "user.password_reset", "users", user.id, {"username": user.username})
     return errors
 
@@ -336,6 +340,7 @@ async def add_assignment(session: AsyncSession, user: User, role: Role, node: Gr
 
 async def remove_assignment(session: AsyncSession, user: User, row: RoleAssignment) -> None:
     await session.delete(row)
+    end_sessions(user)  # a revoked role ends the sessions that were opened with it
     record(
         session,
         "role.unassign",

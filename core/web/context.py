@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.context import Actor, set_actor, set_tenant
 from core.identity.models import ApiToken, Operator, User
+from core.identity.sessions import session_current, token_usable, touch_token
 from core.rbac.enforcer import Assignment, Subject, TenantPolicy
 from core.rbac.models import RoleAssignment
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 from core.web import i18n
+from core.web.i18n import gettext as _
 from core.web.proxies import client_host, within
 
 PREFIX_KEY = "liuzhi.prefix"
@@ -226,6 +228,9 @@ class ContextMiddleware:
                 await self._resolve_user(request, c, session, session_data, bool(opt.get("api")))
             elif area == "platform" and session_data.get("op"):
                 op = await session.get(Operator, int(session_data["op"]))
+                if op is not None and not session_current(session_data, op):
+                    request.clear_session()
+                    op = None
                 c.operator = op if op is not None and op.is_active else None
             session.info["actor"] = c.actor
             set_actor(c.actor)
@@ -254,15 +259,22 @@ class ContextMiddleware:
         user = None
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
+            if not (api or request.scope["route_handler"].opt.get("bearer")):
+                raise NotAuthorizedException(_("API tokens work only with the JSON API (/api/…), not with pages."))
             token = (
                 await session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(auth[7:].strip())))
             ).scalar_one_or_none()
-            if token is not None and not token.revoked:
+            if token_usable(token):
+                assert token is not None
                 c.token = token
                 user = await session.get(User, (c.tenant.id, token.user_id))
+                await touch_token(request.app.state.db, c.tenant.id, token)
         elif not api and data.get("tid") == c.tenant.id and data.get("uid"):
             # A session belongs to one tenant: on another tenant's URLs it is anonymous.
             user = await session.get(User, (c.tenant.id, int(data["uid"])))
+            if user is not None and not session_current(data, user):
+                request.clear_session()  # ended elsewhere (password, deactivation, roles)
+                user = None
         if user is None or not user.is_active:
             return
         c.user = user

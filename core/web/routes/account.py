@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -15,13 +16,17 @@ from sqlalchemy import select
 from core.audit import record
 from core.identity.models import ApiToken
 from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
+from core.identity.sessions import end_sessions, keep_this_session
 from core.web import i18n
 from core.web.context import ctx, hash_token
 from core.web.guards import public, signed_in
 from core.web.i18n import gettext as _
+from core.web.i18n import lazy
 from core.web.render import render
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Days an API token stays valid ("" = until revoked).
+EXPIRY_CHOICES = {"30": lazy("30 days"), "90": lazy("90 days"), "365": lazy("One year"), "": lazy("Until revoked")}
 
 
 def _same_site_path(request: Request, target: str) -> str:
@@ -56,7 +61,15 @@ async def _account_page(request: Request, **extra: Any) -> Any:
         .scalars()
         .all()
     )
-    ctx_vars = {"tokens": tokens, "errors": {}, "message": None, "new_token": None, **extra}
+    ctx_vars = {
+        "tokens": tokens,
+        "errors": {},
+        "message": None,
+        "new_token": None,
+        "now": datetime.now(UTC),
+        "expiry_choices": [(k, _(label)) for k, label in EXPIRY_CHOICES.items()],
+        **extra,
+    }
     return await render(request, "core/account.html", ctx_vars, status_code=400 if ctx_vars["errors"] else 200)
 
 
@@ -80,8 +93,10 @@ async def change_password(request: Request, data: Form) -> Any:
     if errors:
         return await _account_page(request, errors=errors)
     c.user.password_hash = hash_password(new)
+    end_sessions(c.user)  # every other session of this account ends …
     record(c.db, "auth.password_changed", "users", c.user.id)
     await c.db.commit()
+    keep_this_session(request, c.user)  # … this one carries on
     return await _account_page(request, message=_("Your password has been changed."))
 
 
@@ -90,10 +105,14 @@ async def create_token(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.user is not None and c.db is not None
     name = str(data.get("name", "")).strip()
+    days = str(data.get("expires_days", "90")).strip()
     if not name or len(name) > 100:
         return await _account_page(request, errors={"token_name": _("Give the token a name (up to 100 characters).")})
+    if days not in EXPIRY_CHOICES:
+        return await _account_page(request, errors={"expires_days": _("Choose how long the token is valid.")})
     raw = "lz_" + secrets.token_urlsafe(32)
-    c.db.add(ApiToken(user_id=c.user.id, name=name, prefix=raw[:10], token_hash=hash_token(raw)))
+    expires = datetime.now(UTC) + timedelta(days=int(days)) if days else None
+    c.db.add(ApiToken(user_id=c.user.id, name=name, prefix=raw[:10], token_hash=hash_token(raw), expires_at=expires))
     await c.db.commit()
     return await _account_page(request, new_token=raw, message=_("Copy the token now: it is shown only once."))
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.audit import record
 from core.identity.models import User
 from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.web.context import ctx
 from core.web.guards import public
@@ -92,7 +93,9 @@ async def login(request: Request, data: Form) -> Any:
     # A fresh session id at login defeats session fixation.
     request.scope[ROTATE] = True  # type: ignore[literal-required]
     request.clear_session()
-    request.set_session({"tid": c.tenant.id, "uid": user.id, "locale": user.locale or c.tenant.locale})
+    request.set_session(
+        {"tid": c.tenant.id, "uid": user.id, "locale": user.locale or c.tenant.locale, EPOCH_KEY: user.session_epoch}
+    )
     dest = safe_next(request, target)
     if request.headers.get("hx-request"):
         return Redirect(dest, headers={"HX-Redirect": dest}, status_code=303)

@@ -55,7 +55,7 @@ async def may_see(request: Request, row: StoredFile) -> bool:
     return answer is True
 
 
-@get("/files/{file_id:int}", guards=[signed_in])
+@get("/files/{file_id:int}", guards=[signed_in], opt={"bearer": True})  # photos the API links to
 async def serve_file(request: Request, file_id: FromPath[int]) -> Any:
     c = ctx(request)
     assert c.db is not None

@@ -25,6 +25,7 @@ from core.db.engine import Database
 from core.grids.models import GridNode, NodeKind
 from core.identity.models import Operator, User
 from core.identity.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_rehash, verify_password
+from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantPlugin
 from core.tenancy.service import SLUG, TenantError, create_tenant, delete_tenant, ensure_user, set_status
@@ -148,7 +149,7 @@ async def login(request: Request, data: Form) -> Any:
     # A fresh session id at sign-in defeats session fixation; a tenant session is dropped with it.
     request.scope[ROTATE] = True  # type: ignore[literal-required]
     request.clear_session()
-    request.set_session({"op": op.id, **({"locale": locale} if locale else {})})
+    request.set_session({"op": op.id, EPOCH_KEY: op.session_epoch, **({"locale": locale} if locale else {})})
     dest = _safe_next(target)
     headers = {"HX-Redirect": dest} if request.headers.get("hx-request") else None
     return Redirect(dest, status_code=303, headers=headers)
