@@ -239,6 +239,7 @@ async def _seed_organisations(session: AsyncSession, vault: Vault, nodes: dict[s
                 contact_name=contact,
                 contact_phone_enc=vault.encrypt(phone, people.PHONE_PURPOSE.encode()),
                 contact_phone_masked=v.mask_phone(phone),
+                contact_phone_hash=vault.blind_index(phone, people.PHONE_PURPOSE),
                 address=address,
                 node_id=node.id,
                 node_path=node.path,

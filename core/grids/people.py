@@ -146,6 +146,11 @@ async def move_out(
         resident.node_id, resident.node_path = None, None
 
 
+def log_view(session: AsyncSession, resident: Resident) -> None:
+    """A read of a resident's record is a read of personal data: it goes to the access log."""
+    record(session, "resident.view", "residents", resident.id)
+
+
 async def reveal(session: AsyncSession, vault: Vault, resident: Resident, what: str) -> str | None:
     """The full ID number or phone, for a user holding the reveal action; every reveal is logged."""
     blob, purpose = (resident.id_number_enc, ID_PURPOSE) if what == "id_number" else (resident.phone_enc, PHONE_PURPOSE)

@@ -10,7 +10,6 @@ Masking: HTML and exports carry the stored masks; full values come only from the
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -26,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.audit import record
 from core.crypto import Vault
-from core.grids import people
+from core.grids import people, search_policy
 from core.grids import validation as v
 from core.grids.basedata import (
     ORG_KINDS,
@@ -70,6 +69,11 @@ SERVICE_MESSAGES = (
     lazy("A unified social credit code has 18 characters (digits and capital letters)."),
     lazy("The unified social credit code's check character is wrong."),
     lazy("At most 20 characters."),
+    lazy(
+        "Only users who may see full ID numbers and phones can search by them. "
+        "Search by name or by the last 4 characters shown."
+    ),
+    lazy("Search by a name, or by the last 4 characters of an ID number or phone."),
 )
 GENDERS = {"male": lazy("Male"), "female": lazy("Female")}
 STATUSES = {
@@ -97,7 +101,6 @@ OWNER_KIND_LABELS = {
     "developer": lazy("Developer"),
 }
 MAX_AREA = Decimal("10000")
-ID_LIKE = re.compile(r"^[\dXx]{15,}$")
 
 
 # ---- small helpers ---------------------------------------------------------------------------
@@ -126,6 +129,14 @@ def _day(value: str) -> date | None:
 
 def _vault(request: Request) -> Vault:
     return request.app.state.vault
+
+
+def searcher(request: Request) -> search_policy.Searcher:
+    c = ctx(request)
+    assert c.tenant is not None and c.user is not None
+    return search_policy.Searcher(
+        c.tenant.id, c.user.id, c.scope_prefixes(REVEAL), request.app.state.login_brake.counter
+    )
 
 
 def _db(c: RequestContext) -> Any:
@@ -254,22 +265,12 @@ async def _resident_query(
     stmt = select(Resident).where(scoped(Resident.node_path, c.scope_prefixes(VIEW)))
     if action != VIEW:
         stmt = stmt.where(scoped(Resident.node_path, c.scope_prefixes(action)))
-    term = re.sub(r"[\s-]", "", filters["q"])
-    if term and ID_LIKE.fullmatch(term):
-        # A full ID number: exact match through the blind index, never LIKE on ID numbers.
-        try:
-            found = await people.find_by_id_number(_db(c), _vault(request), v.check_id_number(term))
-            stmt = stmt.where(Resident.id == (found.id if found is not None else 0))
-        except v.InvalidValue as exc:
-            errors["q"] = _(str(exc))
-    elif term and term.lstrip("+").isdigit():
-        try:
-            phone = v.check_phone(term)
-            stmt = stmt.where(Resident.phone_hash == _vault(request).blind_index(phone, people.PHONE_PURPOSE))
-        except v.InvalidValue:
-            errors["q"] = _("Search by a name, a full ID number (18 characters) or a full mobile number (11 digits).")
-    elif filters["q"]:
-        stmt = stmt.where(Resident.name.icontains(filters["q"], autoescape=True))
+    # Exact values of ID numbers and phones only for those who may reveal them (no oracle).
+    found = await search_policy.resident_criteria(_db(c), _vault(request), searcher(request), filters["q"])
+    if found.error:
+        errors["q"] = _(found.error)
+    elif found.where is not None:
+        stmt = stmt.where(found.where)
     if filters["node"]:
         node_id = _int(filters["node"]) or 0
         node_row = (await _db(c).execute(select(GridNode).where(GridNode.id == node_id))).scalar_one_or_none()
@@ -336,6 +337,7 @@ async def resident_list(
         "can_export": c.can(EXPORT),
         "message": _("The resident has moved out: the record is kept by the district.") if moved else None,
     }
+    await _db(c).commit()  # the audit entry of a sensitive search
     return await render(request, "core/people/residents.html", context, status_code=_status(request, bool(errors)))
 
 
@@ -482,6 +484,8 @@ async def _resident_page(request: Request, resident: Resident, **extra: Any) -> 
 @get("/residents/{resident_id:int}", guards=[requires(VIEW)])
 async def resident_detail(request: Request, resident_id: FromPath[int]) -> Any:
     resident = await _resident_or_404(request, resident_id)
+    people.log_view(_db(ctx(request)), resident)  # access log of the register (个人信息保护法)
+    await _db(ctx(request)).commit()
     return await _resident_page(request, resident)
 
 
@@ -523,10 +527,12 @@ def _check_extra(form: dict[str, str], clean: people.ResidentInput, errors: dict
 async def _duplicate(request: Request, id_number: str, own_id: int | None = None) -> tuple[Resident | None, str | None]:
     """Who already holds this ID number: (the resident if the user may see them, a message)."""
     c = ctx(request)
+    await search_policy.duplicate_check(searcher(request), _db(c))
+    await _db(c).commit()  # the check is logged whether or not the form saves
     existing = await people.find_by_id_number(_db(c), _vault(request), id_number)
     if existing is None or existing.id == own_id:
         return None, None
-    if allowed(c, VIEW, existing.node_path):
+    if allowed(c, REVEAL, existing.node_path):
         return existing, _("This ID number is already registered:")
     # Somewhere the user may not look: say so without saying where.
     return None, _("This ID number is already registered elsewhere in the district.")
@@ -973,14 +979,19 @@ def _org_row(o: Organisation, nodes: dict[int, GridNode], locale: str) -> dict[s
     }
 
 
-def _org_query(c: RequestContext, q: str, kind: str) -> tuple[Select[Any], dict[str, str]]:
+async def _org_query(request: Request, q: str, kind: str) -> tuple[Select[Any], dict[str, str], dict[str, str]]:
+    c = ctx(request)
     filters = {"q": q.strip(), "kind": kind.strip() if kind.strip() in ORG_KINDS else ""}
     stmt = select(Organisation).where(scoped(Organisation.node_path, c.scope_prefixes(ORG_VIEW)))
-    if filters["q"]:
-        stmt = stmt.where(Organisation.name.icontains(filters["q"], autoescape=True))
+    found = await search_policy.organisation_criteria(_db(c), _vault(request), searcher(request), filters["q"])
+    errors = {"q": _(found.error)} if found.error else {}
+    if found.where is not None:
+        stmt = stmt.where(found.where)
     if filters["kind"]:
         stmt = stmt.where(Organisation.kind == filters["kind"])
-    return stmt.order_by(Organisation.kind, Organisation.name, Organisation.id), filters
+    if errors:
+        stmt = stmt.where(Organisation.id.is_(None))  # a refused search shows nothing
+    return stmt.order_by(Organisation.kind, Organisation.name, Organisation.id), filters, errors
 
 
 @get("/organisations/", guards=[requires(ORG_VIEW)])
@@ -988,7 +999,7 @@ async def organisation_list(
     request: Request, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None, page: FromQuery[int] = 1
 ) -> Any:
     c = ctx(request)
-    stmt, filters = _org_query(c, q or "", kind or "")
+    stmt, filters, errors = await _org_query(request, q or "", kind or "")
     result = await paginate(_db(c), stmt, page)
     nodes = await _nodes_by_id(c, [o.node_path for o in result.items])
     query = urlencode({k: val for k, val in filters.items() if val})
@@ -1001,8 +1012,10 @@ async def organisation_list(
         "export_url": c.url("/organisations/export") + ("?" + query if query else ""),
         "filtered": bool(query),
         "can_edit": c.can(ORG_EDIT),
+        "errors": errors,
     }
-    return await render(request, "core/people/organisations.html", context)
+    await _db(c).commit()  # the audit entry of a sensitive search
+    return await render(request, "core/people/organisations.html", context, status_code=_status(request, bool(errors)))
 
 
 @get("/organisations/export", guards=[requires(ORG_VIEW)])
@@ -1010,7 +1023,9 @@ async def organisation_export(
     request: Request, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
 ) -> Any:
     c = ctx(request)
-    stmt, filters = _org_query(c, q or "", kind or "")
+    stmt, filters, errors = await _org_query(request, q or "", kind or "")
+    if errors:
+        raise ValidationException("; ".join(errors.values()))
     rows = (await _db(c).execute(stmt)).scalars().all()
     nodes = await _nodes_by_id(c, [o.node_path for o in rows])
     vault = _vault(request)
@@ -1087,6 +1102,7 @@ def _apply_org(org: Organisation, form: dict[str, str], clean: dict[str, Any], v
     org.node_id, org.node_path = clean["node"].id, clean["node"].path
     if clean["contact_phone"]:  # blank on an edit keeps the stored number
         org.contact_phone_enc = vault.encrypt(clean["contact_phone"], people.PHONE_PURPOSE.encode())
+        org.contact_phone_hash = vault.blind_index(clean["contact_phone"], people.PHONE_PURPOSE)
         org.contact_phone_masked = v.mask_phone(clean["contact_phone"])
 
 

@@ -29,6 +29,14 @@ STAFF = (
     "mediator",
 )
 
+REGISTER_KEEPERS = (
+    "subdistrict_officer",
+    "community_secretary",
+    "community_worker",
+    "grid_leader",
+    "grid_worker",
+)
+
 CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.admin.view", "查看辖区设置", "View district settings", ()),
     Action("core.admin.tenant", "修改辖区名称、语言与术语", "Edit district names, locale and terms", ()),
@@ -37,7 +45,9 @@ CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.admin.users", "管理账号", "Manage accounts", ()),
     Action("core.admin.roles", "管理角色与授权", "Manage roles and assignments", ()),
     Action("core.grid.view", "查看网格", "View the grid", (*STAFF, "building_head")),
-    Action("core.resident.view", "查看实有人口", "View residents", (*STAFF, "building_head")),
+    # Minimum necessary (个人信息保护法 第6条): the register is for those who keep it; party admins,
+    # mediators and building heads work with their own records, not the whole register.
+    Action("core.resident.view", "查看实有人口", "View residents", REGISTER_KEEPERS),
     Action(
         "core.resident.edit",
         "维护实有人口",

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
+from core.grids.search_policy import SensitiveSearchLimited
 from core.web.context import STATE_KEY
 from core.web.guards import NotSignedIn
 from core.web.i18n import gettext as _
@@ -114,10 +115,21 @@ def _http(request: Request, exc: HTTPException) -> Response[Any]:
     return error_response(request, exc.status_code, detail)
 
 
+def _search_limited(request: Request, exc: SensitiveSearchLimited) -> Response[Any]:
+    minutes = max(1, exc.retry_after // 60)
+    detail = _("You have run many exact searches by ID number or phone. Try again in %(n)s minutes.", n=minutes)
+    return error_response(request, 429, detail, headers={"Retry-After": str(exc.retry_after)})
+
+
 def _unhandled(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.scope.get("path"), exc_info=exc)
     return error_response(request, 500)
 
 
 def exception_handlers() -> dict[Any, Any]:
-    return {NotSignedIn: _not_signed_in, HTTPException: _http, Exception: _unhandled}
+    return {
+        NotSignedIn: _not_signed_in,
+        HTTPException: _http,
+        SensitiveSearchLimited: _search_limited,
+        Exception: _unhandled,
+    }

@@ -282,18 +282,20 @@ async def test_a_grid_worker_registers_a_resident_in_their_household(app: Any, a
     assert len([x for x in stays if x.node_id == area.nodes["a1-102"].id]) == 1
 
 
-async def test_a_duplicate_id_number_links_to_the_resident_only_when_in_scope(
+async def test_a_duplicate_id_number_links_to_the_resident_only_for_who_may_reveal_it(
     app: Any, area: Area, as_user: Any
 ) -> None:
+    secretary = await as_user("secretary_a")
     worker = await as_user("worker_a1")
     before = await _count(app, area, Resident)
-    here = await form_post(
-        worker,
-        area.url("/residents/new"),
-        {"name": "重复", "id_number": ID_A1, "household": str(area.nodes["a1-102"].id)},
-    )
+    form = {"name": "重复", "id_number": ID_A1, "household": str(area.nodes["a1-102"].id)}
+    here = await form_post(secretary, area.url("/residents/new"), form)
     assert here.status_code == 400
     assert f'/residents/{area.residents["a1"].id}"' in here.text and "already registered" in here.text
+    # A grid worker sees the mask only: naming who holds a typed-in number would reveal it.
+    masked = await form_post(worker, area.url("/residents/new"), form)
+    assert masked.status_code == 400 and "already registered" in masked.text
+    assert f'/residents/{area.residents["a1"].id}"' not in masked.text
     elsewhere = await form_post(
         worker,
         area.url("/residents/new"),
