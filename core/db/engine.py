@@ -52,7 +52,10 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
     # asyncpg prepares statements per connection; after five runs PostgreSQL may switch to a
     # generic plan made without the tenant, scope or dates, measured 10–50× slower at 1M rows
     # (bench/smart_service.py). Custom plans cost a little planning time per query.
-    kw.setdefault("connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+    # A database that is down must fail fast (a 503 in seconds), not hold requests for asyncpg's
+    # default minute; a full pool waits a little, then fails the same way.
+    kw.setdefault("connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan"}, "timeout": 5})
+    kw.setdefault("pool_timeout", 10)
     return create_async_engine(url, **kw)
 
 

@@ -10,7 +10,9 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Redirect
 
 from core.grids.search_policy import SensitiveSearchLimited
-from core.web.context import STATE_KEY
+from core.web import i18n
+from core.web.context import STATE_KEY, RequestContext
+from core.web.degraded import RETRY_AFTER, bad_value, database_unavailable
 from core.web.guards import NotSignedIn
 from core.web.i18n import gettext as _
 from core.web.i18n import lazy
@@ -60,12 +62,13 @@ def error_response(
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
         return Response(body, status_code=status, headers=headers)
-    if STATE_KEY not in request.scope.get("state", {}):
-        return Response(f"{status} {title}", status_code=status, media_type="text/plain", headers=headers)
     from core.web.render import render_string
 
     try:
-        c = request.state[STATE_KEY]
+        # Before the request context exists (the session store failed, say), a bare one will do.
+        c = request.scope.get("state", {}).get(STATE_KEY) or RequestContext(
+            locale=i18n.normalise(i18n.from_accept_language(request.headers.get("accept-language")))
+        )
         html = render_string(
             request,
             "core/error.html",
@@ -122,6 +125,14 @@ def _search_limited(request: Request, exc: SensitiveSearchLimited) -> Response[A
 
 
 def _unhandled(request: Request, exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s: %s", request.scope.get("path"), exc)
+        detail = _("The database cannot be reached just now. Please try again in a moment.")
+        title = _("Temporarily unavailable")
+        return error_response(request, 503, detail, title, headers={"Retry-After": str(RETRY_AFTER)})
+    if bad_value(exc):  # the input layer should have caught it; never a 500 for what a client sent
+        log.warning("value refused by the database on %s: %s", request.scope.get("path"), exc)
+        return error_response(request, 400, _("A value in the request cannot be stored."))
     log.exception("unhandled error on %s", request.scope.get("path"), exc_info=exc)
     return error_response(request, 500)
 
