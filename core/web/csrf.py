@@ -1,10 +1,11 @@
 """CSRF tokens bound to the session: a token minted for one session is refused with another's cookie.
 
-A token is ``nonce + HMAC(secret, nonce | session id)``. An unsafe request must carry one (form
-field ``_csrf_token`` or the ``X-CSRFToken`` header) that equals the CSRF cookie (double submit)
-and whose HMAC matches the session cookie it arrives with. So a cookie/token pair planted from a
-sibling sub-domain, or lifted from another session, is refused; signing in or out (a new session
-id) re-issues the cookie in the same response.
+A token is ``nonce + HMAC(secret, nonce | binding)``, where the binding is the session id of a
+signed-in user or operator (and empty for an anonymous visitor, whose only forms are sign-in and
+language). An unsafe request must carry one (form field ``_csrf_token`` or the ``X-CSRFToken``
+header) that equals the CSRF cookie (double submit) and whose HMAC matches the session it arrives
+with. So a cookie/token pair planted from a sibling sub-domain, or lifted from another session, is
+refused. Signing in (a new session id) re-issues the cookie in the same response.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SIGNED_IN = "liuzhi.csrf_signed_in"
+
+
+def mark_signed_in(scope: Any) -> None:
+    """Called by a sign-in: the response's new session gets a CSRF cookie of its own."""
+    scope[SIGNED_IN] = True
+
+
 NONCE_HEX = 32
 
 
@@ -68,7 +77,9 @@ class SessionCSRFMiddleware:
             return
         s = self.settings
         request: Request[Any, Any, Any] = Request(scope, receive)
-        session_id = session_id_of(request, s)
+        c = scope.get("state", {}).get("ctx")
+        signed_in = c is not None and (c.user is not None or c.operator is not None)
+        session_id = session_id_of(request, s) if signed_in else ""
         cookie = request.cookies.get(s.cookie_name)
         if request.method in SAFE_METHODS:
             token = cookie if valid(s.secret, cookie, session_id) else mint(s.secret, session_id)
@@ -86,8 +97,8 @@ class SessionCSRFMiddleware:
 
 
 class CSRFRotationMiddleware:
-    """Outside the session middleware: when a response hands out a new session id (sign-in) or
-    clears it (sign-out), the CSRF cookie is re-issued for it in the same response."""
+    """Outside the session middleware: when a sign-in hands out a new session id, the CSRF cookie
+    is re-issued for it in the same response (``mark_signed_in``)."""
 
     def __init__(self, app: ASGIApp, settings: CSRFSettings) -> None:
         self.app = app
@@ -98,13 +109,12 @@ class CSRFRotationMiddleware:
             await self.app(scope, receive, send)
             return
         s = self.settings
-        before = session_id_of(Request(scope), s)
 
         async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and scope.get(SIGNED_IN):  # type: ignore[misc]
                 headers = MutableScopeHeaders.from_message(message)
                 issued = _issued_session(headers.getall("set-cookie", []), s.session_cookie)
-                if issued is not None and issued != before:
+                if issued:
                     kept = [v for v in headers.getall("set-cookie", []) if not v.startswith(s.cookie_name + "=")]
                     del headers["set-cookie"]
                     for value in kept:

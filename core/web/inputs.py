@@ -3,7 +3,9 @@
 Checked here, once, rather than per route: control characters (NUL and the other C0 codes) in the
 path, any query parameter or any text field of a form or JSON body; integers beyond 64 bits in path
 parameters, ``page``, ``node``, ``id``/``*_id`` and any query parameter a handler declares as
-``int``; malformed dates in date-named query parameters. A route answers in its own error format
+``int``; malformed dates in date-named query parameters of machine routes (``opt["api"]``: the
+JSON API and Open311, which have no form to show the error beside; pages say it next to the date
+field, and the fuzz test holds them to never answering 500). A route answers in its own error format
 when its ``opt`` carries an ``error_responder`` (Open311's XML/JSON errors), otherwise as
 core.web.errors does (the styled page, or ``{"status_code", "detail"}`` under /api/).
 """
@@ -17,13 +19,14 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.web.i18n import gettext as _
 from core.web.i18n import lazy
 
 INT64_MAX = 2**63 - 1
+MAX_SEGMENT = 255
 # C0 controls and DEL. Tab, CR and LF are ordinary in a text area, never in a query parameter.
 _CONTROL_BODY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_QUERY = re.compile(r"[\x00-\x1f\x7f]")
@@ -105,12 +108,13 @@ def check_query(scope: Scope, handler: Any) -> None:
     except UnicodeDecodeError:
         raise InputRejected("control", _("The query")) from None
     ints = _declared_ints(handler) if handler is not None else frozenset()
+    machine = handler is not None and bool(handler.opt.get("api"))
     for key, value in pairs:
         check_text(key, key, query=True)
         check_text(key, value, query=True)
         if key in ints or _INT_NAMES.search(key):
             check_int_text(key, value)
-        if _DATE_NAMES.search(key) and not valid_date_text(value):
+        if machine and _DATE_NAMES.search(key) and not valid_date_text(value):
             raise InputRejected("date", key)
 
 
@@ -118,6 +122,8 @@ def check_path(scope: Scope) -> None:
     path = scope.get("path", "")
     if _CONTROL_QUERY.search(path):
         raise InputRejected("control", _("The address"))
+    if any(len(part.encode()) > MAX_SEGMENT for part in path.split("/")):
+        raise NotFoundException()  # no file or object has such a name (and the OS refuses it)
     for name, value in (scope.get("path_params") or {}).items():
         if isinstance(value, int) and not isinstance(value, bool) and too_big(value):
             raise InputRejected("integer", name)

@@ -24,7 +24,8 @@ class Page:
 
 
 async def paginate(session: AsyncSession, stmt: Select[Any], page: int = 1, per_page: int = PER_PAGE) -> Page:
-    page = max(1, page)
     total = int(await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    # Past the last page shows the last page (and keeps the OFFSET within what a database holds).
+    page = min(max(1, page), max(1, -(-total // per_page)))
     rows = (await session.execute(stmt.limit(per_page).offset((page - 1) * per_page))).scalars().all()
     return Page(list(rows), page, per_page, total)

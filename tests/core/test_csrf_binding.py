@@ -9,11 +9,11 @@ from typing import Any
 from tests.conftest import csrf_of
 
 
-async def _post_locale(client: Any, token: str, csrf_cookie: str) -> Any:
+async def _post_locale(client: Any, token: str, csrf_cookie: str, locale: str = "en") -> Any:
     session = client.cookies.get("liuzhi_session")
     return await client.post(
         "/t/shuangluan/account/locale",
-        data={"locale": "en", "next": "/t/shuangluan/", "_csrf_token": token},
+        data={"locale": locale, "next": "/t/shuangluan/", "_csrf_token": token},
         headers={"Cookie": f"liuzhi_session={session}; liuzhi_csrf={csrf_cookie}"},
     )
 
@@ -29,7 +29,7 @@ async def test_a_token_from_another_session_is_refused_even_with_its_cookie(sign
     # The victim's own pair still works: the refusal is about whose session minted the token.
     await victim.get("/t/shuangluan/account/")
     own = csrf_of(victim)
-    assert (await _post_locale(victim, own, own)).status_code == 303
+    assert (await _post_locale(victim, own, own, "zh_Hans")).status_code == 303
 
 
 async def test_signing_in_issues_a_token_for_the_new_session(app: Any, signed_in: Any) -> None:

@@ -269,9 +269,12 @@ async def test_an_assignment_at_a_community_covers_its_grids_and_not_the_next_co
     for code in ("b", "b1", "street", "root"):
         assert (await sec.get(f"{d.base}/grid/{n[code].id}")).status_code == 404, code
 
-    # Removed: from the very next request the grid is closed to them.
+    # Removed: the sessions opened with the role end, and signed in again the grid is closed.
     (aid,) = await assignment_ids(db, d.tenant, uid)
     await form_post(d.admin, f"{d.base}/admin/users/{uid}/assignments/{aid}/delete")
+    r = await sec.get(f"{d.base}/grid/{n['a1'].id}")
+    assert r.status_code == 302 and "/login" in r.headers["location"]
+    sec = await clients(d, "secretary")
     assert (await sec.get(f"{d.base}/grid/{n['a1'].id}")).status_code == 403
 
 
@@ -372,7 +375,10 @@ async def test_a_deactivated_user_loses_access_on_the_next_request(district: Any
     r = await login(make_client(d.app), d.tenant.slug, "worker")
     assert r.status_code != 303
 
+    # Reactivated: the old session stays ended; signing in again works.
     await form_post(d.admin, f"{d.base}/admin/users/{uid}/active", {"active": "1"})
+    assert (await worker.get(grid)).status_code == 302
+    worker = await clients(d, "worker")
     assert (await worker.get(grid)).status_code == 200
 
 
