@@ -9,7 +9,19 @@ def core_route_handlers() -> list[Any]:
     from core.grids import routes_people, routes_tree
     from core.imports import routes as import_routes
     from core.rbac import routes as rbac_routes
-    from core.web.routes import account, admin, api, auth, dashboard, files, grid, health, notifications, platform
+    from core.web.routes import (
+        account,
+        admin,
+        api,
+        auth,
+        dashboard,
+        files,
+        grid,
+        health,
+        notifications,
+        platform,
+        second_factor,
+    )
 
     return [
         *health.handlers,
@@ -22,6 +34,7 @@ def core_route_handlers() -> list[Any]:
         *notifications.handlers,
         *files.handlers,
         *platform.handlers,
+        *second_factor.handlers,
         *routes_tree.handlers,
         *routes_people.handlers,
         *rbac_routes.handlers,

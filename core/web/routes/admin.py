@@ -90,6 +90,7 @@ def _tenant_form(tenant: Tenant) -> dict[str, str]:
         "terminology": terminology_text(tenant.terminology or {}),
         "primary_color": str((tenant.branding or {}).get("primary_color", "")),
         "motto": str((tenant.branding or {}).get("motto", "")),
+        "require_second_factor": "1" if tenant.require_second_factor else "",
     }
 
 
@@ -118,6 +119,7 @@ def check_tenant_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
         "terminology": terms,
         "primary_color": form["primary_color"].lower(),
         "motto": form["motto"],
+        "require_second_factor": form.get("require_second_factor") == "1",
     }
     return clean, errors
 
@@ -151,7 +153,9 @@ async def admin_index(request: Request, saved: FromQuery[str | None] = None) -> 
 async def save_tenant(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.tenant is not None and c.db is not None
-    form = {k: _text(data, k) for k in ("name_zh", "name_en", "locale", "primary_color", "motto")}
+    form = {
+        k: _text(data, k) for k in ("name_zh", "name_en", "locale", "primary_color", "motto", "require_second_factor")
+    }
     form["terminology"] = str(data.get("terminology", ""))
     clean, errors = check_tenant_form(form)
     if errors:
@@ -166,7 +170,8 @@ async def save_tenant(request: Request, data: Form) -> Any:
             branding[key] = clean[key]
         else:
             branding.pop(key, None)
-    new = {**{k: clean[k] for k in ("name_zh", "name_en", "locale", "terminology")}, "branding": branding}
+    kept = ("name_zh", "name_en", "locale", "terminology", "require_second_factor")
+    new = {**{k: clean[k] for k in kept}, "branding": branding}
     changes = {k: [getattr(row, k), v] for k, v in new.items() if getattr(row, k) != v}
     if changes:
         for key, (_old, value) in changes.items():

@@ -18,10 +18,12 @@ from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, ver
 from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.web.context import ctx
+from core.web.csrf import mark_signed_in
 from core.web.guards import public
 from core.web.i18n import gettext as _
 from core.web.proxies import client_host
 from core.web.render import render
+from core.web.routes import second_factor
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -87,11 +89,23 @@ async def login(request: Request, data: Form) -> Any:
     await brake.succeeded(limits)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    step = await second_factor.after_password(request, second_factor.TENANT, user, target)
+    if step is not None:
+        await c.db.commit()
+        return step
+    return await finish_login(request, user, target)
+
+
+async def finish_login(request: Request, user: User, target: str) -> Redirect:
+    """Password (and second factor, where there is one) checked: open the session."""
+    c = ctx(request)
+    assert c.tenant is not None and c.db is not None
     user.last_login_at = datetime.now(UTC)
-    record(c.db, "auth.login", "users", user.id, {"username": username})
+    record(c.db, "auth.login", "users", user.id, {"username": user.username})
     await c.db.commit()
-    # A fresh session id at login defeats session fixation.
+    # A fresh session id at login defeats session fixation; a CSRF token is minted for it.
     request.scope[ROTATE] = True  # type: ignore[literal-required]
+    mark_signed_in(request.scope)
     request.clear_session()
     request.set_session(
         {"tid": c.tenant.id, "uid": user.id, "locale": user.locale or c.tenant.locale, EPOCH_KEY: user.session_epoch}

@@ -32,11 +32,13 @@ from core.tenancy.service import SLUG, TenantError, create_tenant, delete_tenant
 from core.tenancy.transfer import export_tenant, import_tenant
 from core.web import i18n
 from core.web.context import ctx
+from core.web.csrf import mark_signed_in
 from core.web.guards import operator_only, public
 from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.proxies import client_host
 from core.web.render import render
+from core.web.routes import second_factor
 from core.web.routes.auth import too_many
 
 log = logging.getLogger("liuzhi.platform")
@@ -144,10 +146,21 @@ async def login(request: Request, data: Form) -> Any:
     if needs_rehash(op.password_hash):
         op.password_hash = hash_password(password)
         await c.db.commit()
-    log.info("operator %s signed in from %s", op.username, address)
+    step = await second_factor.after_password(request, second_factor.PLATFORM, op, target)
+    if step is not None:
+        return step
+    return await finish_operator_login(request, op, target)
+
+
+async def finish_operator_login(request: Request, op: Operator, target: str) -> Redirect:
+    c = ctx(request)
+    assert c.db is not None
+    await c.db.commit()
+    log.info("operator %s signed in from %s", op.username, client_host(request.scope))
     locale = request.session.get("locale") if "session" in request.scope else None
     # A fresh session id at sign-in defeats session fixation; a tenant session is dropped with it.
     request.scope[ROTATE] = True  # type: ignore[literal-required]
+    mark_signed_in(request.scope)
     request.clear_session()
     request.set_session({"op": op.id, EPOCH_KEY: op.session_epoch, **({"locale": locale} if locale else {})})
     dest = _safe_next(target)
