@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,15 @@ FORMATS = {"JPEG", "PNG", "WEBP", *({"HEIF"} if HEIC else set())}
 ACCEPT = "image/jpeg,image/png,image/webp" + (",image/heic,image/heif" if HEIC else "")
 THUMB_PREFIX = "thumb-"
 
-Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb is refused, not decoded
+# Memory is bounded three ways. A JPEG is decoded straight at a reduced scale (libjpeg's DCT
+# scaling through ``draft``: a 48 MP phone photo decodes at 1/2 or 1/4 size, never in full);
+# a format without that (PNG, WebP, HEIF) is decoded in full only up to FULL_DECODE_PIXELS;
+# and at most DECODERS photos are decoded at once per process, however many uploads arrive.
+MAX_PIXELS = 100_000_000  # what a JPEG may have (read scaled); more is a decompression bomb
+FULL_DECODE_PIXELS = 25_000_000  # ~100 MB as RGBA: the most any one full decode may take
+DECODERS = 2
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_decoding = threading.BoundedSemaphore(DECODERS)  # threads, not the event loop: process() runs in one
 
 _GPS_IFD = 0x8825
 _ORIENTATION = 0x0112
@@ -138,6 +147,8 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -164,10 +175,18 @@ def process(data: bytes, filename: str) -> Processed:
                         kind=opened.format or "?",
                     )
                 )
+            width, height = opened.size
+            if width * height > (MAX_PIXELS if opened.format == "JPEG" else FULL_DECODE_PIXELS):
+                raise Image.DecompressionBombError(f"{width}x{height}")
             gps = gps_of(opened)
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            image = _rgb(upright)
+            with _decoding:
+                if opened.format == "JPEG":
+                    # Decode at the smallest DCT scale still at least MAX_SIDE on each side.
+                    opened.draft("RGB", (MAX_SIDE, MAX_SIDE))
+                # Shrink in place first (the box fits either orientation): the one full-size
+                # buffer is the decoded image; turning and converting work on the small one.
+                opened.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+                image = _rgb(ImageOps.exif_transpose(opened))
     except PhotoError:
         raise
     except Image.DecompressionBombError:
@@ -175,7 +194,6 @@ def process(data: bytes, filename: str) -> Processed:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise PhotoError(_("%(name)s is not a photo: send JPEG, PNG or WebP pictures.", name=name)) from None
     image.info.clear()
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     full = _jpeg(image)
     thumb_image = image.copy()
     thumb_image.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
