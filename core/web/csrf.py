@@ -77,6 +77,11 @@ class SessionCSRFMiddleware:
             return
         s = self.settings
         request: Request[Any, Any, Any] = Request(scope, receive)
+        if request.method in SAFE_METHODS and handler is not None and handler.opt.get("area") == "public":
+            # Static files and health checks know no user: minting an anonymous token there would
+            # overwrite a signed-in page's cookie (the browser fetches them alongside the page).
+            await self.app(scope, receive, send)
+            return
         c = scope.get("state", {}).get("ctx")
         signed_in = c is not None and (c.user is not None or c.operator is not None)
         session_id = session_id_of(request, s) if signed_in else ""

@@ -4,9 +4,10 @@ sub-domain)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tests.conftest import csrf_of
+from tests.conftest import DEMO_PASSWORD, csrf_of
 
 
 async def _post_locale(client: Any, token: str, csrf_cookie: str, locale: str = "en") -> Any:
@@ -45,3 +46,28 @@ async def test_an_anonymous_token_does_not_work_once_signed_in(signed_in: Any, c
     victim = await signed_in("shuangluan", "grid_worker")
     r = await _post_locale(victim, anonymous, anonymous)
     assert r.status_code == 403
+
+
+async def test_the_token_a_page_renders_works_after_the_browser_fetches_its_assets(signed_in: Any) -> None:
+    """What a browser does: load the page, fetch its stylesheets and scripts, post the form with
+    the token the page carries (not one read from the cookie jar)."""
+    c = await signed_in("shuangluan", "grid_worker")
+    page = await c.get("/t/shuangluan/account/")
+    rendered = re.search(r'name="_csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+    for asset in ("/static/core/liuzhi.css", "/static/core/liuzhi.js", "/healthz"):
+        r = await c.get(asset)
+        assert not any(h.startswith("liuzhi_csrf=") for h in r.headers.get_list("set-cookie")), asset
+    r = await c.post(
+        "/t/shuangluan/account/locale", data={"locale": "zh_Hans", "next": "/t/shuangluan/", "_csrf_token": rendered}
+    )
+    assert r.status_code == 303
+
+
+async def test_the_login_form_token_works_as_rendered(client: Any) -> None:
+    page = await client.get("/t/shuangluan/login")
+    rendered = re.search(r'name="_csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+    r = await client.post(
+        "/t/shuangluan/login",
+        data={"username": "grid_worker", "password": DEMO_PASSWORD, "_csrf_token": rendered, "next": ""},
+    )
+    assert r.status_code == 303
