@@ -9,10 +9,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
+from core.db.availability import RETRY_AFTER, bad_value, database_unavailable
 from core.grids.search_policy import SensitiveSearchLimited
 from core.web import i18n
 from core.web.context import STATE_KEY, RequestContext
-from core.web.degraded import RETRY_AFTER, bad_value, database_unavailable
 from core.web.guards import NotSignedIn
 from core.web.i18n import gettext as _
 from core.web.i18n import lazy

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.availability import database_unavailable
 from core.db.base import new_id
 from core.db.context import Actor, tenant_context
 from core.db.engine import Database
@@ -337,6 +338,9 @@ class JobRunner:
                 await self.run_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("job loop error")
+            except Exception as exc:
+                if database_unavailable(exc):  # an outage: one line, and try again next round
+                    log.warning("job loop: database unavailable (%s)", type(exc).__name__)
+                else:
+                    log.exception("job loop error")
             await asyncio.sleep(self.poll_seconds)

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from core.web.degraded import RETRY_AFTER, check_database, check_redis
+from core.db.availability import RETRY_AFTER, check_database, check_redis
 
 OPT = {"area": "public", "skip_session": True}
 

@@ -1,8 +1,9 @@
-"""Degraded, not broken: while the database is unreachable every request gets a clear 503.
+"""Is the database (or Redis) there? Telling an outage from a bug, for degraded mode.
 
-Pages get the styled error page with ``Retry-After``, the JSON API its ``{"status_code", "detail"}``
-body, Open311 its own error format (``opt["error_responder"]``). The connection pool throws away
-connections that died with the server, so the app recovers by itself when the database is back.
+While the database is unreachable the web layer answers 503 (core.web.errors: the styled page with
+``Retry-After``, the API's ``{"status_code", "detail"}``, Open311's own format), the job loop logs a
+line instead of a traceback, and /healthz and /readyz say what is down. The connection pool throws
+away connections that died with the server, so the app recovers by itself when it is back.
 """
 
 from __future__ import annotations
