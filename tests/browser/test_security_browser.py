@@ -11,12 +11,8 @@ import pyotp
 import pytest
 from playwright.async_api import expect
 
-from core.db.base import new_id
-from core.grids.models import GridNode
-from core.identity.models import User
-from core.identity.passwords import hash_password
-from core.rbac.models import RoleAssignment
 from tests.browser.conftest import LiveServer, shot_path
+from tests.core.accounts import accounts_at_root
 
 pytestmark = pytest.mark.browser
 PASSWORD = "admin-pass-123"
@@ -24,14 +20,7 @@ PASSWORD = "admin-pass-123"
 
 @pytest.fixture
 async def chief(app: Any, fresh_tenant: Any) -> str:
-    async with app.state.db.transaction(fresh_tenant.id) as s:
-        root = GridNode(id=new_id(), code="root", kind="district", name="测试区", depth=0)
-        root.path = f"/{root.id}/"
-        s.add(root)
-        user = User(id=new_id(), username="chief", display_name="区管理员", password_hash=hash_password(PASSWORD))
-        s.add(user)
-        await s.flush()
-        s.add(RoleAssignment(user_id=user.id, role_code="district_admin", node_id=root.id, node_path=root.path))
+    await accounts_at_root(app, fresh_tenant, {"chief": "district_admin"}, PASSWORD)
     return fresh_tenant.slug
 
 

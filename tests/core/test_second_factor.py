@@ -16,28 +16,18 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from core.db.base import new_id
-from core.grids.models import GridNode
 from core.identity.models import Operator, User
 from core.identity.passwords import hash_password
-from core.rbac.models import RoleAssignment
 from core.tenancy.models import Tenant
 from tests.conftest import csrf_of, make_client
+from tests.core.accounts import accounts_at_root
 
 PASSWORD = "admin-pass-123"
 
 
 @pytest.fixture
 async def district(app: Any, fresh_tenant: Any) -> dict[str, Any]:
-    async with app.state.db.transaction(fresh_tenant.id) as s:
-        root = GridNode(id=new_id(), code="root", kind="district", name="测试区", depth=0)
-        root.path = f"/{root.id}/"
-        s.add(root)
-        for name, role in (("chief", "district_admin"), ("worker", "grid_worker")):
-            user = User(id=new_id(), username=name, display_name=name, password_hash=hash_password(PASSWORD))
-            s.add(user)
-            await s.flush()
-            s.add(RoleAssignment(user_id=user.id, role_code=role, node_id=root.id, node_path=root.path))
+    await accounts_at_root(app, fresh_tenant, {"chief": "district_admin", "worker": "grid_worker"}, PASSWORD)
     return {"slug": fresh_tenant.slug, "tenant": fresh_tenant}
 
 
@@ -148,27 +138,25 @@ def operators_need_it(app: Any) -> Iterator[None]:
         app.state.settings = before
 
 
+async def operator_password_step(c: httpx.AsyncClient) -> httpx.Response:
+    await c.get("/platform/login")
+    data = {"username": "op-2fa", "password": PASSWORD, "_csrf_token": csrf_of(c), "next": ""}
+    return await c.post("/platform/login", data=data)
+
+
 async def test_operators_enrol_when_the_deployment_requires_it(app: Any) -> None:
     async with app.state.db.transaction(None) as s:
         s.add(Operator(username="op-2fa", display_name="二号", password_hash=hash_password(PASSWORD)))
     try:
         with operators_need_it(app):
             async with make_client(app) as c:
-                await c.get("/platform/login")
-                r = await c.post(
-                    "/platform/login",
-                    data={"username": "op-2fa", "password": PASSWORD, "_csrf_token": csrf_of(c), "next": ""},
-                )
+                r = await operator_password_step(c)
                 assert r.headers["location"] == "/platform/login/enrol"
                 assert (await c.get("/platform/")).status_code in (302, 401)
                 secret, _codes = await enrol(c, "/platform/login/enrol")
                 assert (await c.get("/platform/")).status_code == 200
             async with make_client(app) as c:
-                await c.get("/platform/login")
-                r = await c.post(
-                    "/platform/login",
-                    data={"username": "op-2fa", "password": PASSWORD, "_csrf_token": csrf_of(c), "next": ""},
-                )
+                r = await operator_password_step(c)
                 assert r.headers["location"] == "/platform/login/code"
                 code = pyotp.TOTP(secret).at(time.time() + 30)
                 r = await c.post("/platform/login/code", data={"code": code, "_csrf_token": csrf_of(c)})

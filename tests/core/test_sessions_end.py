@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from core.db.base import new_id
-from core.grids.models import GridNode
 from core.identity.models import ApiToken, User
-from core.identity.passwords import hash_password
 from core.rbac import admin
 from core.rbac.models import RoleAssignment
 from core.web.context import hash_token
 from tests.conftest import REDIS_URL, csrf_of, make_client, start_app
+from tests.core.accounts import accounts_at_root
 
 PASSWORD = "first-pass-123"
 
@@ -46,15 +45,8 @@ async def apps(request: Any, app: Any) -> AsyncIterator[tuple[Any, Any]]:
 
 @pytest.fixture
 async def member(app: Any, fresh_tenant: Any) -> dict[str, Any]:
-    async with app.state.db.transaction(fresh_tenant.id) as s:
-        root = GridNode(id=new_id(), code="root", kind="district", name="测试区", depth=0)
-        root.path = f"/{root.id}/"
-        s.add(root)
-        user = User(id=new_id(), username="zhao", display_name="赵", password_hash=hash_password(PASSWORD))
-        s.add(user)
-        await s.flush()
-        s.add(RoleAssignment(user_id=user.id, role_code="grid_worker", node_id=root.id, node_path=root.path))
-    return {"tenant": fresh_tenant, "user_id": user.id, "slug": fresh_tenant.slug}
+    ids = await accounts_at_root(app, fresh_tenant, {"zhao": "grid_worker"}, PASSWORD)
+    return {"tenant": fresh_tenant, "user_id": ids["zhao"], "slug": fresh_tenant.slug}
 
 
 async def sign_in(application: Any, slug: str, password: str = PASSWORD) -> httpx.AsyncClient:
