@@ -54,7 +54,8 @@ def database_unavailable(exc: BaseException) -> bool:
 
 def bad_value(exc: BaseException) -> bool:
     """A value the database refused (out of range, wrong encoding): the client's fault, a 400."""
-    return isinstance(exc, sa_exc.DataError)
+    # SQLite's driver raises OverflowError for an integer beyond 64 bits.
+    return isinstance(exc, sa_exc.DataError | OverflowError) or isinstance(exc.__cause__, OverflowError)
 
 
 async def check_database(db: Any) -> str:

@@ -226,3 +226,8 @@ async def test_open311_answers_hostile_input_in_its_own_error_format(client: Any
     r = await client.get("/open311/v2/requests.xml?jurisdiction_id=shuangluan%00")
     assert r.status_code == 400
     assert r.text.startswith("<?xml") and "<errors>" in r.text
+
+
+async def test_open311_paging_cannot_overflow_the_database(client: Any) -> None:
+    r = await client.get(f"/open311/v2/requests.json?jurisdiction_id=shuangluan&page={2**62}")
+    assert r.status_code == 400 and r.json()[0]["code"] == 400

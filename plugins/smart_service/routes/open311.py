@@ -69,6 +69,7 @@ OPT = {
     "error_responder": _error_responder,
 }
 MAX_PAGE_SIZE = 1000  # the spec's ceiling for one GET requests answer
+MAX_PAGE = 1_000_000  # keeps OFFSET (page × size) within what a database holds
 DEFAULT_DAYS = 90  # GET requests without dates: the last 90 days, as the spec suggests
 EMAIL_PURPOSE = b"smart_service.open311_email"
 URGENCY_NAMES = {1: lazy("Normal"), 2: lazy("Urgent"), 3: lazy("Critical")}
@@ -304,7 +305,7 @@ def _paging(params: Any) -> tuple[int, int]:
         size = int(params.get("page_size") or MAX_PAGE_SIZE)
     except ValueError:
         raise Open311Error(400, _("page and page_size are whole numbers")) from None
-    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= size <= MAX_PAGE_SIZE:
         raise Open311Error(400, _("page starts at 1; page_size is 1 to %(max)s", max=MAX_PAGE_SIZE))
     return page, size
 
