@@ -158,12 +158,10 @@ def create_app(
         redis: Any = Redis.from_url(settings.redis_url)
         session_store: Any = RedisStore(redis, namespace="liuzhi:sessions")
         brake = LoginBrake(RedisCounter(redis), settings)
-        throttle_store: Any = RedisStore(redis, namespace="liuzhi:throttle")
         channels_backend: Any = RedisChannelsPubSubBackend(redis=redis)
     else:
         redis = None
         session_store = DatabaseStore(db, "session")
-        throttle_store = DatabaseStore(db, "throttle")
         brake = LoginBrake(SqlCounter(db), settings)
         channels_backend = MemoryChannelsBackend()
 
@@ -199,7 +197,7 @@ def create_app(
             DefineMiddleware(SessionCSRFMiddleware, settings=csrf),
             DefineMiddleware(InputGuardMiddleware),
         ],
-        stores={"sessions": session_store, "throttle": throttle_store},
+        stores={"sessions": session_store},
         plugins=[channels],
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
