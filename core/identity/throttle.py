@@ -16,6 +16,7 @@ A refused attempt never checks the password, so the brake is no oracle either.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.identity.models import LoginThrottle
+
+PURGE_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class SqlCounter:
         ).returning(table.c.failures)
         async with self.db.transaction(None) as s:
             failures = (await s.execute(stmt)).scalar_one()
+        if random.random() < PURGE_SHARE:  # expired rows go now and then, no job needed
+            await self.purge()
         return Count(int(failures), now)
 
     async def peek(self, keys: list[str]) -> dict[str, Count]:
