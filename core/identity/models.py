@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -14,6 +12,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,8 +32,9 @@ class SecondFactor:
     totp_enabled_at: Mapped[datetime | None]
     # The last time step accepted: a code is good once (no replay within its 30 s window).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    # SHA-256 digests of the unused recovery codes.
-    totp_recovery: Mapped[list[Any]] = mapped_column(JSON, default=list, info={"sensitive": True})
+    # SHA-256 digests of the unused recovery codes, space-separated (text, not JSON: PostgreSQL
+    # has no equality on json, and some queries select users DISTINCT).
+    totp_recovery: Mapped[str] = mapped_column(Text, default="", server_default="", info={"sensitive": True})
 
 
 class User(SecondFactor, TenantScoped, Base):

@@ -79,13 +79,21 @@ def new_recovery_codes(n: int = RECOVERY_CODES) -> tuple[list[str], list[str]]:
     return codes, [_digest(c) for c in codes]
 
 
+def recovery_left(account: Any) -> list[str]:
+    return (account.totp_recovery or "").split()
+
+
+def set_recovery(account: Any, digests: list[str]) -> None:
+    account.totp_recovery = " ".join(digests)
+
+
 def use_recovery_code(account: Any, code: str) -> bool:
     digest = _digest(code)
-    remaining = list(account.totp_recovery or [])
+    remaining = recovery_left(account)
     for stored in remaining:
         if hmac.compare_digest(stored, digest):
             remaining.remove(stored)
-            account.totp_recovery = remaining
+            set_recovery(account, remaining)
             return True
     return False
 
@@ -99,7 +107,7 @@ def enable(account: Any, vault: Any, secret: str, code: str, now: float | None =
     account.totp_secret_enc = vault.encrypt(secret, PURPOSE)
     account.totp_enabled_at = datetime.now(UTC)
     account.totp_last_step = step
-    account.totp_recovery = digests
+    set_recovery(account, digests)
     return codes
 
 
@@ -107,4 +115,4 @@ def disable(account: Any) -> None:
     account.totp_secret_enc = None
     account.totp_enabled_at = None
     account.totp_last_step = None
-    account.totp_recovery = []
+    account.totp_recovery = ""

@@ -158,7 +158,7 @@ async def code_submit(request: Request, realm: Realm, data: dict[str, Any]) -> A
         return await _code_page(request, realm, _("That code is not right (or was used already)."), 400)
     await brake.succeeded(limits)
     if by_recovery and not realm.platform:
-        record(c.db, "auth.recovery_code_used", "users", account.id, {"left": len(account.totp_recovery)})
+        record(c.db, "auth.recovery_code_used", "users", account.id, {"left": len(totp.recovery_left(account))})
     return await _finish(request, realm, account)
 
 
@@ -249,7 +249,7 @@ async def manage_page(request: Request, realm: Realm, error: str | None = None, 
         "realm": realm.name,
         "action": action,
         "account": account,
-        "left": len(account.totp_recovery or []),
+        "left": len(totp.recovery_left(account)),
         "required": await required(request, realm, account),
         "error": error,
     }
@@ -285,7 +285,7 @@ async def manage_submit(request: Request, realm: Realm, data: dict[str, Any]) ->
         await c.db.commit()
         return await manage_page(request, realm)
     codes, digests = totp.new_recovery_codes()
-    account.totp_recovery = digests
+    totp.set_recovery(account, digests)
     await c.db.commit()
     return await _codes_page(request, realm, codes, realm.url(request, "/2fa" if realm.platform else "/account/"))
 

@@ -28,10 +28,7 @@ def _second_factor_columns(table: str) -> None:
         batch.add_column(sa.Column("totp_secret_enc", sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("totp_recovery", sa.JSON(), nullable=True))
-    op.execute(sa.text(f"UPDATE {table} SET totp_recovery = '[]'"))
-    with op.batch_alter_table(table) as batch:
-        batch.alter_column("totp_recovery", existing_type=sa.JSON(), nullable=False)
+        batch.add_column(sa.Column("totp_recovery", sa.Text(), server_default="", nullable=False))
 
 
 def upgrade() -> None:
