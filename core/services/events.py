@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.db.context import Actor
 from core.db.engine import TenantSession
@@ -50,9 +50,14 @@ def emit(target: Any, *args: Any) -> Any:
     """``emit(session, event)`` queues until commit; ``emit(app_state, tenant_id, enabled, event)`` delivers now."""
     if len(args) == 1 and isinstance(args[0], Event) and isinstance(target, AsyncSession | Session):
         sync = target.sync_session if isinstance(target, AsyncSession) else target
-        sync.info.setdefault(_PENDING, []).append(args[0])
+        sync.info.setdefault(_PENDING, {}).setdefault(_innermost(sync), []).append(args[0])
         return _Queued()
     return _deliver_now(target, *args)
+
+
+def _innermost(sync: Session) -> SessionTransaction:
+    """Events belong to the innermost transaction: a rolled-back savepoint drops only its own."""
+    return sync.get_nested_transaction() or sync.get_transaction() or sync.begin()
 
 
 async def _deliver_now(app_state: Any, tenant_id: int, enabled: Any, event: Event) -> list[tuple[str, Any]]:
@@ -65,7 +70,7 @@ async def _deliver_now(app_state: Any, tenant_id: int, enabled: Any, event: Even
 def pending(session: AsyncSession | Session) -> list[Event]:
     """The events queued on ``session`` and not yet delivered (for tests and the outbox)."""
     sync = session.sync_session if isinstance(session, AsyncSession) else session
-    return list(sync.info.get(_PENDING, []))
+    return [ev for queued in sync.info.get(_PENDING, {}).values() for ev in queued]
 
 
 async def _deliver_after_commit(app_state: Any, tenant_id: int, events: list[Event]) -> None:
@@ -79,7 +84,16 @@ async def _deliver_after_commit(app_state: Any, tenant_id: int, events: list[Eve
 
 @sa_event.listens_for(TenantSession, "after_commit")
 def _after_commit(session: Session) -> None:
-    events = session.info.pop(_PENDING, [])
+    queues = session.info.get(_PENDING)
+    if not queues:
+        return
+    trans = _innermost(session)
+    committed = queues.pop(trans, [])
+    if trans.parent is not None:  # a savepoint: its events now wait for the enclosing transaction
+        queues.setdefault(trans.parent, []).extend(committed)
+        return
+    events = [ev for queued in queues.values() for ev in queued] if not committed else committed
+    session.info.pop(_PENDING, None)
     app_state, tenant_id = session.info.get("app_state"), session.info.get("tenant_id")
     if not events or app_state is None or tenant_id is None:
         return
@@ -89,6 +103,10 @@ def _after_commit(session: Session) -> None:
         log.warning("events %s committed outside an event loop; not delivered", [e.name for e in events])
 
 
-@sa_event.listens_for(TenantSession, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(TenantSession, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    queues = session.info.get(_PENDING)
+    if queues:
+        queues.pop(previous_transaction, None)
+        if previous_transaction.parent is None:
+            session.info.pop(_PENDING, None)

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, utcnow
-from core.services._schema import random_id, tenant_fk
+from core.services._schema import tenant_fk
 
 WEIGHT = BigInteger  # hundredths (0.01 m² for area): exact sums and comparisons on both databases
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
@@ -130,6 +130,8 @@ class BallotCast(TenantScoped, Base):
 
 
 class BallotChoice(TenantScoped, Base):
+    """One chosen option. The service gives it a random id (``_schema.random_id``): ours are time-ordered."""
+
     __tablename__ = "ballot_choices"
     __audit__ = False  # an audit entry would carry who and when: the link a secret ballot must not keep
     __table_args__ = (
@@ -141,7 +143,6 @@ class BallotChoice(TenantScoped, Base):
         Index("ix_ballot_choices_tenant_seal", "tenant_id", "seal"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=random_id)
     ballot_id: Mapped[int]
     option_id: Mapped[int]
     cast_id: Mapped[int | None]  # None on a secret ballot

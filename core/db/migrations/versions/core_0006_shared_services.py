@@ -388,7 +388,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tenant_id', 'ballot_id'], ['ballots.tenant_id', 'ballots.id'], name=op.f('fk_ballot_choices_tenant_id_ballot_id_ballots'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'cast_id'], ['ballot_casts.tenant_id', 'ballot_casts.id'], name=op.f('fk_ballot_choices_tenant_id_cast_id_ballot_casts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'option_id'], ['ballot_options.tenant_id', 'ballot_options.id'], name=op.f('fk_ballot_choices_tenant_id_option_id_ballot_options')),
-    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_ballot_choices'))
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_ballot_choices'))
     )
     with op.batch_alter_table('ballot_choices', schema=None) as batch_op:
         batch_op.create_index('ix_ballot_choices_tenant_ballot', ['tenant_id', 'ballot_id', 'option_id'], unique=False)
