@@ -8,8 +8,8 @@ from core.imports.models import ImportRun
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.services.files.models import StoredFile
 from core.services.jobs.models import Job, PeriodicRun
-from core.services.notifications.models import InAppNotification
 from core.services.models import *  # noqa: F403  (the shared services' tables)
+from core.services.notifications.models import InAppNotification
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 
 __all__ = [

@@ -2,7 +2,14 @@
 
 from core.services.accounts.models import AccountLink, ExternalIdentity, OneTimeCode, ResidentAccount
 from core.services.activities.models import Activity, ActivitySignup
-from core.services.ballots.models import Ballot, BallotCast, BallotChoice, BallotElector, BallotElectorMember, BallotOption
+from core.services.ballots.models import (
+    Ballot,
+    BallotCast,
+    BallotChoice,
+    BallotElector,
+    BallotElectorMember,
+    BallotOption,
+)
 from core.services.consent.models import ConsentRecord
 from core.services.documents.models import Document
 from core.services.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting

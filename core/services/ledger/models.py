@@ -8,6 +8,7 @@ a path around the service cannot overdraw one.
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -160,7 +160,9 @@ async def post(
     existing = await _posting_by_key(session, key)
     if existing is not None:
         return _same_or_conflict(existing, fingerprint, key)
-    known = set((await session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_([a for a, _u in units])))).scalars())
+    known = set(
+        (await session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_([a for a, _u in units])))).scalars()
+    )
     missing = [a for a, _u in units if a not in known]
     if missing:
         raise NotFound(lazy("There is no points account %(id)s."), id=missing[0])
@@ -279,9 +281,7 @@ async def reverse(session: AsyncSession, posting_id: int, key: str, reason: str)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(lazy("Say why the posting is reversed."), field="reason")
-    original = (
-        await session.execute(select(LedgerPosting).where(LedgerPosting.id == posting_id))
-    ).scalar_one_or_none()
+    original = (await session.execute(select(LedgerPosting).where(LedgerPosting.id == posting_id))).scalar_one_or_none()
     if original is None:
         raise NotFound(lazy("There is no posting %(id)s."), id=posting_id)
     if original.reverses_id is not None:
@@ -353,7 +353,9 @@ async def check(session: AsyncSession) -> Check:
     problems += [f"posting {pid} does not balance" for (pid,) in unbalanced]
     sums = dict(
         (
-            await session.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id))
+            await session.execute(
+                select(LedgerEntry.account_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account_id)
+            )
         ).all()
     )
     for account in (await session.execute(select(LedgerAccount).execution_options(populate_existing=True))).scalars():
