@@ -92,7 +92,7 @@ def _after_commit(session: Session) -> None:
     if trans.parent is not None:  # a savepoint: its events now wait for the enclosing transaction
         queues.setdefault(trans.parent, []).extend(committed)
         return
-    events = [ev for queued in queues.values() for ev in queued] if not committed else committed
+    events = committed if committed else [ev for queued in queues.values() for ev in queued]
     session.info.pop(_PENDING, None)
     app_state, tenant_id = session.info.get("app_state"), session.info.get("tenant_id")
     if not events or app_state is None or tenant_id is None:

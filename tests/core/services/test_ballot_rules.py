@@ -64,7 +64,7 @@ def test_ordinary_items_need_more_than_half_of_both_and_exactly_half_fails() -> 
 
 
 def test_the_owners_rule_needs_the_item_of_article_278() -> None:
-    with pytest.raises(InvalidInput, match="art. 278"):
+    with pytest.raises(InvalidInput, match=r"art\. 278"):
         owners_278(counts(1, 1, 1, 1, 1, 1), {})
 
 

@@ -61,7 +61,7 @@ async def test_a_spend_beyond_the_balance_is_refused_and_writes_nothing(world: A
     async with world.transaction() as s:
         issued, ann, store = await _books(s)
         await ledger.transfer(s, "earn", issued, ann, 2)
-        with pytest.raises(ledger.InsufficientBalance, match="balance is 2.00, the posting needs 2.01"):
+        with pytest.raises(ledger.InsufficientBalance, match=r"balance is 2\.00, the posting needs 2\.01"):
             await ledger.transfer(s, "spend", ann, store, D("2.01"))
         assert await ledger.balance(s, ann) == D(2)
         assert await ledger.balance(s, store) == D(0)
@@ -74,7 +74,7 @@ async def test_a_spend_beyond_the_balance_is_refused_and_writes_nothing(world: A
 
 async def test_unbalanced_or_malformed_postings_are_refused_with_a_reason(world: Any) -> None:
     async with world.transaction() as s:
-        issued, ann, store = await _books(s)
+        issued, ann, _store = await _books(s)
         cases = [
             ([(issued, -3), (ann, 2)], "add up to zero"),
             ([(issued, -3)], "at least two"),
@@ -120,10 +120,10 @@ async def test_entries_cannot_be_changed_even_with_raw_sql(world: Any) -> None:
         issued, ann, _store = await _books(s)
         await ledger.transfer(s, "earn", issued, ann, 1)
     async with world.session() as s:
-        with pytest.raises((IntegrityError, DBAPIError), match="append-only|permission denied"):
+        with pytest.raises((IntegrityError, DBAPIError), match=r"append-only|permission denied"):
             await s.execute(text("UPDATE ledger_entries SET amount = amount * 10"))
         await s.rollback()
-        with pytest.raises((IntegrityError, DBAPIError), match="append-only|permission denied"):
+        with pytest.raises((IntegrityError, DBAPIError), match=r"append-only|permission denied"):
             await s.execute(text("UPDATE ledger_postings SET memo = 'changed'"))
         await s.rollback()
         if PG_URL:  # the app role has no DELETE there
@@ -138,7 +138,7 @@ async def test_entries_cannot_be_changed_even_with_raw_sql(world: Any) -> None:
 
 async def test_another_district_cannot_see_or_post_to_an_account(world: Any, app: Any) -> None:
     async with world.transaction() as s:
-        issued, ann, _store = await _books(s)
+        _issued, ann, _store = await _books(s)
         ann_id = ann.id
     other = await _tenant_id(app, "shuangluan")
     async with app.state.db.transaction(other) as s:
