@@ -52,8 +52,15 @@ async def test_consent_needs_a_purpose_a_scope_a_channel_and_paper_needs_the_for
 async def test_the_database_keeps_one_current_consent_per_person_and_purpose(world: Any) -> None:
     async with world.transaction() as s:
         for _ in range(2):
-            s.add(ConsentRecord(subject_type="user", subject_id=world.users["bob"].id, purpose=PURPOSE, scope=SCOPE,
-                                given_channel="online"))
+            s.add(
+                ConsentRecord(
+                    subject_type="user",
+                    subject_id=world.users["bob"].id,
+                    purpose=PURPOSE,
+                    scope=SCOPE,
+                    given_channel="online",
+                )
+            )
         with pytest.raises(IntegrityError):
             await s.flush()
         await s.rollback()
@@ -73,17 +80,35 @@ async def test_publishing_refuses_without_consent_and_withdrawal_takes_the_notic
     period = {"starts_at": now() - timedelta(hours=1), "ends_at": now() + timedelta(days=5)}
     async with world.transaction("staff") as s:
         with pytest.raises(consent.ConsentMissing):
-            await notices.publish(s, title="身边的榜样候选人公示", body="安安：照顾孤寡老人十年", node=world.community,
-                                  persons=[ann], consent_purpose=PURPOSE, **period)
+            await notices.publish(
+                s,
+                title="身边的榜样候选人公示",
+                body="安安：照顾孤寡老人十年",
+                node=world.community,
+                persons=[ann],
+                consent_purpose=PURPOSE,
+                **period,
+            )
         refused = (await s.execute(select(AuditEntry).where(AuditEntry.action == "consent.refused"))).scalars().all()
         assert len(refused) == 1
         await consent.give(s, ann, PURPOSE, SCOPE, channel="online")
-        notice = await notices.publish(s, title="身边的榜样候选人公示", body="安安：照顾孤寡老人十年",
-                                       node=world.community, persons=[ann], consent_purpose=PURPOSE,
-                                       subject=("test.shortlist", "1"), source="test", **period)
+        notice = await notices.publish(
+            s,
+            title="身边的榜样候选人公示",
+            body="安安：照顾孤寡老人十年",
+            node=world.community,
+            persons=[ann],
+            consent_purpose=PURPOSE,
+            subject=("test.shortlist", "1"),
+            source="test",
+            **period,
+        )
         plain = await notices.publish(s, title="2026年第三季度居务公开", body="收支明细", node=world.grid, **period)
         assert {n.id for n in await notices.board(s, world.community)} == {notice.id, plain.id}
-        assert [n.id for n in await notices.board(s, world.grid)] == [plain.id, notice.id]  # the grid sees its community's
+        assert [n.id for n in await notices.board(s, world.grid)] == [
+            plain.id,
+            notice.id,
+        ]  # the grid sees its community's
         await consent.withdraw(s, ann, PURPOSE, channel="online")
         assert [n.id for n in await notices.board(s, world.community)] == [plain.id]
         assert not await notices.is_shown(s, notice)
@@ -93,8 +118,15 @@ async def test_publishing_refuses_without_consent_and_withdrawal_takes_the_notic
 async def test_objections_are_taken_in_the_period_answered_once_and_the_notice_can_be_withdrawn(world: Any) -> None:
     start = now() - timedelta(days=1)
     async with world.transaction("staff") as s:
-        notice = await notices.publish(s, title="低保申请公示", body="...", node=world.community, starts_at=start,
-                                       ends_at=start + timedelta(days=7), source="test")
+        notice = await notices.publish(
+            s,
+            title="低保申请公示",
+            body="...",
+            node=world.community,
+            starts_at=start,
+            ends_at=start + timedelta(days=7),
+            source="test",
+        )
         with pytest.raises(Conflict, match="while the notice is up"):
             await notices.object_to(s, notice.id, "有异议", user_id=world.users["bob"].id, at=start + timedelta(days=7))
         with pytest.raises(InvalidInput, match="who raised"):

@@ -34,8 +34,14 @@ async def test_a_certificate_is_issued_as_a_pdf_with_cjk_text_district_and_verif
     storage = LocalStorage(app.state.settings.data_dir / "files")
     async with world.transaction("staff") as s:
         doc = await documents.issue(
-            s, storage, tenant=world.tenant, template=CERTIFICATE, values=VALUES, base_url="https://liuzhi.example.cn",
-            subject=("test.volunteer", "7"), source="test",
+            s,
+            storage,
+            tenant=world.tenant,
+            template=CERTIFICATE,
+            values=VALUES,
+            base_url="https://liuzhi.example.cn",
+            subject=("test.volunteer", "7"),
+            source="test",
             rows=[["日期", "活动", "时长"], ["2026-05-01", "社区清扫", "2.5"]],
         )
         stored = (await s.execute(select(StoredFile).where(StoredFile.id == doc.file_id))).scalar_one()
@@ -64,8 +70,14 @@ async def test_a_missing_value_is_a_clear_error_and_nothing_is_stored(world: Any
     storage = LocalStorage(app.state.settings.data_dir / "files")
     async with world.transaction("staff") as s:
         with pytest.raises(InvalidInput, match="hours, number"):
-            await documents.issue(s, storage, tenant=world.tenant, template=CERTIFICATE,
-                                  values={"name": "x", "period": "y", "place": "z"}, base_url="https://x.cn")
+            await documents.issue(
+                s,
+                storage,
+                tenant=world.tenant,
+                template=CERTIFICATE,
+                values={"name": "x", "period": "y", "place": "z"},
+                base_url="https://x.cn",
+            )
         with pytest.raises(InvalidInput, match="http"):
             await documents.issue(s, storage, tenant=world.tenant, template=CERTIFICATE, values=VALUES, base_url="x.cn")
         assert (await s.execute(select(StoredFile).where(StoredFile.owner_type == "core.documents"))).first() is None
@@ -74,8 +86,9 @@ async def test_a_missing_value_is_a_clear_error_and_nothing_is_stored(world: Any
 async def test_a_wrong_document_is_revoked_and_its_record_says_so(world: Any, app: Any) -> None:
     storage = LocalStorage(app.state.settings.data_dir / "files")
     async with world.transaction("staff") as s:
-        doc = await documents.issue(s, storage, tenant=world.tenant, template=CERTIFICATE, values=VALUES,
-                                    base_url="https://x.cn")
+        doc = await documents.issue(
+            s, storage, tenant=world.tenant, template=CERTIFICATE, values=VALUES, base_url="https://x.cn"
+        )
         with pytest.raises(InvalidInput):
             await documents.revoke(s, doc, "")
         await documents.revoke(s, doc, "服务时长录入错误，已重新开具")
@@ -87,9 +100,19 @@ async def test_a_wrong_document_is_revoked_and_its_record_says_so(world: Any, ap
 def test_text_lays_out_in_one_pdf_for_a_long_agreement() -> None:
     from datetime import UTC, datetime
 
-    template = documents.DocumentTemplate(kind="agreement", title="人民调解协议书", paragraphs=("{facts}",) * 3,
-                                          signatures=("当事人甲", "当事人乙", "调解员"))
-    out = documents.render(template, {"facts": "邻里因漏水引发纠纷，" * 120}, district="双滦区",
-                           verify_url="https://x.cn/v/1", verify_code="1", issued_at=datetime(2026, 5, 1, tzinfo=UTC))
+    template = documents.DocumentTemplate(
+        kind="agreement",
+        title="人民调解协议书",
+        paragraphs=("{facts}",) * 3,
+        signatures=("当事人甲", "当事人乙", "调解员"),
+    )
+    out = documents.render(
+        template,
+        {"facts": "邻里因漏水引发纠纷，" * 120},
+        district="双滦区",
+        verify_url="https://x.cn/v/1",
+        verify_code="1",
+        issued_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
     reader = pypdf.PdfReader(io.BytesIO(out.data))
     assert len(reader.pages) >= 2 and "当事人乙（签名）" in pdf_text(out.data)
