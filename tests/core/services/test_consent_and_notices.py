@@ -39,7 +39,7 @@ async def test_consent_is_given_withdrawn_and_kept_as_history(world: Any) -> Non
 async def test_consent_needs_a_purpose_a_scope_a_channel_and_paper_needs_the_form(world: Any) -> None:
     ann = ("user", world.users["ann"].id)
     async with world.transaction("staff") as s:
-        with pytest.raises(InvalidInput, match="scope|agreed"):
+        with pytest.raises(InvalidInput, match=r"scope|agreed"):
             await consent.give(s, ann, PURPOSE, " ", channel="online")
         with pytest.raises(InvalidInput, match="how the consent"):
             await consent.give(s, ann, PURPOSE, SCOPE, channel="wechat-group")
