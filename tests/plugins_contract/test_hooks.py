@@ -802,15 +802,23 @@ class Hours(Switchable):
         from core.pluginhost.manifest import Figure, MySection
 
         name = await session.scalar(select(User.display_name).where(User.id == user_id))
-        return MySection("志愿服务", "Volunteering", figures=(Figure("服务时长", "Hours", 12.5, "小时", "h"),),
-                         html=f"<p>{name}</p>", href="/contract-hours/", order=20)
+        return MySection(
+            "志愿服务",
+            "Volunteering",
+            figures=(Figure("服务时长", "Hours", 12.5, "小时", "h"),),
+            html=f"<p>{name}</p>",
+            href="/contract-hours/",
+            order=20,
+        )
 
     @hookimpl
     def node_figures(self, request: Any, node: Any, session: Any) -> Any:
         from core.pluginhost.manifest import Figure
 
-        return [Figure("服务时长", "Hours served", 340, "小时", "h", order=5),
-                Figure(f"{node.name}志愿者", "Volunteers", 27, "人", "", order=50)]
+        return [
+            Figure("服务时长", "Hours served", 340, "小时", "h", order=5),
+            Figure(f"{node.name}志愿者", "Volunteers", 27, "人", "", order=50),
+        ]
 
 
 class Cases(Switchable):
@@ -943,8 +951,15 @@ async def test_hook_ballot_rules_add_a_counting_rule_ballots_can_use(migrated: A
         async with app.state.db.transaction(d.tenant.id) as s:
             admin_id = (await s.execute(select(User.id).where(User.username == "admin"))).scalar_one()
             start = datetime.now(UTC) - timedelta(minutes=1)
-            ballot = await ballots.create(s, title="一致同意", node=d.root, rule="unanimous", rules=rules,
-                                          opens_at=start, closes_at=start + timedelta(hours=1))
+            ballot = await ballots.create(
+                s,
+                title="一致同意",
+                node=d.root,
+                rule="unanimous",
+                rules=rules,
+                opens_at=start,
+                closes_at=start + timedelta(hours=1),
+            )
             await ballots.add_electors(s, ballot, ballots.electorate.users([admin_id]))
             await ballots.open_ballot(s, ballot)
             await ballots.cast(s, ballot.id, admin_id, [(await ballots.options_of(s, ballot.id))[0].id])
