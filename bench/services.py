@@ -283,7 +283,9 @@ async def verify_ledger(fresh: Any, jobs: list[dict[str, Any]], ops: int) -> dic
         async with db.session(TENANT_ID) as s:
             spender = await ledger.balance(s, jobs[0]["spender"])
             store = await ledger.balance(s, jobs[0]["store"])
-            problems = (await ledger.check(s)).problems
+            # the bare inserts leave their own accounts' balances unmoved on purpose: look at this round's
+            prefix = jobs[0]["tag"].rsplit(":p", 1)[0]
+            problems = [p for p in (await ledger.check(s)).problems if p.startswith(prefix) or ":" not in p]
     finally:
         await db.dispose()
     return {
@@ -375,9 +377,18 @@ async def make_users(fresh: Any, n: int) -> list[int]:
                 }
             ],
         )
-        await conn.execute(text("ANALYZE"))
     await engine.dispose()
     return ids
+
+
+async def analyze(fresh: Any) -> None:
+    """Fresh statistics before each round, as the bench conventions ask (as the owner: ANALYZE needs it)."""
+    from core.db.engine import make_engine
+
+    engine = make_engine(fresh.owner_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+    await engine.dispose()
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -388,6 +399,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for rnd in range(args.rounds):
             for target in TARGETS:
                 jobs = await setup(fresh, target, rnd, args.ops, users)
+                await analyze(fresh)
                 res = run_round(fresh, target, jobs)
                 results["rounds"][target].append(res)
                 if target == "ledger spend":

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.base import new_id
 from core.db.context import Actor
 from core.db.engine import Database
 from core.grids.models import GridNode
 from core.identity.models import User
+from tests.core.test_people_pages import _node as add_node
 
 
 @dataclass
@@ -25,24 +25,16 @@ class World:
     grid: GridNode
     users: dict[str, User] = field(default_factory=dict)
 
-    def session(self, as_user: str | None = None) -> AsyncSession:
+    def _actor(self, as_user: str | None) -> Actor | None:
         user = self.users.get(as_user) if as_user else None
-        actor = Actor("user", user.id, user.username) if user else None
-        return self.db.session(self.tenant.id, actor)
+        return Actor("user", user.id, user.username) if user else None
+
+    def session(self, as_user: str | None = None) -> AsyncSession:
+        return self.db.session(self.tenant.id, self._actor(as_user))
 
     def transaction(self, as_user: str | None = None) -> Any:
-        user = self.users.get(as_user) if as_user else None
-        actor = Actor("user", user.id, user.username) if user else None
-        return self.db.transaction(self.tenant.id, actor)
-
-
-async def add_node(s: AsyncSession, parent: GridNode | None, code: str, kind: str, name: str) -> GridNode:
-    node = GridNode(id=new_id(), code=code, kind=kind, name=name, parent_id=parent.id if parent else None)
-    node.depth = parent.depth + 1 if parent else 0
-    node.path = f"{parent.path if parent else '/'}{node.id}/"
-    s.add(node)
-    await s.flush()
-    return node
+        """Commits on success, rolls back on error — as a request does."""
+        return self.db.transaction(self.tenant.id, self._actor(as_user))
 
 
 async def add_user(s: AsyncSession, username: str, display_name: str = "") -> User:
