@@ -25,6 +25,8 @@ from core.crypto import Vault
 from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
+from core.ops import tracing
+from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
 from core.services.files.storage import LocalStorage
 from core.web import i18n
@@ -46,7 +48,10 @@ VENDOR = {
 
 
 class LiuzhiApp(Litestar):
-    """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant."""
+    """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant,
+    and the operations layer (request id, metrics, access log, usage) around every request."""
+
+    ops: Ops | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] in ("http", "websocket"):
@@ -58,6 +63,9 @@ class LiuzhiApp(Litestar):
                 scope[PREFIX_KEY] = f"/t/{slug}"  # type: ignore[literal-required]
                 scope["path"] = rest
                 scope["raw_path"] = rest.encode()
+        if self.ops is not None:
+            await self.ops.layer(scope, receive, send, super().__call__)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -166,14 +174,17 @@ def create_app(
         exclude_opt_key="skip_session",
     )
     runner = JobRunner(db, host, channels=channels)
+    ops = Ops.build(settings.ops, db)
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
+        await ops.start()
         if run_jobs:
             await runner.start()
 
     async def on_shutdown(app: Litestar) -> None:
         await runner.stop()
+        await ops.stop()
         await host.call("shutdown", app=app)
         await db.dispose()
 
@@ -188,7 +199,7 @@ def create_app(
             exclude_from_csrf_key="exclude_from_csrf",
         ),
         stores={"sessions": session_store, "throttle": throttle_store},
-        plugins=[channels],
+        plugins=[channels, *tracing.plugins(settings.ops)],
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -205,6 +216,7 @@ def create_app(
                 "storage": LocalStorage(settings.data_dir / "files"),
                 "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
+                "ops": ops,
             }
         ),
         debug=settings.debug,
@@ -218,4 +230,5 @@ def create_app(
             title="Liuzhi API", version="1", path="/api/schema", render_plugins=[JsonRenderPlugin()]
         ),
     )
+    app.ops = ops
     return app

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.ops.settings import OpsSettings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,8 @@ class Settings:
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
     cookie_secure: bool = False
+    # Metrics, logs, tracing, default per-tenant limits (core/ops/settings.py).
+    ops: OpsSettings = field(default_factory=OpsSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +64,7 @@ class Settings:
             default_locale=_env("DEFAULT_LOCALE", "zh_Hans"),
             debug=_env("DEBUG", "0") in ("1", "true", "yes"),
             cookie_secure=_env("COOKIE_SECURE", "0") in ("1", "true", "yes"),
+            ops=OpsSettings.from_env(),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
+from core.ops.logging import SCOPE_KEY as REQUEST_ID_KEY
 from core.web.context import STATE_KEY
 from core.web.guards import NotSignedIn
 from core.web.i18n import gettext as _
@@ -43,11 +44,16 @@ def _base(request: Request) -> str:
 
 def error_response(request: Request, status: int, detail: str | None = None, title: str | None = None) -> Response[Any]:
     title = title or _(TITLES.get(status, TITLES[500]))
+    # The request id is in the response header too; on the page a person can read it out to support.
+    request_id = request.scope.get(REQUEST_ID_KEY)
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
+        if request_id:
+            body["request_id"] = request_id
         return Response(body, status_code=status)
     if STATE_KEY not in request.scope.get("state", {}):
-        return Response(f"{status} {title}", status_code=status, media_type="text/plain")
+        ref = f"\nrequest id: {request_id}" if request_id else ""
+        return Response(f"{status} {title}{ref}", status_code=status, media_type="text/plain")
     from core.web.render import render_string
 
     try:
@@ -59,6 +65,7 @@ def error_response(request: Request, status: int, detail: str | None = None, tit
                 "status": status,
                 "title": title,
                 "detail": detail,
+                "request_id": request_id,
                 "c": c,
                 "tenant": c.tenant,
                 "user": c.user,

@@ -8,11 +8,13 @@ from typing import Any
 def core_route_handlers() -> list[Any]:
     from core.grids import routes_people, routes_tree
     from core.imports import routes as import_routes
+    from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
     from core.web.routes import account, admin, api, auth, dashboard, files, grid, health, notifications, platform
 
     return [
         *health.handlers,
+        *ops_routes.handlers,
         *api.handlers,
         *auth.handlers,
         *dashboard.handlers,
