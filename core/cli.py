@@ -324,6 +324,15 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
 
     import uvicorn
 
+    from core.ops import serving
+
+    settings = Settings.from_env()
+    problem = serving.refusal(settings, workers)
+    if problem:
+        _fail(problem)
+    for line in serving.startup_lines(settings, workers, jobs=not no_jobs):
+        click.echo(line, err=True)
+    serving.prepare_metrics_dir(settings, workers)
     os.environ["LIUZHI_RUN_JOBS"] = "0" if no_jobs else "1"
     uvicorn.run(
         "core.asgi:create",
@@ -334,6 +343,8 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
         proxy_headers=True,
         forwarded_allow_ips="*",
         log_level="info",
+        log_config=serving.log_config(settings),
+        access_log=False,  # ours (liuzhi.access) carries the request id, tenant and route
     )
 
 
