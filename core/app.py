@@ -26,6 +26,7 @@ from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
 from core.ops import tracing
+from core.ops.limits import ApiRateLimit, StorageLimits
 from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
 from core.services.files.storage import LocalStorage
@@ -174,7 +175,7 @@ def create_app(
         exclude_opt_key="skip_session",
     )
     runner = JobRunner(db, host, channels=channels)
-    ops = Ops.build(settings.ops, db)
+    ops = Ops.build(settings.ops, db, settings.redis_url)
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
@@ -190,7 +191,7 @@ def create_app(
 
     app = LiuzhiApp(
         route_handlers=handlers,
-        middleware=[session_config.middleware, DefineMiddleware(ContextMiddleware)],
+        middleware=[session_config.middleware, DefineMiddleware(ContextMiddleware), DefineMiddleware(ApiRateLimit)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="liuzhi_csrf",
@@ -213,7 +214,7 @@ def create_app(
                 "tenant_cache": TenantCache(),
                 "channels": channels,
                 "jobs": runner,
-                "storage": LocalStorage(settings.data_dir / "files"),
+                "storage": LocalStorage(settings.data_dir / "files", limits=StorageLimits(settings.ops)),
                 "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
                 "ops": ops,

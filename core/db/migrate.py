@@ -18,7 +18,7 @@ from core.db.engine import make_engine
 
 log = logging.getLogger("liuzhi.migrate")
 HERE = Path(__file__).parent / "migrations"
-CORE_HEAD = "core_0003"  # plugins depend on core_0001 (their first need) or later
+CORE_HEAD = "core_0007"  # plugins depend on core_0001 (their first need) or later
 
 
 def alembic_config(plugin_version_dirs: list[Path]) -> Config:

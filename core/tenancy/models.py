@@ -29,6 +29,8 @@ class Tenant(Base):
     branding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Bumped on every role/permission change; each process reloads its policy when it moves.
     policy_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Per-tenant limits set by an operator (core/ops/limits.py); a missing key means the default.
+    limits: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:

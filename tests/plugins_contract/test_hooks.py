@@ -787,3 +787,28 @@ async def test_hook_resolve_tenant_maps_a_host_core_does_not_know(migrated: Any)
             unknown = await stranger.get("/login")
     assert r.status_code == 200 and "双滦区" in r.text
     assert unknown.status_code == 404
+
+
+class NoteCounter:
+    @hookimpl
+    def usage_figures(self, session: Any) -> dict[str, int]:
+        return {"Notes written": 7}
+
+
+class BrokenCounter:
+    @hookimpl
+    def usage_figures(self, session: Any) -> dict[str, int]:
+        raise RuntimeError("boom")
+
+
+async def test_hook_usage_figures_adds_a_plugins_counts_to_the_operators_usage_page(migrated: Any) -> None:
+    async with running(migrated, NoteCounter(), BrokenCounter()) as app, make_client(app) as operator:
+        await operator.get("/platform/login")
+        signed = await operator.post(
+            "/platform/login",
+            data={"username": "operator", "password": "liuzhi-demo", "_csrf_token": operator.cookies["liuzhi_csrf"]},
+        )
+        assert signed.status_code == 303
+        page = await operator.get("/platform/tenants/shuangluan")
+    assert page.status_code == 200  # the plugin that raised is skipped
+    assert re.search(r"Notes written</th><td[^>]*>7<", page.text)
