@@ -190,6 +190,35 @@ def tenants_import(file: Path, slug: str | None) -> None:
     click.echo(f"imported {t.slug}")
 
 
+@tenants.command("restore")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="confirm: the tenant's current data is replaced by the export's")
+def tenants_restore(file: Path, yes: bool) -> None:
+    """Put one tenant back to the point of its export (from `tenants export` or `liuzhi backup`),
+    in a running deployment; other tenants are not touched. A deleted tenant comes back."""
+    from core.db.engine import Database
+    from core.ops.restore import restore_tenant
+    from core.services.files.storage import LocalStorage
+
+    if not yes:
+        _fail("restoring replaces all of the tenant's current data with the export's; repeat with --yes")
+    _host()
+
+    async def go(settings: Settings, database: Any) -> Any:
+        owner = Database(settings.owner_url)
+        try:
+            return await restore_tenant(owner, file.read_bytes(), LocalStorage(settings.data_dir / "files"))
+        finally:
+            await owner.dispose()
+
+    try:
+        done = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    how = "re-created" if done.created else "restored"
+    click.echo(f"{done.slug}: {how} from {file.name} ({done.rows} rows, {done.files} files)")
+
+
 @tenants.command("delete")
 @click.argument("slug")
 @click.option("--yes", is_flag=True, help="confirm: every row of the tenant is removed")
@@ -236,6 +265,37 @@ def tenants_plugin(slug: str, plugin: str, state: str) -> None:
     except TenantError as exc:
         _fail(str(exc))
     click.echo(f"{slug}: {plugin} {state}")
+
+
+# ---- backup and restore of the whole deployment ---------------------------------------------
+
+
+@cli.command()
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="folder for backups")
+@click.option("--no-tenant-exports", is_flag=True, help="skip the per-tenant exports")
+def backup(out_dir: Path, no_tenant_exports: bool) -> None:
+    """Database (pg_dump or SQLite copy), file store and per-tenant exports, in one new folder."""
+    from core.ops.backup import BackupError, create_backup
+
+    try:
+        written = _run(create_backup(Settings.from_env(), _host(), out_dir, tenant_exports=not no_tenant_exports))
+    except BackupError as exc:
+        _fail(str(exc))
+    m = written.manifest
+    click.echo(f"backup of {m['database']} ({len(m['tenants'])} tenants) → {written.folder}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(folder: Path) -> None:
+    """Restore a `liuzhi backup` folder into an empty database and data folder (a new server)."""
+    from core.ops.backup import BackupError, restore_backup
+
+    try:
+        manifest = _run(restore_backup(Settings.from_env(), _host(), folder))
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"restored the backup of {manifest['created_at']} ({len(manifest['tenants'])} tenants)")
 
 
 # ---- plugins, operators, jobs ---------------------------------------------------------------
