@@ -76,24 +76,62 @@ async def _with_db(fn: Any) -> Any:
         await database.dispose()
 
 
-@tenants.command("apply")
+@tenants.command("plan")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
-def tenants_apply(folder: Path | None) -> None:
-    """Bring the database in line with tenants/ (idempotent)."""
+def tenants_plan(folder: Path | None) -> None:
+    """Show what `tenants apply` would change for each definition in tenants/ (changes nothing)."""
     from core.tenancy.definitions import read_all
-    from core.tenancy.service import apply_definition
+    from core.tenancy.plan import make_plan
 
     host = _host()
 
-    async def go(settings: Settings, database: Any) -> None:
+    async def go(settings: Settings, database: Any) -> int:
+        refused = 0
         for d in read_all(folder or settings.tenants_dir):
-            changes = await apply_definition(database, host, d)
-            click.echo(f"{d.slug}: " + ("; ".join(changes) if changes else "up to date"))
+            plan = await make_plan(database, host, d)
+            refused += len(plan.refusals)
+            for line in plan.lines():
+                click.echo(line)
+        return refused
 
     try:
-        _run(_with_db(go))
+        refused = _run(_with_db(go))
     except TenantError as exc:
         _fail(str(exc))
+    if refused:
+        _fail(f"{refused} change(s) would be refused: `tenants apply` would apply nothing for those tenants")
+
+
+@tenants.command("apply")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
+def tenants_apply(folder: Path | None) -> None:
+    """Carry out the plan for each definition in tenants/: each tenant all or nothing."""
+    from core.tenancy.definitions import read_all
+    from core.tenancy.plan import apply_plan
+
+    host = _host()
+
+    async def go(settings: Settings, database: Any) -> list[str]:
+        failed = []
+        for d in read_all(folder or settings.tenants_dir):
+            try:
+                plan = await apply_plan(database, host, d)
+            except TenantError as exc:
+                click.secho(str(exc), fg="red", err=True)
+                failed.append(d.slug)
+                continue
+            lines = plan.lines()
+            click.echo(lines[0].replace(" change(s)", " change(s) applied") if plan.changes else lines[0])
+            for line in lines[1:]:
+                click.echo(line)
+        return failed
+
+    try:
+        failed = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    if failed:
+        _fail("not applied: " + ", ".join(failed))
 
 
 @tenants.command("list")
