@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
@@ -20,19 +19,11 @@ from core.tenancy.models import Tenant, TenantPlugin
 from core.web.context import ctx
 from core.web.guards import operator_only
 from core.web.render import render
+from core.web.routes.platform import _tenant_or_404
 
 log = logging.getLogger("liuzhi.platform")
 AREA = {"area": "platform"}
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-async def _tenant(request: Request, slug: str) -> Tenant:
-    c = ctx(request)
-    assert c.db is not None
-    tenant = (await c.db.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
-    if tenant is None:
-        raise NotFoundException()
-    return tenant
 
 
 def _defaults(request: Request) -> dict[str, int]:
@@ -83,12 +74,12 @@ async def _page(
 
 @get("/platform/tenants/{slug:str}", guards=[operator_only], opt=AREA)
 async def tenant_usage(request: Request, slug: FromPath[str]) -> Any:
-    return await _page(request, await _tenant(request, slug))
+    return await _page(request, await _tenant_or_404(request, slug))
 
 
 @post("/platform/tenants/{slug:str}/limits", guards=[operator_only], opt=AREA, status_code=200)
 async def save_limits(request: Request, slug: FromPath[str], data: Form) -> Any:
-    tenant = await _tenant(request, slug)
+    tenant = await _tenant_or_404(request, slug)
     values, errors = parse_limits(data)
     if errors:
         form = {k: str(data.get(k, "")) for k in FIELDS}

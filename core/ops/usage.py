@@ -47,8 +47,21 @@ class UsageCounter:
     async def flush(self) -> int:
         """Add the counts so far to the database; returns how many tenant-days were written."""
         counts, self._counts = self._counts, defaultdict(lambda: [0, 0])
+        if not counts:
+            return 0
+        from core.tenancy.models import Tenant
+
+        try:
+            async with self.db.session(None) as s:
+                ids = {t for t, _day in counts}
+                living = set((await s.execute(select(Tenant.id).where(Tenant.id.in_(ids)))).scalars())
+        except Exception as exc:
+            log.warning("usage not recorded: %s", exc)
+            return 0
         written = 0
         for (tenant_id, day), (requests, api) in counts.items():
+            if tenant_id not in living:
+                continue  # deleted meanwhile: its counts go with it
             try:
                 async with self.db.transaction(tenant_id, no_audit=True) as s:
                     insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
