@@ -249,10 +249,14 @@ def tenants_restore(file: Path, yes: bool) -> None:
         finally:
             await owner.dispose()
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         done = _run(_with_db(go))
     except TenantError as exc:
         _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"the restore was rolled back, nothing changed: {exc}")
     how = "re-created" if done.created else "restored"
     click.echo(f"{done.slug}: {how} from {file.name} ({done.rows} rows, {done.files} files)")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.db.base import Base, new_id
 from core.db.context import Actor
@@ -249,6 +250,8 @@ async def apply_plan(db: Database, host: PluginHost, d: TenantDefinition, actor:
             await _apply(s, host, d, plan, tenant)
     except TreeError as exc:
         raise TenantError(f"{d.slug}: nothing applied, because {exc}") from exc
+    except IntegrityError as exc:  # something came to hang on a node between plan and apply
+        raise TenantError(f"{d.slug}: nothing applied, because the database refused: {exc.orig}") from exc
     return plan
 
 
