@@ -10,6 +10,7 @@ its handler; a full quota or too large a file is refused before a byte is writte
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from core.ops.settings import MB, OpsSettings
 from core.services.files.storage import UploadError
 from core.web.i18n import gettext as _
 
+log = logging.getLogger("liuzhi.limits")
 WINDOW = 60
 # Form field → (tenants.limits key, unit in bytes or 1).
 FIELDS = {
@@ -148,13 +150,17 @@ class RateLimiter:
         now = time.time()
         window = int(now // WINDOW)
         retry = max(1, int((window + 1) * WINDOW - now + 0.999))
+        count = None
         if self._redis is not None:
             name = f"liuzhi:rate:{key}:{window}"
-            pipe = self._redis.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, WINDOW * 2)
-            count, _expiry = await pipe.execute()
-        else:
+            try:
+                pipe = self._redis.pipeline()
+                pipe.incr(name)
+                pipe.expire(name, WINDOW * 2)
+                count, _expiry = await pipe.execute()
+            except Exception as exc:  # Redis away: count in this process rather than refuse everyone
+                log.warning("rate limit counted in this process only: Redis: %s", exc)
+        if count is None:
             start, count = self._windows.get(key, (window, 0))
             count = count + 1 if start == window else 1
             self._windows[key] = (window, count)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -235,3 +236,26 @@ async def test_the_operator_sets_limits_bad_values_are_refused_on_the_form(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as stranger:
         refused = await stranger.get(f"/platform/tenants/{fresh_tenant.slug}")
         assert refused.status_code == 302 and refused.headers["location"].startswith("/platform/login")
+
+
+async def test_the_rate_limiter_counts_in_redis_across_limiters_and_in_the_process_when_redis_is_away() -> None:
+    import os
+
+    from core.ops.limits import RateLimiter
+
+    url = os.environ.get("LIUZHI_TEST_REDIS_URL")
+    await a_fresh_minute()
+    if url:
+        key = "test:" + secrets.token_hex(4)
+        one, two = RateLimiter(url), RateLimiter(url)  # two processes' limiters share the count
+        try:
+            assert [await one.hit(key, 3), await two.hit(key, 3), await one.hit(key, 3)] == [0, 0, 0]
+            assert await two.hit(key, 3) > 0
+        finally:
+            await one.close()
+            await two.close()
+    away = RateLimiter("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        assert [await away.hit("k", 1), bool(await away.hit("k", 1))] == [0, True]
+    finally:
+        await away.close()
