@@ -116,7 +116,11 @@ def create_app(
     from core.web.routes import core_route_handlers
 
     settings = settings or Settings.from_env()
-    host = PluginHost([*extra_plugins, LoggingSender(), ImportJobs()], load_entry_points=load_entry_points)
+    from core.services.accounts.identity import core_plugins as identity_plugins
+    from core.services.glance import ServicesGlance
+
+    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), *identity_plugins(settings)]
+    host = PluginHost([*extra_plugins, *core_helpers], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)
     dirs = plugin_dirs(host)

@@ -9,6 +9,7 @@ from core.ops.models import UsageDay
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.services.files.models import StoredFile
 from core.services.jobs.models import Job, PeriodicRun
+from core.services.models import *  # noqa: F403  (the shared services' tables)
 from core.services.notifications.models import InAppNotification
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 

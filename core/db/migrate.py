@@ -19,6 +19,8 @@ from core.db.engine import make_engine
 log = logging.getLogger("liuzhi.migrate")
 HERE = Path(__file__).parent / "migrations"
 CORE_HEAD = "core_0007"  # plugins depend on core_0001 (their first need) or later
+# The app role may neither change nor delete these (row triggers also refuse UPDATE on both databases).
+APPEND_ONLY_TABLES = ("audit_log", "ledger_entries", "ledger_postings")
 
 
 def alembic_config(plugin_version_dirs: list[Path]) -> Config:
@@ -63,7 +65,8 @@ async def _grant_app_role(conn: Any, settings: Any) -> None:
         await conn.execute(text(f'CREATE ROLE "{app_user}" LOGIN NOSUPERUSER NOBYPASSRLS'))
     await conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{app_user}"'))
     await conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_user}"'))
-    await conn.execute(text(f'REVOKE UPDATE, DELETE ON audit_log FROM "{app_user}"'))
+    for table in APPEND_ONLY_TABLES:
+        await conn.execute(text(f'REVOKE UPDATE, DELETE ON {table} FROM "{app_user}"'))
     await conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app_user}"'))
 
 

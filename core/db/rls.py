@@ -39,8 +39,8 @@ def enable(op: Any, *tables: str) -> None:
 def install(session_class: type[Session]) -> None:
     @event.listens_for(session_class, "after_begin")
     def _set_tenant(session: Session, transaction: Any, connection: Any) -> None:
-        if connection.dialect.name != "postgresql":
-            return
+        if connection.dialect.name != "postgresql" or transaction.nested:
+            return  # a SAVEPOINT inherits the transaction's setting: no second round trip
         tenant_id = session.info.get("tenant_id")
         connection.execute(
             text("SELECT set_config(:k, :v, true)"),

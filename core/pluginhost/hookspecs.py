@@ -119,6 +119,22 @@ def extra_template_vars(request: Any, template: str) -> Any:
     """Return a dict of extra variables for rendering ``template``."""
 
 
+@hookspec
+def my_page(request: Any, user_id: int, session: Any) -> Any:
+    """Return the plugin's part of resident ``user_id``'s "我的" page: a ``MySection`` (or a list)
+    with headline ``Figure`` s — reports, bookings, hours, points, votes — read through ``session``
+    (bound to the tenant). Return None when the plugin holds nothing for this person. Collected by
+    ``core.pluginhost.glance.my_page``; core adds its own section from the shared services."""
+
+
+@hookspec
+def node_figures(request: Any, node: Any, session: Any) -> Any:
+    """Return the plugin's headline ``Figure`` s for grid node ``node`` and its subtree (events
+    closed, hours served, cases mediated, votes held, projects done …), so a community's page shows
+    every enabled pillar at a glance. Read through ``session``; keep it to a few cheap queries.
+    Collected by ``core.pluginhost.glance.node_figures``."""
+
+
 @hookspec(firstresult=True)
 def file_access(request: Any, file: Any) -> Any:
     """May the current user see stored ``file``? Return True/False if the file's ``owner_type``
@@ -149,6 +165,22 @@ def on_event(tenant_id: int, event: Any, app_state: Any) -> Any:
 def send_notification(notification: Any, channel: str) -> Any:
     """Deliver ``notification`` on ``channel`` ("sms", "wechat", …). Return True when sent. The
     first adapter that answers wins; core's fallback logs the message."""
+
+
+@hookspec
+def identity_providers() -> Any:
+    """Return ``IdentityProvider`` s (``core.services.accounts``) for outside sign-in: the WeChat
+    mini-program's login, a provincial 政务服务 unified identity. Each has a stable ``name``, zh/en
+    titles and ``async authenticate(tenant_id, credentials)`` returning an ``ExternalProfile`` or
+    None. Offered in a tenant only when the plugin is enabled there; core's development provider
+    is on only in debug."""
+
+
+@hookspec
+def ballot_rules() -> Any:
+    """Return a dict of counting rules for the ballots service: name → ``rule(counts, params)``
+    returning a ``core.services.ballots.Outcome``. Called at start-up; a name already taken (the
+    built-ins: plurality, simple_majority, majority_present, owners_278) is refused."""
 
 
 @hookspec(firstresult=True)

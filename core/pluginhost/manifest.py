@@ -87,3 +87,41 @@ class Notification:
     body: str = ""
     link: str | None = None
     channels: tuple[str, ...] = ("inapp",)
+    # Where an outside channel sends it when there is no account yet (a phone for a sign-up code).
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number of a pillar (events closed, hours served, votes held …): on a node's
+    page, where a community shows all its pillars at a glance, and on a resident's 我的 page."""
+
+    label_zh: str
+    label_en: str
+    value: int | float | str
+    unit_zh: str = ""
+    unit_en: str = ""
+    href: str | None = None  # tenant-relative page with the detail
+    order: int = 100
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+    def unit(self, locale: str) -> str:
+        return self.unit_en if locale.startswith("en") else self.unit_zh
+
+
+@dataclass(frozen=True)
+class MySection:
+    """A plugin's part of a resident's 我的 page: headline figures, an optional rendered fragment
+    (autoescaped by its template) and a link to the plugin's own page with everything."""
+
+    title_zh: str
+    title_en: str
+    figures: tuple[Figure, ...] = ()
+    html: str = ""
+    href: str | None = None
+    order: int = 100
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale.startswith("en") else self.title_zh

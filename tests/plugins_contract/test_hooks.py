@@ -789,6 +789,184 @@ async def test_hook_resolve_tenant_maps_a_host_core_does_not_know(migrated: Any)
     assert unknown.status_code == 404
 
 
+# ---- pillars at a glance, outside sign-in, counting rules (shared services) --------------------
+
+
+class Hours(Switchable):
+    """A pillar that shows a resident their hours and a node its headline figures."""
+
+    __liuzhi_name__ = "contract_hours"
+
+    @hookimpl
+    async def my_page(self, request: Any, user_id: int, session: Any) -> Any:
+        from core.pluginhost.manifest import Figure, MySection
+
+        name = await session.scalar(select(User.display_name).where(User.id == user_id))
+        return MySection(
+            "志愿服务",
+            "Volunteering",
+            figures=(Figure("服务时长", "Hours", 12.5, "小时", "h"),),
+            html=f"<p>{name}</p>",
+            href="/contract-hours/",
+            order=20,
+        )
+
+    @hookimpl
+    def node_figures(self, request: Any, node: Any, session: Any) -> Any:
+        from core.pluginhost.manifest import Figure
+
+        return [
+            Figure("服务时长", "Hours served", 340, "小时", "h", order=5),
+            Figure(f"{node.name}志愿者", "Volunteers", 27, "人", "", order=50),
+        ]
+
+
+class Cases(Switchable):
+    __liuzhi_name__ = "contract_cases"
+
+    @hookimpl
+    def node_figures(self, request: Any, node: Any, session: Any) -> Any:
+        from core.pluginhost.manifest import Figure
+
+        return Figure("调解成功", "Cases mediated", 9, "件", "", order=10)
+
+
+class BrokenGlance:
+    __liuzhi_name__ = "contract_broken_glance"
+
+    @hookimpl
+    def node_figures(self, request: Any, node: Any, session: Any) -> Any:
+        raise RuntimeError("a bug in a plugin")
+
+    @hookimpl
+    def my_page(self, request: Any, user_id: int, session: Any) -> Any:
+        return "not a section"
+
+
+async def test_hook_my_page_collects_each_enabled_pillars_part_beside_cores_own(migrated: Any, districts: Any) -> None:
+    from core.pluginhost import glance
+
+    async with running(migrated, Hours(), BrokenGlance()) as app:
+        on = await districts(app, enable=["contract_hours"])
+        off = await districts(app)
+        for d, expect_hours in ((on, True), (off, False)):
+            enabled = (await load_tenant(app.state, slug=d.slug)).enabled
+            async with app.state.db.session(d.tenant.id) as s:
+                admin_id = (await s.execute(select(User.id).where(User.username == "admin"))).scalar_one()
+                parts = await glance.my_page(app.state.plugins, enabled, None, admin_id, s)
+            titles = [(p.plugin, p.item.title("zh_Hans")) for p in parts]
+            assert titles[0] == ("core.services", "我的参与")  # core's section from the shared services first
+            assert (("contract_hours", "志愿服务") in titles) is expect_hours
+            if expect_hours:
+                section = next(p.item for p in parts if p.plugin == "contract_hours")
+                assert section.figures[0].value == 12.5 and section.html == "<p>admin</p>"
+
+
+async def test_hook_node_figures_show_every_enabled_pillar_at_a_glance(migrated: Any, districts: Any) -> None:
+    from core.pluginhost import glance
+
+    async with running(migrated, Hours(), Cases(), BrokenGlance()) as app:
+        d = await districts(app, enable=["contract_hours", "contract_cases"])
+        enabled = (await load_tenant(app.state, slug=d.slug)).enabled
+        async with app.state.db.session(d.tenant.id) as s:
+            parts = await glance.node_figures(app.state.plugins, enabled, None, d.root, s)
+            only_cases = await glance.node_figures(app.state.plugins, {"contract_cases"}, None, d.root, s)
+    assert [(p.plugin, p.item.label("zh_Hans"), p.item.value) for p in parts] == [
+        ("contract_hours", "服务时长", 340),
+        ("contract_cases", "调解成功", 9),
+        ("contract_hours", "契约测试区志愿者", 27),
+    ]  # in order; the broken plugin is skipped and the rest still shows
+    assert [p.plugin for p in only_cases] == ["contract_cases"]
+
+
+class GovIdentity(Switchable):
+    __liuzhi_name__ = "contract_gov_identity"
+    name = "province_gov"
+    title_zh = "冀时办统一身份认证"
+    title_en = "Provincial unified identity"
+
+    async def authenticate(self, tenant_id: int, credentials: Any) -> Any:
+        from core.services.accounts import ExternalProfile
+
+        if credentials.get("ticket") != "ST-valid":
+            return None
+        return ExternalProfile("gov-123", "孙八", "13100009999")
+
+    @hookimpl
+    def identity_providers(self) -> list[Any]:
+        return [self]
+
+
+async def test_hook_identity_providers_sign_a_resident_in_through_an_outside_identity(
+    migrated: Any, districts: Any
+) -> None:
+    from core.services import accounts
+    from core.services.errors import InvalidInput
+
+    async with running(migrated, GovIdentity()) as app:
+        d = await districts(app, enable=["contract_gov_identity"])
+        plain = await districts(app)
+        enabled = (await load_tenant(app.state, slug=d.slug)).enabled
+        found = await accounts.providers(app.state.plugins, enabled)
+        assert list(found) == ["province_gov"]  # core's development provider is off outside debug
+        nothing = await accounts.providers(app.state.plugins, (await load_tenant(app.state, slug=plain.slug)).enabled)
+        assert nothing == {}
+        async with app.state.db.transaction(d.tenant.id) as s:
+            with pytest.raises(InvalidInput, match="did not succeed"):
+                await accounts.sign_in_external(s, app.state.vault, found["province_gov"], {"ticket": "forged"})
+            user = await accounts.sign_in_external(s, app.state.vault, found["province_gov"], {"ticket": "ST-valid"})
+        async with app.state.db.session(d.tenant.id) as s:
+            again = await accounts.sign_in_external(s, app.state.vault, found["province_gov"], {"ticket": "ST-valid"})
+            assert again.id == user.id and user.display_name == "孙八"
+    debug = replace(migrated, debug=True)
+    async with running(debug) as app:
+        assert "development" in await accounts.providers(app.state.plugins, ())
+
+
+class QuorumRule:
+    __liuzhi_name__ = "contract_rules"
+
+    @hookimpl
+    def ballot_rules(self) -> dict[str, Any]:
+        from core.services.ballots import Outcome
+
+        def unanimous(counts: Any, params: Any) -> Any:
+            yes = counts.yes()
+            return Outcome("unanimous", counts.cast_heads > 0, yes.heads == counts.cast_heads)
+
+        return {"unanimous": unanimous, "owners_278": unanimous}  # a built-in cannot be replaced
+
+
+async def test_hook_ballot_rules_add_a_counting_rule_ballots_can_use(migrated: Any, districts: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.pluginhost import glance
+    from core.services import ballots
+    from core.services.ballots.rules import owners_278
+
+    async with running(migrated, QuorumRule()) as app:
+        rules = glance.ballot_rules(app.state.plugins)
+        assert rules["owners_278"] is owners_278 and "unanimous" in rules
+        d = await districts(app)
+        async with app.state.db.transaction(d.tenant.id) as s:
+            admin_id = (await s.execute(select(User.id).where(User.username == "admin"))).scalar_one()
+            start = datetime.now(UTC) - timedelta(minutes=1)
+            ballot = await ballots.create(
+                s,
+                title="一致同意",
+                node=d.root,
+                rule="unanimous",
+                rules=rules,
+                opens_at=start,
+                closes_at=start + timedelta(hours=1),
+            )
+            await ballots.add_electors(s, ballot, ballots.electorate.users([admin_id]))
+            await ballots.open_ballot(s, ballot)
+            await ballots.cast(s, ballot.id, admin_id, [(await ballots.options_of(s, ballot.id))[0].id])
+            result = await ballots.close(s, ballot, early="测试", rules=rules)
+    assert result.outcome.rule == "unanimous" and result.outcome.passed is True
+
+
 class NoteCounter:
     @hookimpl
     def usage_figures(self, session: Any) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """operations: per-tenant limits, per-tenant usage by day (RLS), nodes managed by the definition
 
 Revision ID: core_0007
-Revises: core_0003
+Revises: core_0006
 Create Date: 2026-11-30 09:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from core.db import rls
 
 revision: str = "core_0007"
-down_revision: str | Sequence[str] | None = "core_0003"
+down_revision: str | Sequence[str] | None = "core_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
