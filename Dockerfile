@@ -9,7 +9,10 @@
 #   LIUZHI_REDIS_URL             e.g. redis://redis:6379/0
 #   LIUZHI_SECRET_KEY            long random secret; never commit or bake it in
 #   LIUZHI_BASE_DOMAIN           e.g. liuzhi.example.org; tenants live on its subdomains
-#   LIUZHI_WORKERS               uvicorn worker processes (default 4)
+#   LIUZHI_WORKERS               uvicorn worker processes (default 1; more need LIUZHI_REDIS_URL)
+#   LIUZHI_METRICS_TOKEN         bearer token for /metrics (else only loopback may scrape)
+#   LIUZHI_TRUSTED_PROXIES       the reverse proxy's address(es)
+# compose.yaml runs this image as app (several workers), jobs, migrate and backup.
 # Set by this image (override only if you know why):
 #   LIUZHI_VENDOR_DIR=/app/node_modules  front-end assets from package-lock.json
 #   LIUZHI_DATA_DIR=/data                uploads and other mutable state (a volume)
@@ -32,7 +35,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     LIUZHI_VENDOR_DIR=/app/node_modules \
     LIUZHI_DATA_DIR=/data \
-    LIUZHI_TENANTS_DIR=/app/tenants
+    LIUZHI_TENANTS_DIR=/app/tenants \
+    LIUZHI_LOG_FORMAT=json
 
 WORKDIR /app
 COPY . /app
@@ -40,7 +44,11 @@ COPY --from=assets /build/node_modules /app/node_modules
 
 # Installed in place (editable): the shared templates/, tenants/ and the translation
 # catalogues are read from the source tree at /app, which is exactly what runs.
-RUN pip install --no-cache-dir -e . \
+# postgresql-client: pg_dump/pg_restore for `liuzhi backup` (bookworm's 15 matches the compose database).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && pip install --no-cache-dir -e . \
  && mkdir -p /app/tenants
 
 # Non-root runtime user; /data is created and chowned before VOLUME so a fresh
@@ -62,4 +70,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # Migrations first (idempotent), then replace the shell with the server so it
 # receives SIGTERM directly from `docker stop`.
-CMD ["sh", "-c", "liuzhi db upgrade && exec liuzhi serve --host 0.0.0.0 --port 8000 --workers ${LIUZHI_WORKERS:-4}"]
+CMD ["sh", "-c", "liuzhi db upgrade && exec liuzhi serve --host 0.0.0.0 --port 8000 --workers ${LIUZHI_WORKERS:-1}"]

@@ -51,6 +51,12 @@ CSRF_STAND_IN = "x" * 128  # as long as a real token
 def real() -> Litestar:
     os.environ["LIUZHI_RUN_JOBS"] = "0"
     from core.asgi import create
+    from core.ops.logging import configure
+    from core.ops.settings import OpsSettings
+
+    ops = OpsSettings.from_env()
+    if ops.access_log:  # as `liuzhi serve` would: the access line at INFO, in the chosen format
+        configure(ops.log_format, level="INFO")
 
     return create()
 

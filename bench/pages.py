@@ -12,6 +12,12 @@ target after another with the same client settings and duration:
 - bare page     GET /grid/<双安社区> on the bare app   the ORM queries and the template alone
 - bare partial  the same with ``HX-Request: true``    … only the content block
 
+The real app runs as in production, with the operations layer on: Prometheus metrics, JSON logs
+at INFO with one access line per request (to the server's log file). ``--ops both`` serves a
+second real app with metrics, the access log and JSON off and adds its page and partial
+("page ops off", "partial ops off"): the ratios "ops page" and "ops partial" are what the
+operations layer costs (``--ops off`` measures only that one).
+
 Load comes from wrk when it is installed (``apt-get install wrk``), else from an asyncio + httpx
 generator in this process; both keep HTTP/1.1 connections alive, stop after ``--seconds`` or
 ``--max-requests``, and talk to 127.0.0.1 only. Besides requests/s and latency it reads from /proc
@@ -62,6 +68,9 @@ USERNAME = "community"
 NODE_CODE = "sl-ybs-sa"  # 双安社区: a community with four grids below it
 DEMO_PASSWORD = "liuzhi-demo"
 RATIOS = {"page/bare": ("page", "bare page"), "partial/bare": ("partial", "bare partial")}
+OPS_RATIOS = {"ops page": ("page", "page ops off"), "ops partial": ("partial", "partial ops off")}
+OPS_ON = {"LIUZHI_METRICS": "1", "LIUZHI_ACCESS_LOG": "1", "LIUZHI_LOG_FORMAT": "json"}
+OPS_OFF = {"LIUZHI_METRICS": "0", "LIUZHI_ACCESS_LOG": "0", "LIUZHI_LOG_FORMAT": "text"}
 
 
 # ---- database ------------------------------------------------------------------------------
@@ -470,7 +479,16 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
             if args.redis_url:
                 real_env["LIUZHI_REDIS_URL"] = args.redis_url
             path = f"/t/{TENANT}/grid/{prep.node_id}"
-            with serve("real", "bench._server:real", server_env(real_env), workdir) as real:
+            main_ops = OPS_OFF if args.ops == "off" else OPS_ON
+            with (
+                serve("real", "bench._server:real", server_env({**real_env, **main_ops}), workdir) as real,
+                contextlib.ExitStack() as more,
+            ):
+                off = None
+                if args.ops == "both":
+                    off = more.enter_context(
+                        serve("real-ops-off", "bench._server:real", server_env({**real_env, **OPS_OFF}), workdir)
+                    )
                 cookie = await sign_in(real.base)
                 page = (await _get(real.base + path, {"Cookie": cookie})).text
                 bare_env = {
@@ -489,6 +507,9 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
                         "bare page": (bare, bare_url, {}),
                         "bare partial": (bare, bare_url, hx),
                     }
+                    if off is not None:  # the same cookie: one database, one secret
+                        targets["page ops off"] = (off, off.base + path, {"Cookie": cookie})
+                        targets["partial ops off"] = (off, off.base + path, {"Cookie": cookie, **hx})
                     sizes, bodies = {}, {}
                     for name, (server, url, headers) in targets.items():
                         bodies[name] = await check(url, headers, partial="partial" in name)
@@ -496,6 +517,10 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
                         await measure(tool, url, headers, args.warmup, args, server.proc.pid, prep.database)
                     # The baseline means something only while it renders what the page renders.
                     differences = {k: first_difference(bodies[a], bodies[b]) for k, (a, b) in RATIOS.items()}
+                    if off is not None:
+                        differences.update(
+                            {k: first_difference(bodies[a], bodies[b]) for k, (a, b) in OPS_RATIOS.items()}
+                        )
                     for k, diff in differences.items():
                         if diff:
                             print(f"  warning: {k}: the bare HTML differs from the real one at {diff}", file=sys.stderr)
@@ -508,7 +533,7 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
                             print(f"  {kind} round {rnd + 1}: {name:<13} {r.rps:8.1f} req/s", file=sys.stderr)
                     if any(r.errors for rs in runs.values() for r in rs):
                         RESULTS.mkdir(parents=True, exist_ok=True)
-                        for server in (real, bare):
+                        for server in (real, bare, *([off] if off else [])):
                             kept = RESULTS / f"pages-{kind}-{stamp}-{server.name}.log"
                             shutil.copyfile(server.log, kept)
                             print(f"  errors: {server.name} server log kept in {kept}", file=sys.stderr)
@@ -568,6 +593,7 @@ def report(
     differences: dict[str, str | None],
 ) -> dict[str, Any]:
     targets = {name: _summary(rs, sizes[name]) for name, rs in runs.items()}
+    pairs = {**RATIOS, **(OPS_RATIOS if "page ops off" in targets else {})}
 
     def ratio(key: str, a: str, b: str) -> float | None:
         x, y = targets[a][key], targets[b][key]
@@ -598,9 +624,10 @@ def report(
         "bare_html_differs": differences,
         "targets": targets,
         # requests/s of the page over the bare handler's: 1.0 = the kernel costs nothing
-        "ratios": {k: ratio("rps", a, b) for k, (a, b) in RATIOS.items()},
+        "ops": args.ops,
+        "ratios": {k: ratio("rps", a, b) for k, (a, b) in pairs.items()},
         # the inverse view, steadier on a busy machine: app CPU per request, page over bare
-        "cpu_ratios": {k: ratio("app_cpu_ms_per_request", a, b) for k, (a, b) in RATIOS.items()},
+        "cpu_ratios": {k: ratio("app_cpu_ms_per_request", a, b) for k, (a, b) in pairs.items()},
         "profile_page_inclusive": [{"frame": f, "share": round(s, 3)} for f, s in profile],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -625,9 +652,10 @@ def table(res: dict[str, Any]) -> str:
         )
     for k, v in res["ratios"].items():
         cpu = res["cpu_ratios"][k]
-        line = f"{k}: {v:.2f} of the bare requests/s" if v else f"{k}: n/a"
+        base = "ops off" if k.startswith("ops") else "bare"
+        line = f"{k}: {v:.2f} of the {base} requests/s" if v else f"{k}: n/a"
         if cpu:
-            line += f"; {cpu:.2f}x the bare app CPU per request"
+            line += f"; {cpu:.2f}x the {base} app CPU per request"
         lines.append(line)
     if res["profile_page_inclusive"]:
         lines.append("page profile (share of samples through each frame, inclusive):")
@@ -647,6 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", PG_DEFAULT), help="a PostgreSQL superuser URL")
     ap.add_argument("--redis-url", default=None, help="keep sessions in Redis instead of the database")
     ap.add_argument("--profile", action="store_true", help="py-spy the real page for one more run")
+    ap.add_argument(
+        "--ops", choices=("on", "off", "both"), default="on", help="metrics + JSON access log on the real app"
+    )
     args = ap.parse_args(argv)
     tool = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
     if tool == "wrk" and not shutil.which("wrk"):

@@ -25,6 +25,9 @@ from core.db.base import Base, is_tenant_scoped
 from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
 from core.identity.throttle import LoginBrake, RedisCounter, SqlCounter
+from core.ops import tracing
+from core.ops.limits import ApiRateLimit, StorageLimits
+from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
 from core.services.files.storage import LocalStorage
 from core.web import i18n
@@ -50,7 +53,10 @@ VENDOR = {
 
 
 class LiuzhiApp(Litestar):
-    """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant."""
+    """Litestar, plus the tenant path prefix: ``/t/<slug>/x`` is routed as ``/x`` for that tenant,
+    and the operations layer (request id, metrics, access log, usage) around every request."""
+
+    ops: Ops | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] == "http":
@@ -65,6 +71,9 @@ class LiuzhiApp(Litestar):
                 scope[PREFIX_KEY] = f"/t/{slug}"  # type: ignore[literal-required]
                 scope["path"] = rest
                 scope["raw_path"] = rest.encode()
+        if self.ops is not None:
+            await self.ops.layer(scope, receive, send, super().__call__)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -181,14 +190,17 @@ def create_app(
     csrf = CSRFSettings(
         secret=settings.secret_key, session_cookie="liuzhi_session", cookie_secure=settings.cookie_secure
     )
+    ops = Ops.build(settings.ops, db, settings.redis_url)
 
     async def on_startup(app: Litestar) -> None:
         await host.call("startup", app=app)
+        await ops.start()
         if run_jobs:
             await runner.start()
 
     async def on_shutdown(app: Litestar) -> None:
         await runner.stop()
+        await ops.stop()
         await host.call("shutdown", app=app)
         await db.dispose()
 
@@ -198,11 +210,12 @@ def create_app(
             DefineMiddleware(CSRFRotationMiddleware, settings=csrf),
             session_config.middleware,
             DefineMiddleware(ContextMiddleware),
+            DefineMiddleware(ApiRateLimit),
             DefineMiddleware(SessionCSRFMiddleware, settings=csrf),
             DefineMiddleware(InputGuardMiddleware),
         ],
         stores={"sessions": session_store},
-        plugins=[channels],
+        plugins=[channels, *tracing.plugins(settings.ops)],
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -216,13 +229,14 @@ def create_app(
                 "tenant_cache": TenantCache(),
                 "channels": channels,
                 "jobs": runner,
-                "storage": LocalStorage(settings.data_dir / "files"),
+                "storage": LocalStorage(settings.data_dir / "files", limits=StorageLimits(settings.ops)),
                 "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
                 "redis": redis,
                 "login_brake": brake,
                 "trusted_proxies": parse_networks(settings.trusted_proxies),
                 "platform_allowed": parse_networks(settings.platform_allowed_ips),
+                "ops": ops,
             }
         ),
         debug=settings.debug,
@@ -236,4 +250,5 @@ def create_app(
             title="Liuzhi API", version="1", path="/api/schema", render_plugins=[JsonRenderPlugin()]
         ),
     )
+    app.ops = ops
     return app

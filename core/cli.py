@@ -76,24 +76,62 @@ async def _with_db(fn: Any) -> Any:
         await database.dispose()
 
 
-@tenants.command("apply")
+@tenants.command("plan")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
-def tenants_apply(folder: Path | None) -> None:
-    """Bring the database in line with tenants/ (idempotent)."""
+def tenants_plan(folder: Path | None) -> None:
+    """Show what `tenants apply` would change for each definition in tenants/ (changes nothing)."""
     from core.tenancy.definitions import read_all
-    from core.tenancy.service import apply_definition
+    from core.tenancy.plan import make_plan
 
     host = _host()
 
-    async def go(settings: Settings, database: Any) -> None:
+    async def go(settings: Settings, database: Any) -> int:
+        refused = 0
         for d in read_all(folder or settings.tenants_dir):
-            changes = await apply_definition(database, host, d)
-            click.echo(f"{d.slug}: " + ("; ".join(changes) if changes else "up to date"))
+            plan = await make_plan(database, host, d)
+            refused += len(plan.refusals)
+            for line in plan.lines():
+                click.echo(line)
+        return refused
 
     try:
-        _run(_with_db(go))
+        refused = _run(_with_db(go))
     except TenantError as exc:
         _fail(str(exc))
+    if refused:
+        _fail(f"{refused} change(s) would be refused: `tenants apply` would apply nothing for those tenants")
+
+
+@tenants.command("apply")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
+def tenants_apply(folder: Path | None) -> None:
+    """Carry out the plan for each definition in tenants/: each tenant all or nothing."""
+    from core.tenancy.definitions import read_all
+    from core.tenancy.plan import apply_plan
+
+    host = _host()
+
+    async def go(settings: Settings, database: Any) -> list[str]:
+        failed = []
+        for d in read_all(folder or settings.tenants_dir):
+            try:
+                plan = await apply_plan(database, host, d)
+            except TenantError as exc:
+                click.secho(str(exc), fg="red", err=True)
+                failed.append(d.slug)
+                continue
+            lines = plan.lines()
+            click.echo(lines[0].replace(" change(s)", " change(s) applied") if plan.changes else lines[0])
+            for line in lines[1:]:
+                click.echo(line)
+        return failed
+
+    try:
+        failed = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    if failed:
+        _fail("not applied: " + ", ".join(failed))
 
 
 @tenants.command("list")
@@ -190,6 +228,39 @@ def tenants_import(file: Path, slug: str | None) -> None:
     click.echo(f"imported {t.slug}")
 
 
+@tenants.command("restore")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="confirm: the tenant's current data is replaced by the export's")
+def tenants_restore(file: Path, yes: bool) -> None:
+    """Put one tenant back to the point of its export (from `tenants export` or `liuzhi backup`),
+    in a running deployment; other tenants are not touched. A deleted tenant comes back."""
+    from core.db.engine import Database
+    from core.ops.restore import restore_tenant
+    from core.services.files.storage import LocalStorage
+
+    if not yes:
+        _fail("restoring replaces all of the tenant's current data with the export's; repeat with --yes")
+    _host()
+
+    async def go(settings: Settings, database: Any) -> Any:
+        owner = Database(settings.owner_url)
+        try:
+            return await restore_tenant(owner, file.read_bytes(), LocalStorage(settings.data_dir / "files"))
+        finally:
+            await owner.dispose()
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        done = _run(_with_db(go))
+    except TenantError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"the restore was rolled back, nothing changed: {exc}")
+    how = "re-created" if done.created else "restored"
+    click.echo(f"{done.slug}: {how} from {file.name} ({done.rows} rows, {done.files} files)")
+
+
 @tenants.command("delete")
 @click.argument("slug")
 @click.option("--yes", is_flag=True, help="confirm: every row of the tenant is removed")
@@ -236,6 +307,37 @@ def tenants_plugin(slug: str, plugin: str, state: str) -> None:
     except TenantError as exc:
         _fail(str(exc))
     click.echo(f"{slug}: {plugin} {state}")
+
+
+# ---- backup and restore of the whole deployment ---------------------------------------------
+
+
+@cli.command()
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True, help="folder for backups")
+@click.option("--no-tenant-exports", is_flag=True, help="skip the per-tenant exports")
+def backup(out_dir: Path, no_tenant_exports: bool) -> None:
+    """Database (pg_dump or SQLite copy), file store and per-tenant exports, in one new folder."""
+    from core.ops.backup import BackupError, create_backup
+
+    try:
+        written = _run(create_backup(Settings.from_env(), _host(), out_dir, tenant_exports=not no_tenant_exports))
+    except BackupError as exc:
+        _fail(str(exc))
+    m = written.manifest
+    click.echo(f"backup of {m['database']} ({len(m['tenants'])} tenants) → {written.folder}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(folder: Path) -> None:
+    """Restore a `liuzhi backup` folder into an empty database and data folder (a new server)."""
+    from core.ops.backup import BackupError, restore_backup
+
+    try:
+        manifest = _run(restore_backup(Settings.from_env(), _host(), folder))
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"restored the backup of {manifest['created_at']} ({len(manifest['tenants'])} tenants)")
 
 
 # ---- plugins, operators, jobs ---------------------------------------------------------------
@@ -324,6 +426,15 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
 
     import uvicorn
 
+    from core.ops import serving
+
+    settings = Settings.from_env()
+    problem = serving.refusal(settings, workers)
+    if problem:
+        _fail(problem)
+    for line in serving.startup_lines(settings, workers, jobs=not no_jobs):
+        click.echo(line, err=True)
+    serving.prepare_metrics_dir(settings, workers)
     os.environ["LIUZHI_RUN_JOBS"] = "0" if no_jobs else "1"
     uvicorn.run(
         "core.asgi:create",
@@ -335,6 +446,8 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
         # (core/web/proxies.py): uvicorn must not believe them from anyone.
         proxy_headers=False,
         log_level="info",
+        log_config=serving.log_config(settings),
+        access_log=False,  # ours (liuzhi.access) carries the request id, tenant and route
     )
 
 

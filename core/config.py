@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.ops.settings import OpsSettings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,6 +57,8 @@ class Settings:
     totp_operators: bool = False
     totp_district_admins: bool = False
     cookie_secure: bool = False
+    # Metrics, logs, tracing, default per-tenant limits (core/ops/settings.py).
+    ops: OpsSettings = field(default_factory=OpsSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -82,6 +86,7 @@ class Settings:
             platform_allowed_ips=_list("PLATFORM_ALLOWED_IPS"),
             totp_operators=_flag("TOTP_OPERATORS"),
             totp_district_admins=_flag("TOTP_DISTRICT_ADMINS"),
+            ops=OpsSettings.from_env(),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -5,6 +5,7 @@ from core.grids.basedata import Household, Organisation, Owner, Ownership, Resid
 from core.grids.models import GridNode, NodeKind
 from core.identity.models import ApiToken, KeyValue, Operator, User
 from core.imports.models import ImportRun
+from core.ops.models import UsageDay
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.services.files.models import StoredFile
 from core.services.jobs.models import Job, PeriodicRun
@@ -36,5 +37,6 @@ __all__ = [
     "Tenant",
     "TenantDomain",
     "TenantPlugin",
+    "UsageDay",
     "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped
@@ -38,6 +38,9 @@ class GridNode(TenantScoped, Base):
     path: Mapped[str] = mapped_column(String(1000))
     depth: Mapped[int] = mapped_column(Integer, default=0)
     boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Listed in the tenant's definition (tenants/<slug>/grid.csv): `liuzhi tenants apply` may rename,
+    # move or remove it; nodes made in the app or by an import are the app's and are left alone.
+    defined: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def label(self, locale: str) -> str:
         return self.name_en if locale.startswith("en") and self.name_en else self.name

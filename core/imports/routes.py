@@ -24,7 +24,7 @@ from core.imports.readers import MAX_BYTES, FileProblem, Sheet, file_type, open_
 from core.imports.runner import AREA_ACTION, IMPORT_ACTION, JOB_NAME, PREVIEW_ROWS, layout_for, preview
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
-from core.services.files.uploads import read_limited
+from core.services.files.uploads import read_limited, upload_state
 from core.services.jobs import enqueue
 from core.services.jobs.models import FAILED as JOB_FAILED
 from core.services.jobs.models import Job
@@ -93,6 +93,7 @@ async def _index(
             "runs": runs,
             "statuses": status_titles(),
             "max_mb": MAX_BYTES >> 20,
+            "storage": await upload_state(request),
         },
         status_code=status_code,
     )
@@ -112,8 +113,8 @@ async def upload(request: Request) -> Any:
     kind = str(form.get("kind") or "")
     file = form.get("file")
 
-    async def refuse(message: str) -> Any:
-        return await _index(request, error=message, kind=kind or RESIDENTS, status_code=400)
+    async def refuse(message: str, status: int = 400) -> Any:
+        return await _index(request, error=message, kind=kind or RESIDENTS, status_code=status)
 
     if kind not in KINDS:
         return await refuse(_("Choose what the file holds: the territory tree or residents."))
@@ -124,23 +125,28 @@ async def upload(request: Request) -> Any:
         data = await read_limited(file, MAX_BYTES)
         sheet = await asyncio.to_thread(open_sheet, data, file.filename, layout_for(kind))
         total = await asyncio.to_thread(sheet.count)
-    except (FileProblem, UploadError) as exc:
+    except FileProblem as exc:
         return await refuse(str(exc))
+    except UploadError as exc:
+        return await refuse(str(exc), exc.status)
     if not total:
         return await refuse(_("The file has column names but no rows to import."))
     run = ImportRun(id=new_id(), kind=kind, filename=file.filename[:255], user_id=c.user.id, locale=c.locale)
     run.total = total
-    stored = await request.app.state.storage.save(
-        c.db,
-        c.tenant.id,
-        data=data,
-        filename=file.filename,
-        content_type=CONTENT_TYPES[ftype],
-        owner_type="core.import",
-        owner_id=run.id,
-        uploaded_by=c.user.id,
-        max_bytes=MAX_BYTES,
-    )
+    try:
+        stored = await request.app.state.storage.save(
+            c.db,
+            c.tenant.id,
+            data=data,
+            filename=file.filename,
+            content_type=CONTENT_TYPES[ftype],
+            owner_type="core.import",
+            owner_id=run.id,
+            uploaded_by=c.user.id,
+            max_bytes=MAX_BYTES,
+        )
+    except UploadError as exc:  # the district's upload size or storage quota
+        return await refuse(str(exc), exc.status)
     run.file_id = stored.id
     c.db.add(run)
     await c.db.commit()

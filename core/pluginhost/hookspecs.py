@@ -141,6 +141,16 @@ def file_access(request: Any, file: Any) -> Any:
     belongs to this plugin, None otherwise. No answer means no access (404)."""
 
 
+# ---- the operator's view of a tenant --------------------------------------------------------
+
+
+@hookspec
+def usage_figures(session: Any) -> Any:
+    """Return ``{label: count}`` of what the plugin holds for one tenant (``session`` is bound to
+    it), for the operator's usage page, e.g. ``{_("Events"): 1234}``. Called for the tenant's
+    enabled plugins; translate labels when called (the operator's language is current)."""
+
+
 # ---- events and adapters -------------------------------------------------------------------
 
 

@@ -31,6 +31,8 @@ class Tenant(Base):
     policy_version: Mapped[int] = mapped_column(Integer, default=0)
     # 等保 2.0 level 3: district admins sign in with a second factor when the district asks for it.
     require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Per-tenant limits set by an operator (core/ops/limits.py); a missing key means the default.
+    limits: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:

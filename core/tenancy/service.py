@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from core.audit import record
 from core.db.context import Actor
 from core.db.engine import Database
-from core.grids.models import GridNode, NodeKind
+from core.grids.models import GridNode
 from core.identity.models import User
 from core.identity.passwords import hash_password
 from core.pluginhost.manager import PluginHost
@@ -135,27 +135,34 @@ async def set_plugin(
     actor: Actor = PLATFORM,
 ) -> bool:
     """Switch a plugin on/off (and set its settings); returns True if anything changed."""
+    async with db.transaction(tenant.id, actor) as s:
+        return await switch_plugin(s, host, tenant, plugin, enabled, settings)
+
+
+async def switch_plugin(
+    s: Any, host: PluginHost, tenant: Tenant, plugin: str, enabled: bool, settings: dict[str, Any] | None = None
+) -> bool:
+    """``set_plugin`` in the caller's transaction (bound to ``tenant``)."""
     if plugin not in host.manifests:
         raise TenantError(f"plugin {plugin!r} is not installed")
     clean = validate_settings(host, plugin, settings or {}) if settings is not None else None
-    async with db.transaction(tenant.id, actor) as s:
-        row = (await s.execute(select(TenantPlugin).where(TenantPlugin.plugin == plugin))).scalar_one_or_none()
-        was = bool(row and row.enabled)
-        changed = row is None or was != enabled
-        if row is None:
-            row = TenantPlugin(plugin=plugin, enabled=enabled, settings=clean or validate_settings(host, plugin, {}))
-            s.add(row)
-        else:
-            if was != enabled:
-                row.enabled = enabled
-            if clean is not None and clean != row.settings:
-                row.settings = clean
-                changed = True
-        await s.flush()
-        if enabled and not was:
-            await host.call_one(plugin, "on_plugin_enabled", tenant=tenant, session=s)
-        elif was and not enabled:
-            await host.call_one(plugin, "on_plugin_disabled", tenant=tenant, session=s)
+    row = (await s.execute(select(TenantPlugin).where(TenantPlugin.plugin == plugin))).scalar_one_or_none()
+    was = bool(row and row.enabled)
+    changed = row is None or was != enabled
+    if row is None:
+        row = TenantPlugin(plugin=plugin, enabled=enabled, settings=clean or validate_settings(host, plugin, {}))
+        s.add(row)
+    else:
+        if was != enabled:
+            row.enabled = enabled
+        if clean is not None and clean != row.settings:
+            row.settings = clean
+            changed = True
+    await s.flush()
+    if enabled and not was:
+        await host.call_one(plugin, "on_plugin_enabled", tenant=tenant, session=s)
+    elif was and not enabled:
+        await host.call_one(plugin, "on_plugin_disabled", tenant=tenant, session=s)
     return changed
 
 
@@ -178,73 +185,12 @@ async def bump_policy(session: Any, tenant_id: int) -> None:
 
 
 async def apply_definition(db: Database, host: PluginHost, d: TenantDefinition, actor: Actor = PLATFORM) -> list[str]:
-    """Bring the database in line with a definition; idempotent. Returns what changed."""
-    changes: list[str] = []
-    _check_slug(d.slug)
-    async with db.session(None) as s:
-        tenant = (await s.execute(select(Tenant).where(Tenant.slug == d.slug))).scalar_one_or_none()
-    if tenant is None:
-        tenant = await create_tenant(db, host, d.slug, d.name_zh, d.name_en, d.locale, actor)
-        changes.append(f"created tenant {d.slug}")
-    async with db.transaction(None, actor) as s:
-        row = await s.get(Tenant, tenant.id)
-        assert row is not None
-        for attr in ("name_zh", "name_en", "locale", "terminology", "branding"):
-            if getattr(row, attr) != getattr(d, attr):
-                setattr(row, attr, getattr(d, attr))
-                changes.append(f"{attr} updated")
-        have = set((await s.execute(select(TenantDomain.host).where(TenantDomain.tenant_id == tenant.id))).scalars())
-        for host_name in set(d.domains) - have:
-            s.add(TenantDomain(host=host_name.lower(), tenant_id=tenant.id))
-            changes.append(f"domain {host_name} added")
-        tenant = row
-    async with db.transaction(tenant.id, actor) as s:
-        await ensure_roles(s, host)
-        if s.new:
-            changes.append("default roles added")
-        changes += await _apply_tree(s, d)
-    for plugin, conf in d.plugins.items():
-        if plugin not in host.manifests:
-            changes.append(f"plugin {plugin} is not installed: skipped")
-            continue
-        if await set_plugin(db, host, tenant, plugin, bool(conf.get("enabled")), conf.get("settings"), actor):
-            changes.append(f"plugin {plugin} {'on' if conf.get('enabled') else 'off'}")
-    return changes
+    """Bring the database in line with a definition (core/tenancy/plan.py): all of it or, when a
+    part is refused, nothing (TenantError with the reasons). Returns what changed."""
+    from core.tenancy.plan import apply_plan
 
-
-async def _apply_tree(s: Any, d: TenantDefinition) -> list[str]:
-    changes = []
-    kinds = {k.code: k for k in (await s.execute(select(NodeKind))).scalars()}
-    for k in d.kinds:
-        if k["code"] not in kinds:
-            s.add(NodeKind(code=k["code"], name_zh=k["name_zh"], name_en=k.get("name_en", ""), level=int(k["level"])))
-            changes.append(f"node kind {k['code']} added")
-    nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
-    added = 0
-    for nd in d.nodes:
-        if nd.code in nodes:
-            continue
-        parent = nodes.get(nd.parent) if nd.parent else None
-        if nd.parent and parent is None:
-            raise TenantError(f"node {nd.code}: parent {nd.parent} is not defined before it")
-        node = GridNode(
-            code=nd.code,
-            kind=nd.kind,
-            name=nd.name,
-            name_en=nd.name_en,
-            parent_id=parent.id if parent else None,
-            depth=(parent.depth + 1) if parent else 0,
-        )
-        from core.db.base import new_id
-
-        node.id = new_id()
-        node.path = (parent.path if parent else "/") + f"{node.id}/"
-        s.add(node)
-        nodes[nd.code] = node
-        added += 1
-    if added:
-        changes.append(f"{added} grid nodes added")
-    return changes
+    plan = await apply_plan(db, host, d, actor)
+    return [f"{c.sign} {c.text}" for c in plan.changes]
 
 
 async def ensure_user(

@@ -68,6 +68,32 @@ def _load(value: Any, column: Any) -> Any:
     return value
 
 
+def parents_first(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a table that points at itself (the grid tree) ordered so a parent comes before its
+    children: PostgreSQL checks each foreign key as a row goes in."""
+    own = [
+        (fk.parent.name, fk.column.name)
+        for fk in table.foreign_keys
+        if fk.column.table is table and fk.parent.name != "tenant_id"
+    ]
+    if not own:
+        return rows
+    (ref, key), *_ = own
+    present = {r.get(key) for r in rows}
+    placed: set[Any] = set()
+    ordered: list[dict[str, Any]] = []
+    remaining = rows
+    while remaining:
+        ready = [r for r in remaining if r.get(ref) is None or r.get(ref) in placed or r.get(ref) not in present]
+        if not ready:  # a cycle: let the database say so
+            return ordered + remaining
+        ordered += ready
+        placed.update(r.get(key) for r in ready)
+        taken = {id(r) for r in ready}
+        remaining = [r for r in remaining if id(r) not in taken]
+    return ordered
+
+
 async def export_tenant(db: Database, slug: str, storage: Any = None) -> bytes:
     async with db.session(None) as s:
         tenant = (await s.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
@@ -133,7 +159,10 @@ async def import_tenant(db: Database, raw: bytes, storage: Any = None, new_slug:
                 for row in rows:
                     if row.get("tenant_id") != t["id"]:
                         raise TenantError(f"{table.name}: a row of another tenant in the file")
-                clean = [{k: _load(v, table.c[k]) for k, v in row.items() if k in table.c} for row in rows]
+                clean = [
+                    {k: _load(v, table.c[k]) for k, v in row.items() if k in table.c}
+                    for row in parents_first(table, rows)
+                ]
                 for i in range(0, len(clean), 500):
                     await s.execute(insert(table), clean[i : i + 500])
             record(s, "tenant.import", "tenants", t["id"], {"rows": sum(len(v) for v in doc["tables"].values())})

@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from core.db.availability import RETRY_AFTER, bad_value, database_unavailable
 from core.grids.search_policy import SensitiveSearchLimited
+from core.ops.logging import SCOPE_KEY as REQUEST_ID_KEY
 from core.web import i18n
 from core.web.context import STATE_KEY, RequestContext
 from core.web.guards import NotSignedIn
@@ -59,8 +60,12 @@ def error_response(
         response = responder(request, status, detail or title)
         response.headers.update(headers or {})
         return response
+    # The request id is in the response header too; on the page a person can read it out to support.
+    request_id = request.scope.get(REQUEST_ID_KEY)
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
+        if request_id:
+            body["request_id"] = request_id
         return Response(body, status_code=status, headers=headers)
     from core.web.render import render_string
 
@@ -76,6 +81,7 @@ def error_response(
                 "status": status,
                 "title": title,
                 "detail": detail,
+                "request_id": request_id,
                 "c": c,
                 "tenant": c.tenant,
                 "user": c.user,

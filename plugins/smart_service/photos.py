@@ -267,6 +267,8 @@ async def store_photos(
         name, data = await _read(upload)
         processed.append(await asyncio.to_thread(process, data, name))
     storage = _storage(request_or_state)
+    if processed and hasattr(storage, "check_room"):  # all the photos fit the district's quota, or none is stored
+        await storage.check_room(session, tenant_id, sum(len(p.data) + len(p.thumbnail) for p in processed))
     gps = next((p.gps for p in processed if p.gps is not None), None)
     stored = StoredPhotos(gps=gps)
     for n, photo in enumerate(processed, 1):

@@ -166,6 +166,20 @@ async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None
 
 
 @hookimpl
+async def usage_figures(session: Any) -> dict[str, int]:
+    """For the operator's usage page: events reported, and how many are still open."""
+    from sqlalchemy import func, select
+
+    from core.web.i18n import gettext as _
+    from plugins.smart_service.lifecycle import FINAL
+    from plugins.smart_service.models import Event
+
+    total = await session.scalar(select(func.count(Event.id)))
+    finished = await session.scalar(select(func.count(Event.id)).where(Event.state.in_([s.value for s in FINAL])))
+    return {_("Events reported"): int(total or 0), _("Events still open"): int(total or 0) - int(finished or 0)}
+
+
+@hookimpl
 def on_event(tenant_id: int, event: Any, app_state: Any) -> None:
     """Live board: every committed change of an event reaches the tenant's open boards."""
     if event.name.startswith(f"{NAME}.event."):

@@ -348,7 +348,7 @@ async def test_a_file_of_another_type_or_too_large_is_refused(app: Any, district
     r = await upload(admin, slug, "residents", "r.xlsx", b"not a zip at all")
     assert r.status_code == 400 and "not a readable .xlsx" in main_text(r.text)
     r = await upload(admin, slug, "residents", "big.csv", b"a" * (20 * 1024 * 1024 + 1))
-    assert r.status_code == 400 and "too large" in main_text(r.text)
+    assert r.status_code == 413 and "too large" in main_text(r.text)
 
 
 async def test_residents_go_only_to_households_in_the_importers_area(app: Any, district: Any) -> None:

@@ -965,3 +965,28 @@ async def test_hook_ballot_rules_add_a_counting_rule_ballots_can_use(migrated: A
             await ballots.cast(s, ballot.id, admin_id, [(await ballots.options_of(s, ballot.id))[0].id])
             result = await ballots.close(s, ballot, early="测试", rules=rules)
     assert result.outcome.rule == "unanimous" and result.outcome.passed is True
+
+
+class NoteCounter:
+    @hookimpl
+    def usage_figures(self, session: Any) -> dict[str, int]:
+        return {"Notes written": 7}
+
+
+class BrokenCounter:
+    @hookimpl
+    def usage_figures(self, session: Any) -> dict[str, int]:
+        raise RuntimeError("boom")
+
+
+async def test_hook_usage_figures_adds_a_plugins_counts_to_the_operators_usage_page(migrated: Any) -> None:
+    async with running(migrated, NoteCounter(), BrokenCounter()) as app, make_client(app) as operator:
+        await operator.get("/platform/login")
+        signed = await operator.post(
+            "/platform/login",
+            data={"username": "operator", "password": "liuzhi-demo", "_csrf_token": operator.cookies["liuzhi_csrf"]},
+        )
+        assert signed.status_code == 303
+        page = await operator.get("/platform/tenants/shuangluan")
+    assert page.status_code == 200  # the plugin that raised is skipped
+    assert re.search(r"Notes written</th><td[^>]*>7<", page.text)

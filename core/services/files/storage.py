@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,10 +25,15 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 class UploadError(ValueError):
-    """An upload was refused; ``str(exc)`` is a message for the person who sent it."""
+    """An upload was refused; ``str(exc)`` is a message for the person who sent it, ``status`` the
+    HTTP status to answer with (413 for too large a file or a full storage quota)."""
+
+    status = 400
 
 
 class FileTooLarge(UploadError):
+    status = 413
+
     def __init__(self, filename: str, limit: int) -> None:
         self.filename, self.limit = filename, limit
         super().__init__(
@@ -59,8 +65,18 @@ def clean_filename(name: str | None) -> str:
 
 
 class LocalStorage:
-    def __init__(self, root: Path) -> None:
+    """``limits`` (core/ops/limits.py ``StorageLimits``) checks the tenant's upload size and quota
+    before a byte is written; without it (demo seeding, imports of exports) nothing is limited."""
+
+    def __init__(self, root: Path, limits: Any = None) -> None:
         self.root = root
+        self.limits = limits
+
+    async def check_room(self, session: AsyncSession, tenant_id: int, size: int) -> None:
+        """Raise ``QuotaExceeded`` if ``size`` more bytes do not fit the tenant's quota (for callers
+        that store several files at once and want all or none)."""
+        if self.limits is not None:
+            await self.limits.check(session, tenant_id, size)
 
     def path(self, key: str) -> Path:
         root = self.root.resolve()
@@ -86,6 +102,10 @@ class LocalStorage:
         filename = clean_filename(filename)
         if len(data) > max_bytes:
             raise FileTooLarge(filename, max_bytes)
+        if self.limits is not None:
+            tenant_max = await self.limits.check(session, tenant_id, len(data))
+            if tenant_max and len(data) > tenant_max:
+                raise FileTooLarge(filename, tenant_max)
         file_id = new_id()
         key = f"t{tenant_id}/{file_id % 256:02x}/{file_id}"
         await asyncio.to_thread(self._write, self.path(key), data)

@@ -68,6 +68,17 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+async def upload_state(request: Request) -> dict[str, Any] | None:
+    """For an upload form: ``{"upload_mb", "full", "used_mb"}`` of the current tenant (the
+    ``storage_notice`` macro of templates/macros.html shows a full quota), or None."""
+    c = ctx(request)
+    limits = getattr(request.app.state.storage, "limits", None)
+    if limits is None or c.tenant is None or c.db is None:
+        return None
+    state: dict[str, Any] = await limits.state(c.db, c.tenant.id)
+    return state
+
+
 async def save_upload(
     request: Request,
     upload: UploadFile,

@@ -8,6 +8,8 @@ from typing import Any
 def core_route_handlers() -> list[Any]:
     from core.grids import routes_people, routes_tree
     from core.imports import routes as import_routes
+    from core.ops import platform_routes as ops_platform
+    from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
     from core.web.routes import (
         account,
@@ -25,6 +27,8 @@ def core_route_handlers() -> list[Any]:
 
     return [
         *health.handlers,
+        *ops_routes.handlers,
+        *ops_platform.handlers,
         *api.handlers,
         *auth.handlers,
         *dashboard.handlers,

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from core.db.base import new_id
 from core.db.engine import Database
 from core.grids.models import GridNode, NodeKind
-from core.identity.models import Operator, User
+from core.identity.models import Operator
 from core.identity.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
@@ -192,13 +192,15 @@ async def switch_locale(request: Request, data: Form) -> Redirect:
 
 async def _tenant_rows(request: Request, tenants: list[Tenant]) -> list[dict[str, Any]]:
     """Counts need a session bound to each tenant (the filter and RLS hide everything otherwise)."""
+    from core.ops.usage import summary
+
     db: Database = request.app.state.db
     rows = []
     for t in tenants:
         async with db.session(t.id) as s:
-            users = await s.scalar(select(func.count(User.id)))
             plugins = await s.scalar(select(func.count(TenantPlugin.id)).where(TenantPlugin.enabled.is_(True)))
-        rows.append({"tenant": t, "users": int(users or 0), "plugins": int(plugins or 0)})
+        usage = await summary(db, t.id)
+        rows.append({"tenant": t, "users": usage.users, "plugins": int(plugins or 0), "usage": usage})
     return rows
 
 

@@ -135,7 +135,7 @@ async def api_report(request: Request) -> Any:
         await c.db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
-        return refuse(400, str(exc))
+        return refuse(getattr(exc, "status", 400), str(exc))
     except TransitionError as exc:
         await rollback(request)
         return refuse(400, exc.translated(_))

@@ -132,7 +132,7 @@ async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) 
         await c.db.commit()
     except UploadError as exc:
         await rollback(request)
-        return await _task_page(request, await my_task(request, event_id), error=str(exc), status_code=400)
+        return await _task_page(request, await my_task(request, event_id), error=str(exc), status_code=exc.status)
     except TransitionError as exc:
         await rollback(request)
         return await _task_page(request, await my_task(request, event_id), error=exc.translated(_), status_code=400)

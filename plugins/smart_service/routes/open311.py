@@ -29,6 +29,7 @@ from core.db.base import utcnow
 from core.db.context import Actor, set_tenant
 from core.grids import geo
 from core.grids.models import GridNode
+from core.ops.limits import check_rate, limits_of, too_many
 from core.web import i18n
 from core.web.context import SLUG_KEY, TenantConfig, load_tenant
 from core.web.guards import public
@@ -77,9 +78,9 @@ HIDDEN_UPDATES = ("report", "me_too")  # the report itself is the request; æˆ‘ä¹
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
-        self.status, self.description = status, description
+        self.status, self.description, self.retry_after = status, description, retry_after
 
 
 @dataclass
@@ -111,7 +112,10 @@ def _respond(fmt: str, body: bytes, status: int = 200) -> Response[bytes]:
 
 
 def _error(fmt: str, exc: Open311Error) -> Response[bytes]:
-    return _respond(fmt, fmt_.errors(fmt, exc.status, exc.description), exc.status)
+    response = _respond(fmt, fmt_.errors(fmt, exc.status, exc.description), exc.status)
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _resolve(request: Request, jurisdiction_id: str | None) -> TenantConfig:
@@ -607,6 +611,11 @@ async def open311_post(request: Request, name: FromPath[str]) -> Response[bytes]
         key = await find_key(j.db, raw_key)
         if key is None:
             raise Open311Error(403, _("Invalid api_key received -- can't proceed with create_request."))
+        # The district's limit per key (core/ops/limits.py); refused before anything is written.
+        limit = limits_of(j.config.tenant, request.app.state.ops.settings).open311_per_minute
+        retry = await check_rate(request, "open311", f"{j.tenant_id}:{key.id}", limit, j.config.tenant.slug)
+        if retry:
+            raise Open311Error(429, too_many(limit, retry, _("API key")), retry_after=retry)
         j.db.info["actor"] = Actor("token", None, f"Open311: {key.name}"[:100])  # for the audit log
         return await _create(request, j, form, key)
 

@@ -23,6 +23,7 @@ from core.grids.models import GridNode
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
+from core.services.files.uploads import upload_state
 from core.web.context import ctx
 from core.web.guards import requires
 from core.web.i18n import gettext as _
@@ -280,6 +281,7 @@ async def _form_page(
             "max_photos": ph.MAX_COUNT,
             "max_mb": ph.MAX_BYTES >> 20,
             "accept": ph.ACCEPT,
+            "storage": await upload_state(request),
             "c": c,
         },
         status_code=status_code,
@@ -311,7 +313,7 @@ async def report_submit(request: Request) -> Any:
         await c.db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
-        return await _form_page(request, form, error=str(exc), status_code=400)
+        return await _form_page(request, form, error=str(exc), status_code=getattr(exc, "status", 400))
     except TransitionError as exc:
         await rollback(request)
         return await _form_page(request, form, error=exc.translated(_), status_code=400)

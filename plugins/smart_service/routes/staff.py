@@ -389,7 +389,7 @@ async def act(request: Request, event_id: FromPath[int]) -> Any:
     except TransitionError as exc:
         error, status = exc.translated(_), 422
     except UploadError as exc:
-        error, status = str(exc), 422
+        error, status = str(exc), (413 if exc.status == 413 else 422)
     if error is not None:
         await c.db.rollback()
         await c.db.refresh(c.user)  # the rollback expired everything the session held; the layout reads it

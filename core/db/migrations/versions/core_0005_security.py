@@ -3,7 +3,7 @@ counters, the district's second-factor setting, a blind index on organisations' 
 and minimum-necessary default grants (the resident register leaves roles that do not need it)
 
 Revision ID: core_0005
-Revises: core_0006
+Revises: core_0007
 Create Date: 2026-12-07 09:40:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "core_0005"
-down_revision: str | Sequence[str] | None = "core_0006"
+down_revision: str | Sequence[str] | None = "core_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
