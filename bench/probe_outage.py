@@ -99,6 +99,8 @@ def start_servers(ports: list[int], env: dict[str, str], redis: str, log_dir: Pa
             **{k: v for k, v in env.items() if k.startswith("LIUZHI_")},
             "LIUZHI_REDIS_URL": redis,
         }
+        # The probe measures durability through an outage, not the per-token API limit (#19).
+        child_env["LIUZHI_API_PER_MINUTE"] = "0"
         args = [str(ROOT / ".venv" / "bin" / "liuzhi"), "serve", "--port", str(port)]
         if i:
             args.append("--no-jobs")

@@ -6,6 +6,7 @@ Data flows one way: request → tenant resolved → user resolved → guard → 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.availability import database_unavailable
 from core.db.context import Actor, set_actor, set_tenant
 from core.identity.models import ApiToken, Operator, User
 from core.identity.sessions import session_current, token_usable, touch_token
@@ -167,6 +169,18 @@ async def load_subject(session: AsyncSession, user_id: int) -> Subject:
     return Subject(user_id, tuple(Assignment(r[0], r[1], r[2]) for r in rows))
 
 
+async def close_quietly(session: AsyncSession) -> None:
+    """Close the request's session. The answer has usually been sent by then: if the database went
+    away meanwhile, the rollback on close fails, and that must not cut the response (the pool has
+    already thrown the dead connection away)."""
+    try:
+        await session.close()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        logging.getLogger("liuzhi.web").warning("closing a session: database unavailable (%s)", type(exc).__name__)
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -248,7 +262,7 @@ class ContextMiddleware:
                 raise NotFoundException()
             await self.app(scope, receive, send)
         finally:
-            await session.close()
+            await close_quietly(session)
 
     async def _resolve_user(
         self, request: Request, c: RequestContext, session: AsyncSession, data: dict[str, Any], api: bool

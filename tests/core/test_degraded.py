@@ -72,3 +72,23 @@ async def test_everything_answers_again_when_the_database_is_back(app: Any, clie
         "down": [],
         "checks": {"database": "ok", "redis": "not configured"},
     }
+
+
+async def test_a_database_lost_while_closing_the_request_session_does_not_cut_the_response() -> None:
+    """The probe saw it: the database restarted while a request's session was closing; the rollback
+    failed after the response had started and the client got a broken connection. Closing now
+    swallows an outage (the pool has dropped the connection) and still raises anything else."""
+    from sqlalchemy.exc import OperationalError
+
+    from core.web.context import close_quietly
+
+    class Session:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        async def close(self) -> None:
+            raise self.error
+
+    await close_quietly(Session(OperationalError("ROLLBACK", {}, ConnectionResetError("terminating connection"))))
+    with pytest.raises(ValueError):
+        await close_quietly(Session(ValueError("a bug")))
