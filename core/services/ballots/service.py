@@ -551,7 +551,12 @@ async def verify(session: AsyncSession, ballot: Ballot, rules: Mapping[str, Rule
     if ballot.status != CLOSED or ballot.result is None:
         return False
     again = await tally(session, ballot, rules)
-    return again.digest == ballot.result_digest and again.as_json() == ballot.result
+
+    # Compare as stored: a result read back from the database has lists where the tally has tuples.
+    def stored(value: Any) -> Any:
+        return json.loads(json.dumps(value))
+
+    return again.digest == ballot.result_digest and stored(again.as_json()) == stored(ballot.result)
 
 
 async def my_vote(session: AsyncSession, ballot: Ballot, user_id: int) -> tuple[BallotCast | None, list[int]]:
