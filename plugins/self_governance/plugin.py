@@ -1,10 +1,23 @@
-"""居民自治 — resident self-governance. The table of contents of the plugin: manifest and hook implementations."""
+"""居民自治 — resident self-governance. The table of contents of the plugin: manifest and hook implementations.
+
+procedures.py   三方联动 and 四议两公开 as data, one pure transition function
+matters.py      议题: raise, move with a record per step, publish decisions and results
+meetings.py     居民会议 / 居民代表会议 / 民主议事: 应到 from the register, 实到, quorum, motions, minutes
+assemblies.py   业主大会 e-vote on core ballots (民法典 第278条 in core's owners_278 rule)
+petitions.py    requests to call a meeting (1/5 of residents, 20% of owners)
+committees.py   业委会: terms, posts, party vetting (红色业委会), 备案, 换届 reminders
+covenants.py    居民公约 / 管理规约 versions with the vote or meeting that adopted each
+settings.py     tenant settings (statutory defaults) and their thresholds
+routes/         staff.py (pages), owners.py (residents' phone pages), api.py (JSON, bearer tokens)
+glance.py       dashboard widget, node panel and figures, 我的 page
+demo.py         双安社区 安顺乐居
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
-import msgspec
 from litestar import Request, get
 
 from core import hookimpl
@@ -12,39 +25,84 @@ from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
 from core.web.context import ctx
 from core.web.guards import requires
 from core.web.render import render, render_string
+from plugins.self_governance import procedures
+from plugins.self_governance.settings import NAME, Settings
 
-NAME = "self_governance"
 VIEW = f"{NAME}.view"
+RAISE = f"{NAME}.matter.raise"
+MEETING = f"{NAME}.meeting.manage"
+CHECK_IN = f"{NAME}.meeting.check_in"
+ASSEMBLY = f"{NAME}.assembly.manage"
+VOTE = f"{NAME}.assembly.vote"
+COMMITTEE = f"{NAME}.committee.manage"
+VET = f"{NAME}.committee.vet"
+COVENANT = f"{NAME}.covenant.file"
+SIGN = f"{NAME}.petition.sign"
 
-
-class Settings(msgspec.Struct, forbid_unknown_fields=True):
-    """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
-
-    notice_days: Annotated[int, msgspec.Meta(ge=1, le=60, title="会议公告期（天） Notice period (days)")] = 15
-    extraordinary_share_percent: Annotated[
-        int, msgspec.Meta(ge=1, le=100, title="临时会议提议比例 % Share to call an extraordinary meeting")
-    ] = 20
-
+_COMMUNITY = ("community_secretary", "community_worker")
+_STAFF = ("subdistrict_officer", *_COMMUNITY, "grid_leader", "grid_worker", "party_admin")
 
 MANIFEST = Manifest(
     name=NAME,
     pillar="居民自治",
     title_zh="居民自治",
     title_en="Resident self-governance",
-    version="0.1.0",
-    description_zh="三方联动、民主议事、业主大会表决、居民会议",
-    description_en="Three-party linkage, deliberation, owners' votes, residents' meetings",
+    version="0.2.0",
+    description_zh="三方联动、民主议事、业主大会表决（民法典第278条）、业委会、居民会议",
+    description_en="Three-party linkage, deliberation, owners' votes (Civil Code art. 278), committees, meetings",
     settings=Settings,
     icon="居",
     actions=(
+        Action(VIEW, "查看居民自治", "View resident self-governance", (*_STAFF, "building_head")),
+        Action(RAISE, "提出议题", "Raise a matter", (*_STAFF, "building_head", "resident")),
+        # 三方联动: with party_leadership on, a district grants the lead step to its party roles here.
         Action(
-            VIEW,
-            "查看居民自治",
-            "View resident self-governance",
-            ("community_secretary", "community_worker", "building_head", "resident"),
+            procedures.LEAD,
+            "党组织牵头（议题）",
+            "Lead a matter (party organisation)",
+            ("community_secretary", "party_admin"),
         ),
+        Action(procedures.ORGANISE, "居委会组织（议题）", "Organise a matter (residents' committee)", _COMMUNITY),
+        Action(
+            procedures.EXECUTE,
+            "业委会执行（议题）",
+            "Carry out a matter (owners' committee)",
+            (*_COMMUNITY, "building_head"),
+        ),
+        Action(MEETING, "组织会议与点名", "Run meetings and take attendance", _COMMUNITY),
+        Action(CHECK_IN, "会议签到", "Check in at a meeting", ("resident",)),
+        Action(ASSEMBLY, "组织业主大会表决", "Run owners' assembly votes", _COMMUNITY),
+        Action(VOTE, "业主投票", "Vote as an owner", ("resident",)),
+        Action(COMMITTEE, "管理业委会", "Keep owners' committees", _COMMUNITY),
+        Action(VET, "业委会候选人审核", "Vet committee candidates", ("community_secretary", "party_admin")),
+        Action(COVENANT, "公约备案", "File covenants", _COMMUNITY),
+        Action(SIGN, "联名提议召开会议", "Sign a request for a meeting", ("resident",)),
     ),
 )
+
+
+@hookimpl
+def plugin_manifest() -> Manifest:
+    return MANIFEST
+
+
+@hookimpl
+def register_models() -> list[Any]:
+    from plugins.self_governance.models import MODELS
+
+    return list(MODELS)
+
+
+@hookimpl
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def menu_items(request: Request) -> list[MenuItem]:
+    return [
+        MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20),
+    ]
 
 
 @get("/self-governance/", guards=[requires(VIEW)])
@@ -54,18 +112,8 @@ async def overview(request: Request) -> Any:
 
 
 @hookimpl
-def plugin_manifest() -> Manifest:
-    return MANIFEST
-
-
-@hookimpl
 def register_routes() -> list[Any]:
     return [overview]
-
-
-@hookimpl
-def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20)]
 
 
 @hookimpl

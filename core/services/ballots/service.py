@@ -551,7 +551,12 @@ async def verify(session: AsyncSession, ballot: Ballot, rules: Mapping[str, Rule
     if ballot.status != CLOSED or ballot.result is None:
         return False
     again = await tally(session, ballot, rules)
-    return again.digest == ballot.result_digest and again.as_json() == ballot.result
+    # Compare as stored: read back from the JSON column, tuples are lists.
+    return again.digest == ballot.result_digest and _as_stored(again.as_json()) == _as_stored(ballot.result)
+
+
+def _as_stored(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True))
 
 
 async def my_vote(session: AsyncSession, ballot: Ballot, user_id: int) -> tuple[BallotCast | None, list[int]]:

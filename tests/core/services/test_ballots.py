@@ -264,6 +264,8 @@ async def test_a_secret_ballot_keeps_no_link_from_voter_to_choice(world: Any, ap
         assert {o.option_id: o.heads for o in t.counts.options} == {a: 0, b: 2, c: 2}
         assert t.outcome.elected == () and set(t.outcome.tied) == {b, c}
         assert await ballots.verify(s, ballot)
+    async with world.session() as s:  # recounted later, from the result as the database gives it back
+        assert await ballots.verify(s, await ballots.get(s, ballot.id))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -329,3 +331,17 @@ async def test_events_announce_opening_casting_and_closing(world: Any) -> None:
         await ballots.cast(s, ballot.id, world.users["ann"].id, [(await ballots.options_of(s, ballot.id))[0].id])
         await ballots.close(s, ballot, early="测试")
         assert [e.name for e in events.pending(s)] == ["ballot.opened", "ballot.cast", "ballot.closed"]
+
+
+async def test_a_closed_tally_is_verified_when_read_back_from_the_database(world: Any) -> None:
+    """The stored result comes back from its JSON column (lists, not tuples): a recount in a new
+    session still matches it."""
+    async with world.transaction("staff") as s:
+        ballot = await ballots.create(s, title="议题", node=world.community, rule="simple_majority", **window())
+        await ballots.add_electors(s, ballot, ballots.electorate.users([world.users["ann"].id, world.users["bob"].id]))
+        await ballots.open_ballot(s, ballot)
+        yes = (await ballots.options_of(s, ballot.id))[0].id
+        await ballots.cast(s, ballot.id, world.users["ann"].id, [yes])
+        await ballots.close(s, ballot, early="测试")
+    async with world.session() as s:
+        assert await ballots.verify(s, await ballots.get(s, ballot.id))

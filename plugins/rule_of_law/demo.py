@@ -1,0 +1,9 @@
+"""Demo data (filled in below)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def seed(session: Any, tenant: Any, nodes: Any, storage: Any = None) -> None:
+    return None
