@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, get
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
-from core.web.context import ctx
-from core.web.guards import requires
-from core.web.render import render, render_string
+from core.pluginhost.manifest import Action, CardSpec, DeclaredRole, Manifest, MenuItem, Page
+from core.rbac.defaults import STAFF_GRANTS
 
 NAME = "party_leadership"
 VIEW = f"{NAME}.view"
@@ -41,13 +38,10 @@ MANIFEST = Manifest(
             VIEW, "查看党建领治", "View party leadership", ("party_admin", "subdistrict_officer", "community_secretary")
         ),
     ),
+    landing=Page("/party/", "party_leadership/overview.html", VIEW),
+    menu=(MenuItem("党建领治", "Party leadership", "/party/", VIEW, "党", 10),),
+    widget=CardSpec("party_leadership/widget.html", 10, VIEW),
 )
-
-
-@get("/party/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    settings = ctx(request).plugin_settings.get(NAME, {})
-    return await render(request, "party_leadership/overview.html", {"settings": settings})
 
 
 @hookimpl
@@ -56,18 +50,5 @@ def plugin_manifest() -> Manifest:
 
 
 @hookimpl
-def register_routes() -> list[Any]:
-    return [overview]
-
-
-@hookimpl
-def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("党建领治", "Party leadership", "/party/", VIEW, "党", 10)]
-
-
-@hookimpl
-def dashboard_widgets(request: Request) -> list[Widget]:
-    if not ctx(request).can(VIEW):
-        return []
-    html = render_string(request, "party_leadership/widget.html", {})
-    return [Widget("党建领治", "Party leadership", html, 10, "/party/")]
+def register_roles() -> list[DeclaredRole]:
+    return [DeclaredRole("party_admin", "党组织管理员", "Party organisation admin", STAFF_GRANTS)]
