@@ -24,7 +24,8 @@ from typing import Any
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Figure, Manifest, MenuItem, MySection, Panel, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Panel, Widget
+from core.rbac.defaults import STAFF_GRANTS
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -69,6 +70,11 @@ MANIFEST = Manifest(
 @hookimpl
 def plugin_manifest() -> Manifest:
     return MANIFEST
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    return [DeclaredRole("party_admin", "党组织管理员", "Party organisation admin", STAFF_GRANTS)]
 
 
 @hookimpl
