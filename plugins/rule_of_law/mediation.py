@@ -90,6 +90,19 @@ ACTION_LABELS: Mapping[str, str] = {
     "follow_up": lazy("Record a follow-up visit"),
 }
 
+# What each entry of the case file is called on its timeline.
+ENTRY_LABELS: Mapping[str, str] = {
+    "accept": lazy("Case accepted"),
+    "refuse": lazy("A party declined mediation"),
+    "investigate": lazy("Investigation"),
+    "session": lazy("Mediation session"),
+    "agree": lazy("Agreement signed"),
+    "terminate": lazy("Mediation terminated, routes explained"),
+    "follow_up": lazy("Follow-up visit"),
+    "reminder": lazy("Parties told they may apply for judicial confirmation"),
+    "overdue": lazy("Past the mediation period"),
+}
+
 TABLE: Mapping[tuple[State, str], State] = {
     (State.PENDING, "accept"): State.ACCEPTED,
     (State.PENDING, "refuse"): State.REFUSED,

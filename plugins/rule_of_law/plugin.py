@@ -20,7 +20,8 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Figure, Manifest, MenuItem, MySection, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Widget
+from core.rbac.defaults import STAFF_GRANTS
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -241,3 +242,9 @@ async def my_page(request: Request, user_id: int, session: Any) -> MySection | N
         href="/rule-of-law/counselling/",
         order=50,
     )
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    """A built-in role of every district, declared here rather than in core's list."""
+    return [DeclaredRole("mediator", "调解员", "Mediator", STAFF_GRANTS)]

@@ -13,6 +13,8 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.basedata import Resident
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.services import accounts
@@ -20,8 +22,6 @@ from core.services.accounts.models import LINK_PENDING, AccountLink, ResidentAcc
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import public, requires, signed_in
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 from core.web.routes.auth import finish_login

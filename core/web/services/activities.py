@@ -16,6 +16,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import User
 from core.rbac.models import Role
 from core.rbac.scope import in_scope
@@ -24,8 +26,6 @@ from core.services.activities.models import PUBLISHED, SIGNED_UP, Activity, Acti
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 from core.web.services.common import (

@@ -21,13 +21,13 @@ from litestar.params import FromPath
 from sqlalchemy import select
 
 from core.audit import record
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.services import accounts
 from core.services.accounts.models import AccountLink
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import public, signed_in
-from core.web.i18n import gettext as _
 from core.web.proxies import client_host
 from core.web.routes.api import api_router
 from core.web.routes.auth import too_many

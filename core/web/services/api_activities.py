@@ -19,13 +19,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.services import activities
 from core.services.activities.models import PUBLISHED, SIGNED_UP, Activity, ActivitySignup
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.routes.api import api_router
 from core.web.services.activities import JOIN, MANAGE, _managed, _visible, _visible_activity, my_token, open_for_signup

@@ -16,6 +16,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.pluginhost import glance
 from core.rbac.scope import in_scope
 from core.services import ballots
@@ -25,8 +27,6 @@ from core.services.files.storage import UploadError
 from core.services.files.uploads import DOCUMENTS, IMAGES, save_upload
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 from core.web.routes.api import api_router

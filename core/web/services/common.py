@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.identity.models import ApiToken, User
 from core.services.errors import ServiceError
+from core.web import forms
 from core.web.context import ctx, hash_token
+from core.web.forms import Form as Form  # re-exported for the service pages
 from core.web.guards import check_in_scope
-from core.web.i18n import gettext as _
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LOCAL = ZoneInfo("Asia/Shanghai")  # forms speak the district's clock; the database keeps UTC
 RESIDENT_TOKEN_DAYS = 30
 
@@ -61,18 +60,13 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 
 def text(data: dict[str, Any], name: str, limit: int = 2000) -> str:
-    value = data.get(name)
-    return "" if value is None else str(value).strip()[:limit]
+    """One field as stripped text, at most ``limit`` characters (core.web.forms does the reading)."""
+    return forms.text(data, name, limit)
 
 
 def integer(data: dict[str, Any], name: str) -> int | None:
-    raw = text(data, name, 20)
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    """One field as an integer, or None when it is empty or not one."""
+    return forms.integer(text(data, name, 20)) if text(data, name, 20) else None
 
 
 def local_datetime(raw: str) -> datetime | None:
@@ -146,7 +140,7 @@ def iso(value: datetime | None) -> str | None:
 
 def in_locale(locale: str | None, message: str, **variables: Any) -> str:
     """``message`` translated for someone else (a notification in its recipient's language)."""
-    from core.web import i18n
+    from core import i18n
 
     before = i18n.current_locale()
     i18n.set_locale(locale or i18n.DEFAULT_LOCALE)

@@ -82,7 +82,7 @@ async def me(request: Request) -> Any:
 async def set_password(request: Request, data: Form) -> Any:
     """A first password for an account made without one (an outside sign-in); changing an existing
     one is on the account page, which asks for the current password."""
-    from core.web.i18n import gettext as _
+    from core.i18n import gettext as _
 
     c = ctx(request)
     assert c.db is not None and c.user is not None

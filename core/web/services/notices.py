@@ -14,14 +14,14 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.services import notices
 from core.services.errors import ServiceError
 from core.services.notices.models import Notice, NoticeObjection
 from core.web.context import ctx
 from core.web.guards import check_in_scope, public, requires, signed_in
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 from core.web.routes.api import api_router

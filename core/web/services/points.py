@@ -16,6 +16,8 @@ from litestar.response import Redirect
 from sqlalchemy import exists, func, or_, select
 
 from core.grids.basedata import Resident
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.services import ledger
@@ -25,8 +27,6 @@ from core.services.errors import ServiceError
 from core.services.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 from core.web.routes.api import api_router
