@@ -49,6 +49,7 @@ VENDOR = {
     "htmx-sse": "htmx-ext-sse/dist",
     "pico": "@picocss/pico/css",
     "chartjs": "chart.js/dist",
+    "leaflet": "leaflet/dist",
 }
 
 

@@ -1,0 +1,3 @@
+"""Placeholder."""
+
+handlers: list = []
