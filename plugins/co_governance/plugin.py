@@ -134,7 +134,11 @@ async def dashboard_widgets(request: Request) -> list[Widget]:
 @hookimpl
 def register_roles() -> list[DeclaredRole]:
     """A built-in role of every district, declared here rather than in core's list."""
-    return [DeclaredRole("volunteer", "志愿者", "Volunteer", ("core.files.upload",))]
+    return [
+        DeclaredRole(
+            "volunteer", "志愿者", "Volunteer", ("core.files.upload", "core.activity.join", "core.ballot.vote")
+        )
+    ]
 
 
 @hookimpl
