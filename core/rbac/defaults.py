@@ -39,7 +39,8 @@ REGISTER_KEEPERS = (
     "grid_worker",
 )
 
-# Everyone who may take part in activities, votes and notices as a person.
+# Everyone who may take part in activities, votes and notices as a person (roles a plugin declares
+# say what they join themselves, e.g. a volunteer role granting core.activity.join).
 PARTICIPANTS = (*STAFF, "building_head", "resident")
 
 CORE_ACTIONS: tuple[Action, ...] = (

@@ -20,7 +20,7 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Panel, Widget
 from core.rbac.defaults import STAFF_GRANTS
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
@@ -206,6 +206,17 @@ async def dashboard_widgets(request: Request) -> list[Widget]:
     f = await _figures(c, c.scope_prefixes(VIEW))
     html = render_string(request, "rule_of_law/widget.html", {"f": f, "c": c})
     return [Widget("平安法治", "Safety and rule of law", html, 50, "/rule-of-law/")]
+
+
+@hookimpl
+async def node_panels(request: Request, node: Any) -> list[Panel]:
+    """The figures for a node's subtree on its page (only for staff whose scope covers it)."""
+    c = ctx(request)
+    if c.db is None or not c.can(VIEW, node.path):
+        return []
+    f = await _figures(c, [node.path])
+    html = render_string(request, "rule_of_law/widget.html", {"f": f, "c": c})
+    return [Panel("平安法治", "Safety and rule of law", html, 50)]
 
 
 @hookimpl
