@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core.pluginhost.manifest import Action
+from collections.abc import Iterable
 
-# code, 中文, English — district_admin gets every action ("*").
+from core.pluginhost.manifest import Action, DeclaredRole
+
+# code, 中文, English — district_admin gets every action ("*"). Roles of a pillar (党组织管理员,
+# 调解员, 志愿者) are declared by its plugin through the ``register_roles`` hook.
 BUILTIN_ROLES: tuple[tuple[str, str, str], ...] = (
     ("district_admin", "区管理员", "District admin"),
     ("subdistrict_officer", "街道干部", "Sub-district officer"),
@@ -13,9 +16,6 @@ BUILTIN_ROLES: tuple[tuple[str, str, str], ...] = (
     ("grid_leader", "网格长", "Grid leader"),
     ("grid_worker", "网格员", "Grid worker"),
     ("building_head", "楼栋长/单元长", "Building head"),
-    ("party_admin", "党组织管理员", "Party organisation admin"),
-    ("mediator", "调解员", "Mediator"),
-    ("volunteer", "志愿者", "Volunteer"),
     ("resident", "居民", "Resident"),
 )
 
@@ -25,9 +25,11 @@ STAFF = (
     "community_worker",
     "grid_leader",
     "grid_worker",
-    "party_admin",
-    "mediator",
 )
+
+# What core grants the roles pillars declare, by default: staff see the grid and organisations
+# and upload files; a volunteer uploads files.
+STAFF_GRANTS = ("core.grid.view", "core.org.view", "core.files.upload")
 
 REGISTER_KEEPERS = (
     "subdistrict_officer",
@@ -73,13 +75,15 @@ CORE_ACTIONS: tuple[Action, ...] = (
     ),
     Action("core.grid.edit", "维护网格", "Edit the territory tree", ()),
     Action("core.grid.import", "导入网格和人口", "Import the tree and residents", ()),
-    Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "volunteer", "resident")),
+    Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "resident")),
 )
 
 
-def default_rules(actions: list[Action]) -> set[tuple[str, str]]:
+def default_rules(actions: list[Action], roles: Iterable[DeclaredRole] = ()) -> set[tuple[str, str]]:
     rules = {("district_admin", "*")}
     for action in actions:
         for role in action.default_roles:
             rules.add((role, action.name))
+    for declared in roles:
+        rules.update((declared.code, grant) for grant in declared.grants)
     return rules

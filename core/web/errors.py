@@ -9,14 +9,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
+from core import i18n
 from core.db.availability import RETRY_AFTER, bad_value, database_unavailable
 from core.grids.search_policy import SensitiveSearchLimited
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.ops.logging import SCOPE_KEY as REQUEST_ID_KEY
-from core.web import i18n
 from core.web.context import STATE_KEY, RequestContext
 from core.web.guards import NotSignedIn
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.inputs import BadInput
 
 log = logging.getLogger("liuzhi.web")

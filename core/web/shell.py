@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Request
 from sqlalchemy import func, select
 
+from core.i18n import gettext as _
 from core.pluginhost.manifest import MenuItem
+from core.web import declared
 from core.web.context import ctx
-from core.web.i18n import gettext as _
 
 CORE_MENU = (
     MenuItem("工作台", "Dashboard", "/", None, "台", 0),
@@ -41,8 +42,11 @@ async def build_menu(request: Request) -> list[dict[str, str]]:
     if c.user is None:
         return []
     items: list[MenuItem] = list(CORE_MENU)
-    for _name, result in await request.app.state.plugins.call_safely("menu_items", c.enabled, request=request):
+    host = request.app.state.plugins
+    for _name, result in await host.run("menu_items", c.enabled, request=request):
         items.extend(result if isinstance(result, list | tuple) else [result])
+    hooked = {i.href for i in items if isinstance(i, MenuItem)}
+    items.extend(i for i in declared.menu(host.manifests, c.enabled) if i.href not in hooked)
     items.extend(ADMIN_MENU)
     visible = [i for i in items if isinstance(i, MenuItem) and _allowed(c, i.action)]
     visible.sort(key=lambda i: (i.order, i.title_zh))

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, get
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Manifest, MenuItem, Widget
 from core.web.context import ctx
 from core.web.guards import requires
 from core.web.render import render, render_string
@@ -117,3 +117,9 @@ def dashboard_widgets(request: Request) -> list[Widget]:
         return []
     html = render_string(request, "co_governance/widget.html", {})
     return [Widget("社会共治", "Social co-governance", html, 40, "/co-governance/")]
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    """A built-in role of every district, declared here rather than in core's list."""
+    return [DeclaredRole("volunteer", "志愿者", "Volunteer", ("core.files.upload",))]

@@ -32,7 +32,7 @@ from core.db.migrate import current_heads, upgrade
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.pluginhost.manager import PluginError, PluginHost
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Notification, Panel, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Manifest, MenuItem, Notification, Panel, Widget
 from core.rbac.models import Role, RolePermission
 from core.services.events import Event, emit
 from core.services.jobs.runner import JobSpec
@@ -990,3 +990,36 @@ async def test_hook_usage_figures_adds_a_plugins_counts_to_the_operators_usage_p
         page = await operator.get("/platform/tenants/shuangluan")
     assert page.status_code == 200  # the plugin that raised is skipped
     assert re.search(r"Notes written</th><td[^>]*>7<", page.text)
+
+
+# ---- roles plugins bring ----------------------------------------------------------------------
+
+
+class Wardens:
+    __liuzhi_name__ = "kc_wardens"
+
+    @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return Manifest("kc_wardens", "other", "巡查", "Wardens", "0.1")
+
+    @hookimpl
+    def register_roles(self) -> list[DeclaredRole]:
+        return [DeclaredRole("kc_warden", "巡查员", "Warden", ("core.grid.view",))]
+
+
+async def test_hook_register_roles_gives_every_district_the_role_with_its_core_grants(
+    migrated: Any, districts: Any
+) -> None:
+    async with running(migrated, Wardens()) as app:
+        d = await districts(app, users=[("admin", "district_admin"), ("warden", "kc_warden")])
+        async with app.state.db.session(d.tenant.id) as s:
+            role = (await s.execute(select(Role).where(Role.code == "kc_warden"))).scalar_one()
+            grants = set(
+                (
+                    await s.execute(select(RolePermission.action).where(RolePermission.role_code == "kc_warden"))
+                ).scalars()
+            )
+        async with signed_in_client(app, d.slug, "warden") as warden:
+            assert (await warden.get(f"/t/{d.slug}/grid/")).status_code == 200  # the declared grant works
+    assert (role.name_zh, role.name_en, role.builtin) == ("巡查员", "Warden", True)
+    assert grants == {"core.grid.view"}

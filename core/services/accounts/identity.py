@@ -53,7 +53,7 @@ class IdentityProvider(Protocol):
 async def providers(host: Any, enabled: Iterable[str] | None) -> dict[str, IdentityProvider]:
     """The identity providers of the tenant's enabled plugins (and core's), by name."""
     found: dict[str, IdentityProvider] = {}
-    for _plugin, result in await host.call_safely("identity_providers", enabled):
+    for _plugin, result in await host.run("identity_providers", enabled):
         for provider in result if isinstance(result, list | tuple) else [result]:
             if isinstance(provider, IdentityProvider) and provider.name not in found:
                 found[provider.name] = provider

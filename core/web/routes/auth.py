@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.audit import record
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.web.context import ctx
 from core.web.csrf import mark_signed_in
+from core.web.forms import Form
 from core.web.guards import public
-from core.web.i18n import gettext as _
 from core.web.proxies import client_host
 from core.web.render import render
 from core.web.routes import second_factor
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def safe_next(request: Request, target: str | None) -> str:

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from core.grids import tree
 from core.grids.basedata import Household, Organisation, Resident
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 
@@ -119,9 +119,7 @@ async def grid_node(
         else None,
     }
     panels = []
-    for plugin, result in await request.app.state.plugins.call_safely(
-        "node_panels", c.enabled, request=request, node=node
-    ):
+    for plugin, result in await request.app.state.plugins.run("node_panels", c.enabled, request=request, node=node):
         for p in result if isinstance(result, list | tuple) else [result]:
             if isinstance(p, Panel):
                 panels.append({"plugin": plugin, "title": p.title(c.locale), "html": Markup(p.html), "order": p.order})

@@ -251,7 +251,7 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("overdue_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("concluded_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("days_to_close", sa.Integer(), nullable=True),
+        sa.Column("days_to_close", sa.BigInteger(), nullable=True),
         sa.Column("parties", sa.JSON(), nullable=False),
         sa.Column("facts", sa.Text(), nullable=False),
         sa.Column("matters", sa.Text(), nullable=False),
