@@ -39,6 +39,10 @@ REGISTER_KEEPERS = (
     "grid_worker",
 )
 
+# Everyone who may take part in activities, votes and notices as a person (roles a plugin declares
+# say what they join themselves, e.g. a volunteer role granting core.activity.join).
+PARTICIPANTS = (*STAFF, "building_head", "resident")
+
 CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.admin.view", "查看辖区设置", "View district settings", ()),
     Action("core.admin.tenant", "修改辖区名称、语言与术语", "Edit district names, locale and terms", ()),
@@ -76,6 +80,23 @@ CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.grid.edit", "维护网格", "Edit the territory tree", ()),
     Action("core.grid.import", "导入网格和人口", "Import the tree and residents", ()),
     Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "resident")),
+    # Shared services (core/services): generic actions every pillar's staff and residents use.
+    Action(
+        "core.account.link",
+        "确认居民账号与实有人口关联",
+        "Confirm residents' account links",
+        ("community_secretary", "community_worker"),
+    ),
+    Action("core.activity.manage", "发布活动、签到与记录时长", "Publish activities, check in, record hours", STAFF),
+    Action("core.activity.join", "报名参加活动", "Sign up for activities", PARTICIPANTS),
+    Action("core.points.view", "查看积分账户", "View points accounts", STAFF),
+    Action(
+        "core.points.post", "记入与冲正积分", "Post and reverse points", ("community_secretary", "community_worker")
+    ),
+    Action("core.ballot.manage", "发起、录入与结束表决", "Open, enter and close ballots", STAFF),
+    Action("core.ballot.vote", "参加表决", "Vote in ballots", PARTICIPANTS),
+    Action("core.notice.manage", "发布公示并答复异议", "Put items on notice and answer objections", STAFF),
+    Action("core.consent.view", "查看个人信息授权记录", "View consent records", REGISTER_KEEPERS),
 )
 
 

@@ -15,6 +15,7 @@ from core.grids.search_policy import SensitiveSearchLimited
 from core.i18n import gettext as _
 from core.i18n import lazy
 from core.ops.logging import SCOPE_KEY as REQUEST_ID_KEY
+from core.services.errors import ServiceError
 from core.web.context import STATE_KEY, RequestContext
 from core.web.guards import NotSignedIn
 from core.web.inputs import BadInput
@@ -143,9 +144,16 @@ def _unhandled(request: Request, exc: Exception) -> Response[Any]:
     return error_response(request, 500)
 
 
+def _service_error(request: Request, exc: ServiceError) -> Response[Any]:
+    """A shared service refused what was asked (full, closed, bad value): its message, its status;
+    the request's transaction is rolled back when its session closes."""
+    return error_response(request, exc.status, exc.translate(_))
+
+
 def exception_handlers() -> dict[Any, Any]:
     return {
         NotSignedIn: _not_signed_in,
+        ServiceError: _service_error,
         HTTPException: _http,
         SensitiveSearchLimited: _search_limited,
         Exception: _unhandled,

@@ -18,6 +18,13 @@ CORE_MENU = (
     MenuItem("实有人口", "Residents", "/residents/", "core.resident.view", "人", 6),
     MenuItem("单位组织", "Organisations", "/organisations/", "core.org.view", "组", 7),
     MenuItem("批量导入", "Import", "/import/", "core.grid.import", "导", 8),
+    MenuItem("我的", "My page", "/me/", None, "我", 1),
+    MenuItem("活动", "Activities", "/activities/", ("core.activity.join", "core.activity.manage"), "活", 2),
+    MenuItem("积分", "Points", "/points/", ("core.points.view", "core.points.post"), "积", 9),
+    MenuItem("表决", "Ballots", "/ballots/manage", "core.ballot.manage", "决", 9),
+    MenuItem("公示", "Notices", "/notices/manage", "core.notice.manage", "公", 9),
+    MenuItem("授权记录", "Consents", "/consents/", "core.consent.view", "授", 9),
+    MenuItem("账号关联", "Account links", "/accounts/links", "core.account.link", "联", 9),
 )
 ADMIN_MENU = (
     MenuItem(

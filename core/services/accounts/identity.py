@@ -109,6 +109,9 @@ class DevelopmentIdentity:
     name = "development"
     title_zh = "开发用身份"
     title_en = "Development identity"
+    # Optional on a provider: the fields its credentials take on the login page (name, 中文, English).
+    # Providers whose client signs in elsewhere (a mini-program) leave it out and are not shown there.
+    form_fields = (("subject", "身份标识", "Subject"), ("name", "姓名", "Name"), ("phone", "手机号码", "Mobile number"))
 
     async def authenticate(self, tenant_id: int, credentials: Mapping[str, str]) -> ExternalProfile | None:
         subject = (credentials.get("subject") or "").strip()

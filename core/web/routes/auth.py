@@ -44,12 +44,27 @@ def too_many(wait: float) -> tuple[str, int, dict[str, str]]:
     return message, 429, {"Retry-After": str(seconds)}
 
 
+async def login_context(request: Request, target: str, username: str = "") -> dict[str, Any]:
+    """What the login page shows besides the form: resident sign-up and the identity providers
+    that take their credentials on the page (the development one in the demo)."""
+    from core.services.accounts import providers
+
+    c = ctx(request)
+    found = await providers(request.app.state.plugins, c.enabled)
+    return {
+        "next": target,
+        "error": None,
+        "username": username,
+        "providers": [p for p in found.values() if getattr(p, "form_fields", None)],
+    }
+
+
 @get("/login", guards=[public])
 async def login_page(request: Request, next: FromQuery[str | None] = None) -> Any:
     c = ctx(request)
     if c.user is not None:
         return Redirect(safe_next(request, next))
-    return await render(request, "core/login.html", {"next": next or "", "error": None, "username": ""}, block=None)
+    return await render(request, "core/login.html", await login_context(request, next or ""), block=None)
 
 
 @post("/login", guards=[public], status_code=200)
@@ -66,7 +81,7 @@ async def login(request: Request, data: Form) -> Any:
         return await render(
             request,
             "core/login.html",
-            {"next": target, "error": message, "username": username},
+            {**await login_context(request, target, username), "error": message},
             status_code=status,
             block=None,
             headers=headers,
@@ -78,6 +93,8 @@ async def login(request: Request, data: Form) -> Any:
     if wait > 0:
         return await fail(*too_many(wait))
     user = (await c.db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    if user is None and username.isdigit():  # a resident signs in with the mobile number they signed up with
+        user = await _by_phone(request, username)
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
     if not ok or user is None or not user.is_active:
         await brake.failed(limits)
@@ -92,6 +109,21 @@ async def login(request: Request, data: Form) -> Any:
         await c.db.commit()
         return step
     return await finish_login(request, user, target)
+
+
+async def _by_phone(request: Request, phone: str) -> User | None:
+    from core.services.accounts import account_by_phone
+    from core.services.errors import ServiceError
+
+    c = ctx(request)
+    assert c.db is not None
+    try:
+        account = await account_by_phone(c.db, request.app.state.vault, phone)
+    except ServiceError:
+        return None
+    if account is None:
+        return None
+    return (await c.db.execute(select(User).where(User.id == account.user_id))).scalar_one_or_none()
 
 
 async def finish_login(request: Request, user: User, target: str) -> Redirect:

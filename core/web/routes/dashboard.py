@@ -38,7 +38,26 @@ async def dashboard(request: Request) -> Any:
                 }
             )
     widgets.sort(key=lambda w: (w["order"], w["plugin"]))
-    return await render(request, "core/dashboard.html", {"widgets": widgets})
+    return await render(request, "core/dashboard.html", {"widgets": widgets, **await _glance(request)})
+
+
+async def _glance(request: Request) -> dict[str, Any]:
+    """Staff see their area's pillars at a glance (the top of their grid scope) above the widgets."""
+    from sqlalchemy import select
+
+    from core.grids.models import GridNode
+    from core.pluginhost import glance
+    from core.web.routes.grid import figure_groups
+
+    c = ctx(request)
+    prefixes = sorted(c.scope_prefixes("core.grid.view"), key=len)
+    if not prefixes or c.db is None:
+        return {"glance_node": None, "figures": []}
+    node = (await c.db.execute(select(GridNode).where(GridNode.path == prefixes[0]))).scalar_one_or_none()
+    if node is None:
+        return {"glance_node": None, "figures": []}
+    parts = await glance.node_figures(request.app.state.plugins, c.enabled, request, node, c.db)
+    return {"glance_node": node, "figures": figure_groups(request, parts)}
 
 
 handlers = [dashboard]
