@@ -102,6 +102,10 @@ def plugin_dirs(host: PluginHost) -> dict[str, Path]:
 
 def load_models(host: PluginHost) -> None:
     import core.models  # noqa: F401  (registers core tables)
+    from core.audit import log as audit_log
+    from core.db.engine import TenantSession
+
+    audit_log.install(TenantSession)  # every flush of a tenant-owned row is audited (once per process)
 
     # SQLAlchemy's registry holds classes weakly: keep what plugins return alive with the host.
     host.models = [m for _name, result in host.call_sync("register_models") for m in result]

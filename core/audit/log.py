@@ -80,7 +80,16 @@ def record(
     return entry
 
 
+_INSTALLED: set[type[Session]] = set()
+
+
 def install(session_class: type[Session]) -> None:
+    """Write an audit entry for every tenant-owned row a flush creates, changes or deletes. Installed
+    once per session class by the app (``core.app.load_models``), after the tenant filter's stamping."""
+    if session_class in _INSTALLED:
+        return
+    _INSTALLED.add(session_class)
+
     @event.listens_for(session_class, "before_flush")
     def _audit(session: Session, flush_context: Any, instances: Any) -> None:
         if session.info.get("no_audit"):

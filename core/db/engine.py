@@ -11,7 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
-from core.audit import log as audit_log
 from core.db import rls, tenant_filter
 from core.db.context import Actor
 
@@ -20,8 +19,7 @@ class TenantSession(Session):
     """The sync session class behind every AsyncSession; our listeners hang on it."""
 
 
-tenant_filter.install(TenantSession)  # stamps tenant and ids first …
-audit_log.install(TenantSession)  # … so audit entries see them
+tenant_filter.install(TenantSession)  # stamps tenant and ids first (audit, installed by the app, sees them)
 rls.install(TenantSession)
 
 

@@ -25,7 +25,7 @@ from core.imports.readers import MAX_BYTES, FileProblem, Sheet, file_type, open_
 from core.imports.runner import AREA_ACTION, IMPORT_ACTION, JOB_NAME, PREVIEW_ROWS, layout_for, preview
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
-from core.services.files.uploads import read_limited, upload_state
+from core.services.files.uploads import read_limited
 from core.services.jobs import enqueue
 from core.services.jobs.models import FAILED as JOB_FAILED
 from core.services.jobs.models import Job
@@ -34,6 +34,7 @@ from core.web.excel import excel_response
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render, render_string
+from core.web.uploads import upload_state
 
 GUARD = [requires(IMPORT_ACTION)]
 UPLOAD_LIMIT = MAX_BYTES + 1024 * 1024  # the file plus the form around it

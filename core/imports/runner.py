@@ -28,9 +28,9 @@ from core.imports.outcome import CREATED, ERROR, UNCHANGED, UPDATED, Area, Outco
 from core.imports.readers import FileProblem, Layout, Sheet, open_sheet
 from core.rbac.enforcer import Subject, TenantPolicy
 from core.rbac.models import RolePermission
+from core.rbac.subjects import load_subject
 from core.services.files.models import StoredFile
 from core.services.jobs import JobContext, JobSpec
-from core.web.context import load_subject
 
 log = logging.getLogger("liuzhi.imports")
 JOB_NAME = "core.import.run"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import inspect
 import logging
@@ -18,6 +19,9 @@ from core.pluginhost.markers import PROJECT
 
 log = logging.getLogger("liuzhi.plugins")
 ENTRY_POINT_GROUP = "liuzhi.plugins"
+# Core's own contributions to the lifecycle hooks, registered in every host like plugins (each is
+# built with the host). Named, not imported, so the plugin host depends on no feature of core.
+CORE_HELPERS = ("core.rbac.provisioning:RolesOnTenantCreated",)
 
 
 async def await_me_maybe(value: Any) -> Any:
@@ -43,6 +47,10 @@ class PluginHost:
             self._load_entry_points()
         for plugin in extra_plugins:
             self.pm.register(plugin, name=getattr(plugin, "__liuzhi_name__", None))
+        for ref in CORE_HELPERS:
+            module, _, attr = ref.partition(":")
+            helper = getattr(importlib.import_module(module), attr)(self)
+            self.pm.register(helper, name=helper.__liuzhi_name__)
         self.manifests: dict[str, Manifest] = {}
         self._load_manifests()
 
@@ -117,12 +125,17 @@ class PluginHost:
         other hook a list of ``(plugin, answer)``; a ``@contained`` hook logs and skips a plugin
         that raises, any other lets the error propagate to the caller."""
         first, is_contained = self._spec(hook)
+        return await self._collect(hook, enabled, kwargs, first=first, contain=is_contained)
+
+    async def _collect(
+        self, hook: str, enabled: Iterable[str] | None, kwargs: dict[str, Any], *, first: bool, contain: bool
+    ) -> Any:
         results: list[tuple[str, Any]] = []
         for impl in self._impls(hook, enabled):
             try:
                 value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
             except Exception:
-                if not is_contained:
+                if not contain:
                     raise
                 log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
                 continue
@@ -134,52 +147,27 @@ class PluginHost:
         return None if first else results
 
     # The call-site forms below predate ``run``: the caller, not the spec, chose. Kept for plugins
-    # and branches written against them; they warn once per call site.
+    # and branches written against them; they warn once per call site. A hook the spec contains is
+    # contained whichever form calls it.
 
     async def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[Any]:
         """Deprecated: use ``run``. Every plugin's answer; errors propagate unless the spec contains them."""
         _deprecated("call")
-        return [value for _name, value in await self._all(hook, enabled, kwargs, contain=False)]
+        found = await self._collect(hook, enabled, kwargs, first=False, contain=self._spec(hook)[1])
+        return [value for _name, value in found]
 
     async def call_safely(
         self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any
     ) -> list[tuple[str, Any]]:
         """Deprecated: use ``run``. A plugin that raises is logged and skipped."""
         _deprecated("call_safely")
-        return await self._all(hook, enabled, kwargs, contain=True)
+        found: list[tuple[str, Any]] = await self._collect(hook, enabled, kwargs, first=False, contain=True)
+        return found
 
     async def call_first(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> Any:
         """Deprecated: use ``run`` (the spec says firstresult)."""
         _deprecated("call_first")
-        _first, is_contained = self._spec(hook)
-        for impl in self._impls(hook, enabled):
-            try:
-                value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
-            except Exception:
-                if not is_contained:
-                    raise
-                log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
-                continue
-            if value is not None:
-                return value
-        return None
-
-    async def _all(
-        self, hook: str, enabled: Iterable[str] | None, kwargs: dict[str, Any], contain: bool
-    ) -> list[tuple[str, Any]]:
-        contain = contain or self._spec(hook)[1]
-        results = []
-        for impl in self._impls(hook, enabled):
-            try:
-                value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
-            except Exception:
-                if not contain:
-                    raise
-                log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
-                continue
-            if value is not None:
-                results.append((impl.plugin_name, value))
-        return results
+        return await self._collect(hook, enabled, kwargs, first=True, contain=self._spec(hook)[1])
 
     async def call_one(self, name: str, hook: str, /, **kwargs: Any) -> Any:
         """Call ``hook`` on plugin ``name`` only (on_plugin_enabled/disabled)."""

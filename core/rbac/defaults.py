@@ -27,9 +27,6 @@ STAFF = (
     "grid_worker",
 )
 
-# What core grants the roles pillars declare, by default: staff see the grid and organisations
-# and upload files; a volunteer uploads files.
-STAFF_GRANTS = ("core.grid.view", "core.org.view", "core.files.upload")
 
 REGISTER_KEEPERS = (
     "subdistrict_officer",
@@ -97,6 +94,21 @@ CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.ballot.vote", "参加表决", "Vote in ballots", PARTICIPANTS),
     Action("core.notice.manage", "发布公示并答复异议", "Put items on notice and answer objections", STAFF),
     Action("core.consent.view", "查看个人信息授权记录", "View consent records", REGISTER_KEEPERS),
+)
+
+# What core grants, by default, the staff roles pillars declare (党组织管理员, 调解员): the core actions
+# every staff role gets — what those roles had when core listed them in STAFF — but not the
+# register (minimum necessary: REGISTER_KEEPERS only). Add a new all-staff action here too.
+STAFF_GRANTS: tuple[str, ...] = (
+    "core.grid.view",
+    "core.org.view",
+    "core.files.upload",
+    "core.activity.manage",
+    "core.activity.join",
+    "core.points.view",
+    "core.ballot.manage",
+    "core.ballot.vote",
+    "core.notice.manage",
 )
 
 

@@ -26,6 +26,7 @@ from core.db.engine import Database
 from core.grids.models import GridNode, NodeKind
 from core.grids.tree import TreeError, move_subtree
 from core.pluginhost.manager import PluginHost
+from core.rbac.provisioning import ensure_roles
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 from core.tenancy.service import (
     PLATFORM,
@@ -33,7 +34,6 @@ from core.tenancy.service import (
     TenantError,
     _check_slug,
     create_tenant,
-    ensure_roles,
     switch_plugin,
     validate_settings,
 )

@@ -20,9 +20,8 @@ from core.grids.models import GridNode
 from core.identity.models import User
 from core.identity.passwords import hash_password
 from core.pluginhost.manager import PluginHost
-from core.pluginhost.manifest import DeclaredRole
-from core.rbac.defaults import BUILTIN_ROLES, CORE_ACTIONS, default_rules
-from core.rbac.models import Role, RoleAssignment, RolePermission
+from core.rbac.models import RoleAssignment
+from core.rbac.provisioning import all_actions, declared_roles, ensure_roles  # noqa: F401  (their old home)
 from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantDomain, TenantPlugin
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -55,13 +54,6 @@ class TenantDefinition:
     kinds: list[dict[str, Any]] = field(default_factory=list)
     nodes: list[NodeDef] = field(default_factory=list)
     demo_users: list[dict[str, str]] = field(default_factory=list)
-
-
-def all_actions(host: PluginHost) -> list[Any]:
-    actions = list(CORE_ACTIONS)
-    for manifest in host.manifests.values():
-        actions.extend(manifest.actions)
-    return actions
 
 
 def validate_settings(host: PluginHost, plugin: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -109,37 +101,11 @@ async def create_tenant(
         tenant = Tenant(slug=slug, name_zh=name_zh.strip(), name_en=name_en.strip(), locale=locale)
         s.add(tenant)
     async with db.transaction(tenant.id, actor) as s:
-        await ensure_roles(s, host)
         record(s, "tenant.create", "tenants", tenant.id, {"slug": slug, "name_zh": name_zh})
+        # Core's own contributions (the built-in roles and their grants: core.rbac.provisioning)
+        # come through this hook too, first, as a plugin's would.
         await host.run("on_tenant_created", tenant=tenant, session=s)
     return tenant
-
-
-def declared_roles(host: PluginHost) -> list[DeclaredRole]:
-    """Core's built-in roles, then those the installed plugins declare (first declaration wins)."""
-    roles = [DeclaredRole(code, zh, en) for code, zh, en in BUILTIN_ROLES]
-    seen = {r.code for r in roles}
-    for plugin, result in host.call_sync("register_roles"):
-        for role in result if isinstance(result, list | tuple) else [result]:
-            if not isinstance(role, DeclaredRole):
-                raise TenantError(f"{plugin}: register_roles() must return DeclaredRole objects")
-            if role.code not in seen:
-                seen.add(role.code)
-                roles.append(role)
-    return roles
-
-
-async def ensure_roles(session: Any, host: PluginHost) -> None:
-    """Built-in roles (core's and the plugins') and their default grants; a tenant's own edits are
-    kept (add-only)."""
-    roles = declared_roles(host)
-    have_roles = set((await session.execute(select(Role.code))).scalars())
-    for role in roles:
-        if role.code not in have_roles:
-            session.add(Role(code=role.code, name_zh=role.title_zh, name_en=role.title_en, builtin=True))
-    have_rules = {tuple(r) for r in await session.execute(select(RolePermission.role_code, RolePermission.action))}
-    for role, action in sorted(default_rules(all_actions(host), roles) - have_rules):
-        session.add(RolePermission(role_code=role, action=action))
 
 
 async def set_plugin(

@@ -23,8 +23,8 @@ from core.db.context import Actor, set_actor, set_tenant
 from core.i18n import gettext as _
 from core.identity.models import ApiToken, Operator, User
 from core.identity.sessions import session_current, token_usable, touch_token
-from core.rbac.enforcer import Assignment, Subject, TenantPolicy
-from core.rbac.models import RoleAssignment
+from core.rbac.enforcer import Subject, TenantPolicy
+from core.rbac.subjects import POLICY_MAX_AGE, load_subject, policy_for  # noqa: F401  (also their old home)
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 from core.web.proxies import client_host, within
 
@@ -83,7 +83,6 @@ def ctx(request: Request) -> RequestContext:
 # ---- tenant resolution (cached briefly: every request needs it, it rarely changes) ----------
 
 _CACHE_TTL = 1.0
-POLICY_MAX_AGE = 300.0
 
 
 class TenantCache:
@@ -141,32 +140,6 @@ async def load_tenant(app_state: Any, *, slug: str | None = None, host: str | No
         )
     cache.put(key, config or False)
     return config
-
-
-async def policy_for(app_state: Any, tenant: Tenant, session: AsyncSession) -> TenantPolicy:
-    from core.rbac.models import RolePermission
-
-    policies: dict[int, TenantPolicy] = app_state.policies
-    current = policies.get(tenant.id)
-    # The version counter carries changes within the tenant cache's TTL; the age limit is the
-    # backstop should a change ever miss the counter.
-    if current is not None and current.version == tenant.policy_version and current.age() < POLICY_MAX_AGE:
-        return current
-    rows = (await session.execute(select(RolePermission.role_code, RolePermission.action))).all()
-    policy = TenantPolicy([(r[0], r[1]) for r in rows], tenant.policy_version)
-    policies[tenant.id] = policy
-    return policy
-
-
-async def load_subject(session: AsyncSession, user_id: int) -> Subject:
-    rows = (
-        await session.execute(
-            select(RoleAssignment.role_code, RoleAssignment.node_path, RoleAssignment.node_id).where(
-                RoleAssignment.user_id == user_id
-            )
-        )
-    ).all()
-    return Subject(user_id, tuple(Assignment(r[0], r[1], r[2]) for r in rows))
 
 
 async def close_quietly(session: AsyncSession) -> None:
@@ -296,21 +269,13 @@ class ContextMiddleware:
         c.policy = await policy_for(request.app.state, c.tenant, session)
 
 
-async def page_context(request: Request, template: str) -> dict[str, Any]:
-    """Everything the layout needs for a full page: menu from enabled plugins, user, tenant."""
-    from core.web.shell import build_menu, unread_count
+def __getattr__(name: str) -> Any:
+    # page_context moved next to the shell (core.web.shell); the old name still works.
+    if name == "page_context":
+        import warnings
 
-    c = ctx(request)
-    out: dict[str, Any] = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
-    if c.tenant is not None:
-        out["menu"] = await build_menu(request)
-        out["unread"] = await unread_count(request)
-        for _name, extra in await request.app.state.plugins.run(
-            "extra_template_vars", c.enabled, request=request, template=template
-        ):
-            if isinstance(extra, dict):
-                out.update(extra)
-    else:
-        out["menu"] = []
-        out["unread"] = 0
-    return out
+        from core.web import shell
+
+        warnings.warn("core.web.context.page_context moved to core.web.shell", DeprecationWarning, stacklevel=2)
+        return shell.page_context
+    raise AttributeError(name)

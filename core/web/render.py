@@ -82,7 +82,7 @@ async def render(
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """Render ``template``; an htmx request gets only ``block`` (unless ``block`` is None)."""
-    from core.web.context import page_context  # late: context imports render helpers
+    from core.web.shell import page_context  # late: the shell's menu is built by plugins that render
 
     context = dict(context or {})
     partial = block is not None and is_htmx(request)

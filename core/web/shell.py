@@ -87,3 +87,21 @@ async def unread_count(request: Request) -> int:
 
 def page_title(*parts: str) -> str:
     return " · ".join([*parts, _("Liuzhi")])
+
+
+async def page_context(request: Request, template: str) -> dict[str, Any]:
+    """Everything the layout needs for a full page: menu from enabled plugins, user, tenant."""
+    c = ctx(request)
+    out: dict[str, Any] = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
+    if c.tenant is not None:
+        out["menu"] = await build_menu(request)
+        out["unread"] = await unread_count(request)
+        for _name, extra in await request.app.state.plugins.run(
+            "extra_template_vars", c.enabled, request=request, template=template
+        ):
+            if isinstance(extra, dict):
+                out.update(extra)
+    else:
+        out["menu"] = []
+        out["unread"] = 0
+    return out

@@ -39,7 +39,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, utcnow
-from plugins.smart_service.sla import DEFAULT_PERIODS, DEFAULT_TIMEZONE, DEFAULT_WEEKDAYS
+
+# The working calendar a district has until it sets its own (sla.py computes with it).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_PERIODS: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("13:30", "17:30"))
+DEFAULT_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
 
 # Category kinds (GB/T 30428.2: 部件 = city components such as manhole covers, 事件 = events such as
 # illegal parking).

@@ -20,9 +20,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEFAULT_PERIODS: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("13:30", "17:30"))
-DEFAULT_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+from sqlalchemy import select
+
+# The default working calendar is the table's column defaults (models imports nothing from here).
+from plugins.smart_service.models import (
+    DEFAULT_PERIODS,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WEEKDAYS,
+    CalendarDay,
+    WorkCalendar,
+)
+
 # Working hours per stage when a category sets none (a district's categories normally do).
 DEFAULT_LIMITS: Mapping[str, float] = {"accept": 2, "dispatch": 4, "sign": 2, "handle": 24, "inspect": 8}
 MAX_SCAN_DAYS = 3660  # a calendar with no working day in ten years is a configuration error
@@ -206,10 +214,6 @@ def stage_hours(
 
 async def load_calendar(session: Any) -> Calendar:
     """The tenant's calendar (the session is bound to it); the default calendar when none is stored."""
-    from sqlalchemy import select
-
-    from plugins.smart_service.models import CalendarDay, WorkCalendar
-
     row = (await session.execute(select(WorkCalendar).limit(1))).scalar_one_or_none()
     days = [(d.day, d.working) for d in (await session.execute(select(CalendarDay))).scalars()]
     if row is None:

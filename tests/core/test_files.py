@@ -15,10 +15,11 @@ from litestar.params import Body
 from core import hookimpl
 from core.app import create_app
 from core.pluginhost.manifest import Manifest
-from core.services.files import IMAGES, UploadError, save_upload
+from core.services.files import IMAGES, UploadError
 from core.tenancy.service import ensure_user, set_plugin
 from core.web.context import ctx
 from core.web.guards import signed_in
+from core.web.uploads import save_upload
 from tests.conftest import DEMO_PASSWORD, csrf_of, login, make_client, start_app
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

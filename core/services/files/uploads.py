@@ -7,15 +7,14 @@ inline as a picture.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from litestar import Request
 from litestar.datastructures import UploadFile
 
 from core.services.files.models import StoredFile
 from core.services.files.storage import MAX_BYTES, FileTooLarge, FileTypeNotAllowed, clean_filename
-from core.web.context import ctx
 
 CHUNK = 1024 * 1024
 IMAGES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -68,36 +67,25 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def upload_state(request: Request) -> dict[str, Any] | None:
-    """For an upload form: ``{"upload_mb", "full", "used_mb"}`` of the current tenant (the
-    ``storage_notice`` macro of templates/macros.html shows a full quota), or None."""
-    c = ctx(request)
-    limits = getattr(request.app.state.storage, "limits", None)
-    if limits is None or c.tenant is None or c.db is None:
-        return None
-    state: dict[str, Any] = await limits.state(c.db, c.tenant.id)
-    return state
-
-
-async def save_upload(
-    request: Request,
+async def store_upload(
+    session: Any,
+    storage: Any,
+    tenant_id: int,
     upload: UploadFile,
     owner_type: str,
     owner_id: Any,
     *,
+    uploaded_by: int | None,
     allowed_types: Iterable[str] = IMAGES + DOCUMENTS,
     max_bytes: int = MAX_BYTES,
 ) -> StoredFile:
-    """Store ``upload`` for the current tenant as owned by ``owner_type``/``owner_id``, uploaded by
-    the current user; the row is added to the request's session: the caller commits.
+    """Store ``upload`` for ``tenant_id`` as owned by ``owner_type``/``owner_id``; the row is added
+    to ``session`` (bound to the tenant): the caller commits.
 
     ``owner_type`` ("<plugin>.<record>") tells whose ``file_access`` hook decides who may see it.
     Raises ``FileTooLarge`` or ``FileTypeNotAllowed`` (both ``UploadError``) with a message for
-    the page.
+    the page. (Handlers call ``core.web.uploads.save_upload(request, …)``, which fills these in.)
     """
-    c = ctx(request)
-    if c.tenant is None or c.db is None:
-        raise RuntimeError("save_upload needs a tenant request")
     allowed = tuple(allowed_types)
     filename = clean_filename(upload.filename)
     data = await read_limited(upload, max_bytes)
@@ -111,15 +99,56 @@ async def save_upload(
         content_type = declared
     if not type_allowed(content_type, allowed):
         raise FileTypeNotAllowed(filename, content_type, allowed)
-    storage = request.app.state.storage
     return await storage.save(
-        c.db,
-        c.tenant.id,
+        session,
+        tenant_id,
         data=data,
         filename=filename,
         content_type=content_type,
         owner_type=owner_type,
         owner_id=owner_id,
-        uploaded_by=c.user.id if c.user is not None else None,
+        uploaded_by=uploaded_by,
         max_bytes=max_bytes,
+    )
+
+
+async def storage_state(session: Any, storage: Any, tenant_id: int) -> dict[str, Any] | None:
+    """``{"upload_mb", "full", "used_mb"}`` of the tenant's storage quota, or None without limits."""
+    limits = getattr(storage, "limits", None)
+    if limits is None:
+        return None
+    state: dict[str, Any] = await limits.state(session, tenant_id)
+    return state
+
+
+# Deprecated request-taking forms: they moved to core.web.uploads (services do not know requests).
+# These read the request context the web layer put on the request, without importing it.
+
+
+async def upload_state(request: Any) -> dict[str, Any] | None:
+    """Deprecated: ``core.web.uploads.upload_state``."""
+    _moved("upload_state")
+    c = request.state["ctx"]
+    if c.tenant is None or c.db is None:
+        return None
+    return await storage_state(c.db, request.app.state.storage, c.tenant.id)
+
+
+async def save_upload(request: Any, upload: UploadFile, owner_type: str, owner_id: Any, **kw: Any) -> StoredFile:
+    """Deprecated: ``core.web.uploads.save_upload``."""
+    _moved("save_upload")
+    c = request.state["ctx"]
+    if c.tenant is None or c.db is None:
+        raise RuntimeError("save_upload needs a tenant request")
+    uploaded_by = c.user.id if c.user is not None else None
+    return await store_upload(
+        c.db, request.app.state.storage, c.tenant.id, upload, owner_type, owner_id, uploaded_by=uploaded_by, **kw
+    )
+
+
+def _moved(name: str) -> None:
+    warnings.warn(
+        f"core.services.files.{name}(request, …) is deprecated: use core.web.uploads.{name}",
+        DeprecationWarning,
+        stacklevel=3,
     )

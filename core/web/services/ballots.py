@@ -24,7 +24,7 @@ from core.services import ballots
 from core.services.ballots.models import BallotElector, BallotElectorMember
 from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
-from core.services.files.uploads import DOCUMENTS, IMAGES, save_upload
+from core.services.files.uploads import DOCUMENTS, IMAGES
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
@@ -46,6 +46,7 @@ from core.web.services.common import (
     scope_nodes,
     text,
 )
+from core.web.uploads import save_upload
 
 MANAGE = "core.ballot.manage"
 VOTE = "core.ballot.vote"

@@ -23,12 +23,12 @@ from core.i18n import gettext as _
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
-from core.services.files.uploads import upload_state
 from core.web.context import ctx
 from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
+from core.web.uploads import upload_state
 from plugins.smart_service import photos as ph
 from plugins.smart_service import services
 from plugins.smart_service.lifecycle import (
