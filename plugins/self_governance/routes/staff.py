@@ -122,8 +122,9 @@ async def _matter_list(
 async def matter_create(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.db is not None
-    values = {k: text(data, k) for k in ("title", "description", "procedure", "node_id")}
+    values = {k: text(data, k) for k in ("title", "description", "procedure", "node_id", "event_number")}
     place = await node_in_scope(request, RAISE, integer(data, "node_id"), PLACES)
+    event_number = values["event_number"][:64] or None  # a 服务智治 event the matter grew out of
     errors: dict[str, str] = {}
     if place is None:
         errors["node_id"] = _("Choose the community or estate the matter is for.")
@@ -135,6 +136,8 @@ async def matter_create(request: Request, data: Form) -> Any:
                 description=values["description"],
                 node=place,
                 procedure=values["procedure"] or p.THREE_PARTY,
+                source="event" if event_number else "staff",
+                source_ref=event_number,
                 by_name=c.user.display_name if c.user else "",
             )
         except ServiceError as err:
