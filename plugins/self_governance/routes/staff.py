@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import translator
 from core.rbac.scope import in_scope
 from core.services import accounts, notices
 from core.services._common import now
@@ -22,7 +23,6 @@ from core.services.files.storage import UploadError
 from core.services.files.uploads import save_upload
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.self_governance import assemblies, committees, covenants, matters, meetings
@@ -45,6 +45,8 @@ from plugins.self_governance.routes.common import (
     rules,
     text,
 )
+
+_ = translator("self_governance").gettext
 
 PLACES = ("community", "estate")
 PROXY_DOCUMENT = "self_governance.proxy"  # a signed 授权委托书, seen by staff of the estate only
