@@ -85,13 +85,13 @@ class DecidedPolicy:
 
 
 def bare() -> Litestar:
+    from core import i18n
     from core.app import load_models, plugin_dirs
     from core.db import tenant_filter
     from core.db.engine import make_engine
     from core.identity.models import User
     from core.pluginhost.manager import PluginHost
     from core.tenancy.models import Tenant, TenantPlugin
-    from core.web import i18n
     from core.web.context import STATE_KEY, RequestContext, load_subject, policy_for
     from core.web.render import build_environment, is_htmx
     from core.web.routes import grid

@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
+from core import i18n
 from core.config import REPO_ROOT, Settings
 from core.crypto import Vault
 from core.db.base import Base, is_tenant_scoped
@@ -29,8 +30,9 @@ from core.ops import tracing
 from core.ops.limits import ApiRateLimit, StorageLimits
 from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
+from core.services import events
 from core.services.files.storage import LocalStorage
-from core.web import i18n
+from core.web import declared
 from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
 from core.web.csrf import CSRFRotationMiddleware, CSRFSettings, SessionCSRFMiddleware
 from core.web.errors import exception_handlers
@@ -139,9 +141,9 @@ def create_app(
     host.call_sync("prepare_jinja2_environment", env=env)
 
     i18n.CATALOGUES.load_dir(Path(__file__).parent / "locale")
-    for d in dirs.values():
+    for name, d in dirs.items():
         if (d / "locale").is_dir():
-            i18n.CATALOGUES.load_dir(d / "locale")
+            i18n.CATALOGUES.load_dir(d / "locale", domain=name)
 
     handlers: list[Any] = list(core_route_handlers())
     handlers.append(
@@ -158,7 +160,12 @@ def create_app(
             handlers.append(
                 create_static_files_router(f"/static/plugins/{name}", [d / "static"], opt={"area": "public"})
             )
-    for name, routes in host.call_sync("register_routes"):
+    registered = dict(host.call_sync("register_routes"))
+    for name, manifest in host.manifests.items():  # declared landing pages (core/web/declared.py)
+        page = declared.landing_route(manifest, registered.get(name, ()))
+        if page is not None:
+            registered[name] = [*registered.get(name, ()), page]
+    for name, routes in registered.items():
         if name in host.manifests:
             handlers.append(Router(path="/", route_handlers=list(routes), opt={"plugin": name}))
         else:
@@ -194,7 +201,7 @@ def create_app(
     ops = Ops.build(settings.ops, db, settings.redis_url)
 
     async def on_startup(app: Litestar) -> None:
-        await host.call("startup", app=app)
+        await host.run("startup", app=app)
         await ops.start()
         if run_jobs:
             await runner.start()
@@ -202,7 +209,8 @@ def create_app(
     async def on_shutdown(app: Litestar) -> None:
         await runner.stop()
         await ops.stop()
-        await host.call("shutdown", app=app)
+        await host.run("shutdown", app=app)
+        await events.delivered()  # what was committed is announced before the database closes
         await db.dispose()
 
     app = LiuzhiApp(
@@ -252,4 +260,5 @@ def create_app(
         ),
     )
     app.ops = ops
+    db.session_info[events.APP_STATE] = app.state  # the outbox delivers committed events through it
     return app

@@ -461,11 +461,13 @@ def demo(host: str, port: int, reset: bool) -> None:
 
     from core.crypto import Vault
     from core.db.migrate import upgrade
+    from core.services.demo import seed_services_demo
     from core.services.files.storage import LocalStorage
     from core.tenancy.definitions import read_all
     from core.tenancy.demo import DEMO_PASSWORD, seed_demo, seed_operator
     from core.tenancy.service import apply_definition
 
+    os.environ.setdefault("LIUZHI_IDENTITY_DEV", "1")  # the login page offers the development sign-in
     settings = Settings.from_env()
     if not settings.is_sqlite:
         _fail("`liuzhi demo` runs on embedded SQLite; unset LIUZHI_DATABASE_URL")
@@ -482,6 +484,7 @@ def demo(host: str, port: int, reset: bool) -> None:
             await seed_demo(
                 database, hostp, d, vault=Vault(st.data_keys, st.hash_key), storage=LocalStorage(st.data_dir / "files")
             )
+            await seed_services_demo(database, d.slug)
         await seed_operator(database)
 
     click.echo("准备演示数据 / preparing demo data …")

@@ -87,6 +87,8 @@ class Settings:
             totp_operators=_flag("TOTP_OPERATORS"),
             totp_district_admins=_flag("TOTP_DISTRICT_ADMINS"),
             ops=OpsSettings.from_env(),
+            # The development identity provider (never in production): `liuzhi demo` switches it on.
+            extra={"identity_dev": "1"} if _flag("IDENTITY_DEV") else {},
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -64,6 +64,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, sync_session_class=TenantSession, expire_on_commit=False)
+        # Put in every session's ``info`` (the app puts its state here, for the event outbox).
+        self.session_info: dict[str, Any] = {}
 
     @property
     def dialect(self) -> str:
@@ -71,6 +73,7 @@ class Database:
 
     def session(self, tenant_id: int | None, actor: Actor | None = None, **info: Any) -> AsyncSession:
         s = self.sessionmaker()
+        s.info.update(self.session_info)
         s.info["tenant_id"] = tenant_id
         if actor is not None:
             s.info["actor"] = actor

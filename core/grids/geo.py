@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.web.i18n import gettext, lazy
+from core.i18n import gettext, lazy
 
 MAX_POINTS = 5000
 MAX_BYTES = 2_000_000  # 5,000 points of pretty-printed GeoJSON fit well within this

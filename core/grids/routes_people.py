@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -40,12 +39,15 @@ from core.grids.basedata import (
     Resident,
 )
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.web.context import RequestContext, ctx
 from core.web.excel import excel_response
+from core.web.forms import Form
+from core.web.forms import integer as _int
+from core.web.forms import text as _text
 from core.web.guards import requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
 
@@ -56,7 +58,6 @@ ORG_VIEW, ORG_EDIT = "core.org.view", "core.org.edit"
 HOUSEHOLD = "household"
 PICKER_LIMIT = 200
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 # The service layer speaks English sentences; listed here so the catalogue carries them.
 SERVICE_MESSAGES = (
@@ -104,20 +105,6 @@ MAX_AREA = Decimal("10000")
 
 
 # ---- small helpers ---------------------------------------------------------------------------
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _day(value: str) -> date | None:

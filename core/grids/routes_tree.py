@@ -9,29 +9,29 @@ geo.py; this module turns forms into calls and problems into messages.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.grids import geo, tree
 from core.grids.models import GridNode, NodeKind
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.services.events import Event, emit
 from core.web.context import ctx
+from core.web.forms import Form
+from core.web.forms import text as _text
 from core.web.guards import requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.render import render, render_string
 from core.web.routes.grid import EDIT, VIEW, node_in_scope
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TREE_FRAGMENT_MAX = 200  # children listed in the expandable tree; the node page pages through more
 MOVE_CHOICES_MAX = 500
 # Where the drawing canvas opens when nothing near the node has a boundary yet (天安门).
@@ -50,13 +50,6 @@ COLOURS = (
     "#8d6a9f",
     "#3d5a80",
 )
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 async def _undo(request: Request) -> None:

@@ -29,10 +29,10 @@ from core.audit import record
 from core.db.base import Base, is_tenant_scoped, new_id
 from core.grids.basedata import Household, Organisation, Residence, Resident
 from core.grids.models import GridNode, NodeKind
+from core.i18n import current_locale, gettext, lazy
 from core.identity.models import User
 from core.rbac.models import Role, RoleAssignment
 from core.rbac.scope import in_scope
-from core.web.i18n import current_locale, gettext, lazy
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 CODE_MAX = 64

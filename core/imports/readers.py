@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from core.web.i18n import gettext as _
+from core.i18n import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024
 CSV, XLSX = "csv", "xlsx"

@@ -27,11 +27,11 @@ from core.grids import people
 from core.grids import validation as v
 from core.grids.basedata import RESIDENT_ACTIVE, RESIDENT_MOVED_OUT, Residence, Resident
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.imports.outcome import CREATED, ERROR, UNCHANGED, UPDATED, Area, Outcome, Row, field_titles
 from core.imports.readers import Column, Layout
 from core.imports.tree import HOUSEHOLD_KIND
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 
 LAYOUT = Layout(
     (

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from core.audit import record
 from core.db.base import new_id
+from core.i18n import gettext as _
 from core.imports.models import FAILED, KINDS, PREVIEWED, RESIDENTS, RUNNING, TREE, UPLOADED, ImportRun
 from core.imports.outcome import Area, field_titles
 from core.imports.readers import MAX_BYTES, FileProblem, Sheet, file_type, open_sheet
@@ -31,7 +32,6 @@ from core.services.jobs.models import Job
 from core.web.context import ctx
 from core.web.excel import excel_response
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render, render_string
 

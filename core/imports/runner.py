@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import i18n
 from core.audit import record
 from core.db.context import Actor
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.imports import residents, tree
 from core.imports.models import DONE, FAILED, MAX_ERRORS, RESIDENTS, RUNNING, TREE, ImportRun
@@ -28,9 +30,7 @@ from core.rbac.enforcer import Subject, TenantPolicy
 from core.rbac.models import RolePermission
 from core.services.files.models import StoredFile
 from core.services.jobs import JobContext, JobSpec
-from core.web import i18n
 from core.web.context import load_subject
-from core.web.i18n import gettext as _
 
 log = logging.getLogger("liuzhi.imports")
 JOB_NAME = "core.import.run"

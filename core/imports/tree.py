@@ -26,9 +26,9 @@ from core.db.base import new_id
 from core.grids import tree as rules
 from core.grids.basedata import Household
 from core.grids.models import GridNode, NodeKind
+from core.i18n import gettext as _
 from core.imports.outcome import CREATED, ERROR, UNCHANGED, UPDATED, Area, Outcome, Row
 from core.imports.readers import Column, Layout
-from core.web.i18n import gettext as _
 
 HOUSEHOLD_KIND = "household"
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.i18n import gettext as _
 from core.ops.settings import MB, OpsSettings
 from core.services.files.storage import UploadError
-from core.web.i18n import gettext as _
 
 log = logging.getLogger("liuzhi.limits")
 WINDOW = 60

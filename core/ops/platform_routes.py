@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
@@ -17,13 +16,13 @@ from core.ops.limits import FIELDS, limits_of, parse_limits
 from core.ops.settings import MB
 from core.tenancy.models import Tenant, TenantPlugin
 from core.web.context import ctx
+from core.web.forms import Form
 from core.web.guards import operator_only
 from core.web.render import render
 from core.web.routes.platform import _tenant_or_404
 
 log = logging.getLogger("liuzhi.platform")
 AREA = {"area": "platform"}
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _defaults(request: Request) -> dict[str, int]:

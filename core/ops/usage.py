@@ -151,7 +151,7 @@ async def detail(db: Any, tenant_id: int, host: Any, enabled: frozenset[str]) ->
         )
         by_day = {d: (int(r), int(a)) for d, r, a in rows}
         u.days = [(day, *by_day.get(day, (0, 0))) for day in (since + timedelta(days=i) for i in range(HISTORY_DAYS))]
-        for _name, figures in await host.call_safely("usage_figures", enabled, session=s):
+        for _name, figures in await host.run("usage_figures", enabled, session=s):
             for label, value in dict(figures or {}).items():
                 u.plugins.append((str(label), int(value)))
         day_ago = datetime.now(UTC) - timedelta(days=1)

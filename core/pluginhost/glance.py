@@ -33,13 +33,13 @@ def _flatten(results: list[tuple[str, Any]], kind: type) -> list[Part]:
 
 async def my_page(host: Any, enabled: Iterable[str] | None, request: Any, user_id: int, session: Any) -> list[Part]:
     """Every enabled plugin's ``MySection`` for ``user_id``, ordered; a failing plugin is skipped."""
-    results = await host.call_safely("my_page", enabled, request=request, user_id=user_id, session=session)
+    results = await host.run("my_page", enabled, request=request, user_id=user_id, session=session)
     return _flatten(results, MySection)
 
 
 async def node_figures(host: Any, enabled: Iterable[str] | None, request: Any, node: Any, session: Any) -> list[Part]:
     """Every enabled plugin's ``Figure`` s for ``node``, ordered; a failing plugin is skipped."""
-    results = await host.call_safely("node_figures", enabled, request=request, node=node, session=session)
+    results = await host.run("node_figures", enabled, request=request, node=node, session=session)
     return _flatten(results, Figure)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import logging
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,36 +103,83 @@ class PluginHost:
         # Core's own helper plugins have no manifest and are always on.
         return [i for i in impls if i.plugin_name in allowed or i.plugin_name not in self.manifests]
 
-    async def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[Any]:
-        """Call ``hook`` on every plugin (or only ``enabled`` ones); errors propagate."""
-        results = []
+    def _spec(self, hook: str) -> tuple[bool, bool]:
+        """(firstresult, contained) as the hookspec declares them."""
+        caller = getattr(self.pm.hook, hook, None)
+        if caller is None or caller.spec is None:
+            raise PluginError(f"no hook {hook!r} in the contract")
+        is_contained = bool(getattr(caller.spec.function, hookspecs.CONTAINED, False))
+        return bool(caller.spec.opts.get("firstresult")), is_contained
+
+    async def run(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> Any:
+        """Call ``hook`` the way its spec says: on every plugin (or only the ``enabled`` ones and the
+        always-on helpers); a ``firstresult`` hook returns the first answer that is not None, any
+        other hook a list of ``(plugin, answer)``; a ``@contained`` hook logs and skips a plugin
+        that raises, any other lets the error propagate to the caller."""
+        first, is_contained = self._spec(hook)
+        results: list[tuple[str, Any]] = []
         for impl in self._impls(hook, enabled):
-            value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
-            if value is not None:
-                results.append(value)
-        return results
+            try:
+                value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+            except Exception:
+                if not is_contained:
+                    raise
+                log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
+                continue
+            if value is None:
+                continue
+            if first:
+                return value
+            results.append((impl.plugin_name, value))
+        return None if first else results
+
+    # The call-site forms below predate ``run``: the caller, not the spec, chose. Kept for plugins
+    # and branches written against them; they warn once per call site.
+
+    async def call(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> list[Any]:
+        """Deprecated: use ``run``. Every plugin's answer; errors propagate unless the spec contains them."""
+        _deprecated("call")
+        return [value for _name, value in await self._all(hook, enabled, kwargs, contain=False)]
 
     async def call_safely(
         self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any
     ) -> list[tuple[str, Any]]:
-        """Per-request calls: a plugin that raises is logged and skipped, the page still renders."""
+        """Deprecated: use ``run``. A plugin that raises is logged and skipped."""
+        _deprecated("call_safely")
+        return await self._all(hook, enabled, kwargs, contain=True)
+
+    async def call_first(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> Any:
+        """Deprecated: use ``run`` (the spec says firstresult)."""
+        _deprecated("call_first")
+        _first, is_contained = self._spec(hook)
+        for impl in self._impls(hook, enabled):
+            try:
+                value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
+            except Exception:
+                if not is_contained:
+                    raise
+                log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
+                continue
+            if value is not None:
+                return value
+        return None
+
+    async def _all(
+        self, hook: str, enabled: Iterable[str] | None, kwargs: dict[str, Any], contain: bool
+    ) -> list[tuple[str, Any]]:
+        contain = contain or self._spec(hook)[1]
         results = []
         for impl in self._impls(hook, enabled):
             try:
                 value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
             except Exception:
+                if not contain:
+                    raise
                 log.exception("plugin %s failed in hook %s; skipped", impl.plugin_name, hook)
                 continue
             if value is not None:
                 results.append((impl.plugin_name, value))
         return results
-
-    async def call_first(self, hook: str, enabled: Iterable[str] | None = None, /, **kwargs: Any) -> Any:
-        for impl in self._impls(hook, enabled):
-            value = await await_me_maybe(impl.function(**self._args(impl, kwargs)))
-            if value is not None:
-                return value
-        return None
 
     async def call_one(self, name: str, hook: str, /, **kwargs: Any) -> Any:
         """Call ``hook`` on plugin ``name`` only (on_plugin_enabled/disabled)."""
@@ -155,3 +203,12 @@ class PluginHost:
     def _args(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
         # Like pluggy: an implementation takes any subset of the spec's arguments.
         return {k: kwargs[k] for k in impl.argnames if k in kwargs}
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"PluginHost.{name}() is deprecated: call PluginHost.run(), whose hookspec decides first-result "
+        "and error handling",
+        DeprecationWarning,
+        stacklevel=3,
+    )

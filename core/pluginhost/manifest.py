@@ -19,6 +19,43 @@ class Action:
 
 
 @dataclass(frozen=True)
+class DeclaredRole:
+    """A built-in role a plugin brings (``register_roles`` hook): every tenant gets it, with
+    ``grants`` — core actions such as ``core.grid.view`` — by default. Grants of the plugin's own
+    actions go in ``Action.default_roles``."""
+
+    code: str  # e.g. "mediator"
+    title_zh: str
+    title_en: str
+    grants: tuple[str, ...] = ()
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale.startswith("en") else self.title_zh
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page the host mounts for the plugin: ``template`` rendered at ``path`` (tenant-relative)
+    with ``settings`` (the tenant's settings of the plugin) and ``manifest`` in its context, for
+    users allowed ``action`` (any signed-in user when None)."""
+
+    path: str  # e.g. "/party/"
+    template: str  # e.g. "party_leadership/overview.html"
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """A dashboard card the host renders from ``template`` (context: ``settings``, ``manifest``),
+    titled with the manifest's titles, for users allowed ``action``; ``href`` links its title."""
+
+    template: str  # e.g. "party_leadership/widget.html"
+    order: int = 100
+    action: str | None = None
+    href: str | None = None
+
+
+@dataclass(frozen=True)
 class Manifest:
     name: str
     pillar: str  # one of the six, or "other" for third-party extras
@@ -33,6 +70,11 @@ class Manifest:
     actions: tuple[Action, ...] = ()
     icon: str = "◆"
     extra: dict[str, Any] = field(default_factory=dict)
+    # Declared pages: the host mounts the landing page, shows the menu items and renders the card,
+    # so a plugin needs no route or hook of its own for them.
+    landing: Page | None = None
+    menu: tuple[MenuItem, ...] = ()
+    widget: CardSpec | None = None
 
     def title(self, locale: str) -> str:
         return self.title_en if locale.startswith("en") else self.title_zh

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import record
 from core.grids.models import GridNode
+from core.i18n import current_locale
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.identity.passwords import MIN_LENGTH, hash_password
 from core.identity.sessions import end_sessions
@@ -27,8 +29,6 @@ from core.rbac.enforcer import Assignment
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.rbac.scope import in_scope
 from core.tenancy.service import bump_policy
-from core.web.i18n import current_locale
-from core.web.i18n import gettext as _
 
 ROLE_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 USERNAME = re.compile(r"^[a-z0-9_.-]{1,64}$")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core.pluginhost.manifest import Action
+from collections.abc import Iterable
 
-# code, 中文, English — district_admin gets every action ("*").
+from core.pluginhost.manifest import Action, DeclaredRole
+
+# code, 中文, English — district_admin gets every action ("*"). Roles of a pillar (党组织管理员,
+# 调解员, 志愿者) are declared by its plugin through the ``register_roles`` hook.
 BUILTIN_ROLES: tuple[tuple[str, str, str], ...] = (
     ("district_admin", "区管理员", "District admin"),
     ("subdistrict_officer", "街道干部", "Sub-district officer"),
@@ -13,9 +16,6 @@ BUILTIN_ROLES: tuple[tuple[str, str, str], ...] = (
     ("grid_leader", "网格长", "Grid leader"),
     ("grid_worker", "网格员", "Grid worker"),
     ("building_head", "楼栋长/单元长", "Building head"),
-    ("party_admin", "党组织管理员", "Party organisation admin"),
-    ("mediator", "调解员", "Mediator"),
-    ("volunteer", "志愿者", "Volunteer"),
     ("resident", "居民", "Resident"),
 )
 
@@ -25,9 +25,11 @@ STAFF = (
     "community_worker",
     "grid_leader",
     "grid_worker",
-    "party_admin",
-    "mediator",
 )
+
+# What core grants the roles pillars declare, by default: staff see the grid and organisations
+# and upload files; a volunteer uploads files.
+STAFF_GRANTS = ("core.grid.view", "core.org.view", "core.files.upload")
 
 REGISTER_KEEPERS = (
     "subdistrict_officer",
@@ -36,6 +38,10 @@ REGISTER_KEEPERS = (
     "grid_leader",
     "grid_worker",
 )
+
+# Everyone who may take part in activities, votes and notices as a person (roles a plugin declares
+# say what they join themselves, e.g. a volunteer role granting core.activity.join).
+PARTICIPANTS = (*STAFF, "building_head", "resident")
 
 CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.admin.view", "查看辖区设置", "View district settings", ()),
@@ -73,13 +79,32 @@ CORE_ACTIONS: tuple[Action, ...] = (
     ),
     Action("core.grid.edit", "维护网格", "Edit the territory tree", ()),
     Action("core.grid.import", "导入网格和人口", "Import the tree and residents", ()),
-    Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "volunteer", "resident")),
+    Action("core.files.upload", "上传文件", "Upload files", (*STAFF, "building_head", "resident")),
+    # Shared services (core/services): generic actions every pillar's staff and residents use.
+    Action(
+        "core.account.link",
+        "确认居民账号与实有人口关联",
+        "Confirm residents' account links",
+        ("community_secretary", "community_worker"),
+    ),
+    Action("core.activity.manage", "发布活动、签到与记录时长", "Publish activities, check in, record hours", STAFF),
+    Action("core.activity.join", "报名参加活动", "Sign up for activities", PARTICIPANTS),
+    Action("core.points.view", "查看积分账户", "View points accounts", STAFF),
+    Action(
+        "core.points.post", "记入与冲正积分", "Post and reverse points", ("community_secretary", "community_worker")
+    ),
+    Action("core.ballot.manage", "发起、录入与结束表决", "Open, enter and close ballots", STAFF),
+    Action("core.ballot.vote", "参加表决", "Vote in ballots", PARTICIPANTS),
+    Action("core.notice.manage", "发布公示并答复异议", "Put items on notice and answer objections", STAFF),
+    Action("core.consent.view", "查看个人信息授权记录", "View consent records", REGISTER_KEEPERS),
 )
 
 
-def default_rules(actions: list[Action]) -> set[tuple[str, str]]:
+def default_rules(actions: list[Action], roles: Iterable[DeclaredRole] = ()) -> set[tuple[str, str]]:
     rules = {("district_admin", "*")}
     for action in actions:
         for role in action.default_roles:
             rules.add((role, action.name))
+    for declared in roles:
+        rules.update((declared.code, grant) for grant in declared.grants)
     return rules

@@ -6,50 +6,32 @@ Forms are parsed and pages rendered here; reads and writes are in core/rbac/admi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.audit import record
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac import admin as svc
 from core.rbac.models import Role, RoleAssignment
 from core.web.context import ctx
 from core.web.excel import excel_response
+from core.web.forms import Form
+from core.web.forms import integer as _int
+from core.web.forms import text as _text
+from core.web.forms import values as _values
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render, render_string
 
 ROLES = "core.admin.roles"
 USERS = "core.admin.users"
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
-
-
-def _values(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _groups(request: Request) -> list[svc.ActionGroup]:

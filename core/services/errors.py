@@ -1,7 +1,7 @@
 """Errors the shared services raise: an English message id, translated where it is shown.
 
 A service never imports the web layer, so messages are marked with ``lazy`` (extracted into
-core's catalogue by Babel, like ``core.web.i18n.lazy``) and translated by the caller with its
+core's catalogue by Babel, like ``core.i18n.lazy``) and translated by the caller with its
 ``gettext``: ``err.translate(_)``. ``str(err)`` is the English sentence, for logs and tests.
 """
 

@@ -1,14 +1,14 @@
-"""Domain events: a plugin or a service emits one, every enabled plugin's ``on_event`` hears it.
+"""Domain events and core's after-commit outbox: a plugin or a service emits an event, every
+enabled plugin's ``on_event`` hears it once the change is committed.
 
 Audit is written by core on flush regardless; events are for notifications and live updates.
 
-Two ways to emit:
-
-- ``emit(session, Event(...))`` queues the event on the caller's session: it is delivered to
-  ``on_event`` after that session commits and dropped if it rolls back, so a listener never hears
-  of something that did not happen. The shared services emit this way. (Stand-in until the
-  kernel's outbox lands: delivery needs ``session.info["app_state"]``; without it the events are
-  dropped after commit, as there is no plugin host to tell.)
+- ``emit(session, Event(...))`` queues the event on the caller's session. After that session
+  commits, the outbox delivers it to the ``on_event`` of the plugins the tenant has enabled, with an
+  ``EventContext``; if it rolls back (or a savepoint is rolled back) the event is dropped, so a
+  listener never hears of something that did not happen. Sessions of the app's ``Database`` carry
+  ``info["app_state"]`` (set by the app, and by the job runner to the job's context): delivery goes
+  through its ``plugins``. ``await delivered()`` waits for deliveries under way (tests, jobs).
 - ``await emit(app_state, tenant_id, enabled, event)`` delivers at once (the older form).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,10 @@ from core.db.engine import TenantSession
 
 log = logging.getLogger("liuzhi.events")
 _PENDING = "liuzhi.events.pending"
+APP_STATE = "app_state"  # session.info key: what deliveries go through (the app's state, a job's context)
+# Deliveries under way. asyncio keeps only weak references to tasks: without this a delivery could
+# be collected half-way; ``delivered()`` awaits them.
+_IN_FLIGHT: set[asyncio.Task[Any]] = set()
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,28 @@ class Event:
     name: str  # "<plugin or service>.<thing>.<what happened>", e.g. "ledger.posting.created"
     payload: dict[str, Any] = field(default_factory=dict)
     actor: Actor | None = None
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What ``on_event`` gets besides the event: the tenant, its enabled plugins, and the services
+    of whoever delivers it (the app, or a job's context)."""
+
+    tenant_id: int
+    enabled: frozenset[str]
+    plugins: Any  # the PluginHost
+    channels: Any = None  # litestar ChannelsPlugin for live updates; None where there is none
+    db: Any = None  # core.db.engine.Database
+
+    @classmethod
+    def of(cls, app_state: Any, tenant_id: int, enabled: Iterable[str] | None) -> EventContext:
+        return cls(
+            tenant_id,
+            frozenset(enabled if enabled is not None else getattr(app_state.plugins, "manifests", ())),
+            app_state.plugins,
+            getattr(app_state, "channels", None),
+            getattr(app_state, "db", None),
+        )
 
 
 class _Queued:
@@ -62,8 +88,9 @@ def _innermost(sync: Session) -> SessionTransaction:
 
 async def _deliver_now(app_state: Any, tenant_id: int, enabled: Any, event: Event) -> list[tuple[str, Any]]:
     """Deliver ``event`` to the tenant's enabled plugins; one failing listener does not stop the rest."""
-    return await app_state.plugins.call_safely(
-        "on_event", enabled, tenant_id=tenant_id, event=event, app_state=app_state
+    context = EventContext.of(app_state, tenant_id, enabled)
+    return await app_state.plugins.run(
+        "on_event", enabled, tenant_id=tenant_id, event=event, context=context, app_state=app_state
     )
 
 
@@ -74,12 +101,29 @@ def pending(session: AsyncSession | Session) -> list[Event]:
 
 
 async def _deliver_after_commit(app_state: Any, tenant_id: int, events: list[Event]) -> None:
-    from core.services.notifications.service import _enabled_plugins
+    try:
+        db = getattr(app_state, "db", None)
+        enabled = await enabled_plugins(db, tenant_id) if db is not None else None
+        for ev in events:
+            await _deliver_now(app_state, tenant_id, enabled, ev)
+    except Exception:  # an announcement is a nicety: the committed change stands regardless
+        log.exception("events %s of tenant %s not delivered", [e.name for e in events], tenant_id)
 
-    async with app_state.db.session(tenant_id) as s:
-        enabled = await _enabled_plugins(s)
-    for ev in events:
-        await _deliver_now(app_state, tenant_id, enabled, ev)
+
+async def enabled_plugins(db: Any, tenant_id: int) -> set[str]:
+    """The plugins ``tenant_id`` has switched on, read in a session of its own."""
+    from sqlalchemy import select
+
+    from core.tenancy.models import TenantPlugin
+
+    async with db.session(tenant_id) as s:
+        return set((await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars())
+
+
+async def delivered() -> None:
+    """Wait until the events of committed transactions have reached their listeners."""
+    while _IN_FLIGHT:
+        await asyncio.gather(*list(_IN_FLIGHT), return_exceptions=True)
 
 
 @sa_event.listens_for(TenantSession, "after_commit")
@@ -94,11 +138,13 @@ def _after_commit(session: Session) -> None:
         return
     events = committed if committed else [ev for queued in queues.values() for ev in queued]
     session.info.pop(_PENDING, None)
-    app_state, tenant_id = session.info.get("app_state"), session.info.get("tenant_id")
+    app_state, tenant_id = session.info.get(APP_STATE), session.info.get("tenant_id")
     if not events or app_state is None or tenant_id is None:
         return
     try:
-        asyncio.get_running_loop().create_task(_deliver_after_commit(app_state, tenant_id, events))
+        task = asyncio.get_running_loop().create_task(_deliver_after_commit(app_state, tenant_id, events))
+        _IN_FLIGHT.add(task)
+        task.add_done_callback(_IN_FLIGHT.discard)
     except RuntimeError:  # no loop (a synchronous caller): nobody to deliver to here
         log.warning("events %s committed outside an event loop; not delivered", [e.name for e in events])
 

@@ -39,9 +39,59 @@ async def participation(session: AsyncSession, user_id: int) -> MySection:
     )
 
 
+async def node_glance(session: AsyncSession, node: Any) -> list[Figure]:
+    """What the shared services hold for a node and its subtree this year, whoever published it:
+    activities held and hours served, ballots closed, notices up now."""
+    from datetime import UTC, datetime
+
+    from core.rbac.scope import in_scope
+    from core.services.activities.models import Activity, ActivitySignup
+    from core.services.ballots.models import Ballot
+    from core.services.notices.models import Notice
+
+    now = datetime.now(UTC)
+    year = datetime(now.year, 1, 1, tzinfo=UTC)
+    under = [node.path]
+    held, minutes = (
+        await session.execute(
+            select(func.count(func.distinct(Activity.id)), func.coalesce(func.sum(ActivitySignup.minutes), 0))
+            .select_from(Activity)
+            .outerjoin(ActivitySignup, ActivitySignup.activity_id == Activity.id)
+            .where(in_scope(Activity.node_path, under), Activity.starts_at >= year, Activity.status == "published")
+        )
+    ).one()
+    ballots_closed = await session.scalar(
+        select(func.count())
+        .select_from(Ballot)
+        .where(in_scope(Ballot.node_path, under), Ballot.status == "closed", Ballot.closed_at >= year)
+    )
+    notices_up = await session.scalar(
+        select(func.count())
+        .select_from(Notice)
+        .where(
+            in_scope(Notice.node_path, under),
+            Notice.status == "published",
+            Notice.starts_at <= now,
+            Notice.ends_at > now,
+        )
+    )
+    return [
+        Figure("今年活动", "Activities this year", int(held or 0), "场", "", href="/activities/manage", order=10),
+        Figure("服务时长", "Hours served", round(int(minutes or 0) / 60, 1), "小时", "h", order=11),
+        Figure(
+            "今年表决", "Ballots closed this year", int(ballots_closed or 0), "次", "", href="/ballots/manage", order=12
+        ),
+        Figure("公示中", "On notice now", int(notices_up or 0), "项", "", href=f"/board/{node.id}", order=13),
+    ]
+
+
 class ServicesGlance:
     __liuzhi_name__ = "core.services"
 
     @hookimpl
     async def my_page(self, user_id: int, session: Any) -> MySection:
         return await participation(session, user_id)
+
+    @hookimpl
+    async def node_figures(self, node: Any, session: Any) -> list[Figure]:
+        return await node_glance(session, node)

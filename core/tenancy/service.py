@@ -20,6 +20,7 @@ from core.grids.models import GridNode
 from core.identity.models import User
 from core.identity.passwords import hash_password
 from core.pluginhost.manager import PluginHost
+from core.pluginhost.manifest import DeclaredRole
 from core.rbac.defaults import BUILTIN_ROLES, CORE_ACTIONS, default_rules
 from core.rbac.models import Role, RoleAssignment, RolePermission
 from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantDomain, TenantPlugin
@@ -110,18 +111,34 @@ async def create_tenant(
     async with db.transaction(tenant.id, actor) as s:
         await ensure_roles(s, host)
         record(s, "tenant.create", "tenants", tenant.id, {"slug": slug, "name_zh": name_zh})
-        await host.call("on_tenant_created", tenant=tenant, session=s)
+        await host.run("on_tenant_created", tenant=tenant, session=s)
     return tenant
 
 
+def declared_roles(host: PluginHost) -> list[DeclaredRole]:
+    """Core's built-in roles, then those the installed plugins declare (first declaration wins)."""
+    roles = [DeclaredRole(code, zh, en) for code, zh, en in BUILTIN_ROLES]
+    seen = {r.code for r in roles}
+    for plugin, result in host.call_sync("register_roles"):
+        for role in result if isinstance(result, list | tuple) else [result]:
+            if not isinstance(role, DeclaredRole):
+                raise TenantError(f"{plugin}: register_roles() must return DeclaredRole objects")
+            if role.code not in seen:
+                seen.add(role.code)
+                roles.append(role)
+    return roles
+
+
 async def ensure_roles(session: Any, host: PluginHost) -> None:
-    """Built-in roles and their default grants; a tenant's own edits are kept (add-only)."""
+    """Built-in roles (core's and the plugins') and their default grants; a tenant's own edits are
+    kept (add-only)."""
+    roles = declared_roles(host)
     have_roles = set((await session.execute(select(Role.code))).scalars())
-    for code, zh, en in BUILTIN_ROLES:
-        if code not in have_roles:
-            session.add(Role(code=code, name_zh=zh, name_en=en, builtin=True))
+    for role in roles:
+        if role.code not in have_roles:
+            session.add(Role(code=role.code, name_zh=role.title_zh, name_en=role.title_en, builtin=True))
     have_rules = {tuple(r) for r in await session.execute(select(RolePermission.role_code, RolePermission.action))}
-    for role, action in sorted(default_rules(all_actions(host)) - have_rules):
+    for role, action in sorted(default_rules(all_actions(host), roles) - have_rules):
         session.add(RolePermission(role_code=role, action=action))
 
 

@@ -17,15 +17,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import i18n
 from core.db.availability import database_unavailable
 from core.db.context import Actor, set_actor, set_tenant
+from core.i18n import gettext as _
 from core.identity.models import ApiToken, Operator, User
 from core.identity.sessions import session_current, token_usable, touch_token
 from core.rbac.enforcer import Assignment, Subject, TenantPolicy
 from core.rbac.models import RoleAssignment
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
-from core.web import i18n
-from core.web.i18n import gettext as _
 from core.web.proxies import client_host, within
 
 PREFIX_KEY = "liuzhi.prefix"
@@ -224,7 +224,7 @@ class ContextMiddleware:
             host = (request.headers.get("host") or "").split(":")[0].lower()
             config = await load_tenant(state, slug=slug) if slug else await load_tenant(state, host=host)
             if config is None and not slug:
-                resolved = await state.plugins.call_first("resolve_tenant", host=host, path=scope["path"])
+                resolved = await state.plugins.run("resolve_tenant", host=host, path=scope["path"])
                 if resolved:
                     config = await load_tenant(state, slug=resolved)
             if config is None:
@@ -305,7 +305,7 @@ async def page_context(request: Request, template: str) -> dict[str, Any]:
     if c.tenant is not None:
         out["menu"] = await build_menu(request)
         out["unread"] = await unread_count(request)
-        for _name, extra in await request.app.state.plugins.call_safely(
+        for _name, extra in await request.app.state.plugins.run(
             "extra_template_vars", c.enabled, request=request, template=template
         ):
             if isinstance(extra, dict):

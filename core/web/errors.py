@@ -9,14 +9,15 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
+from core import i18n
 from core.db.availability import RETRY_AFTER, bad_value, database_unavailable
 from core.grids.search_policy import SensitiveSearchLimited
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.ops.logging import SCOPE_KEY as REQUEST_ID_KEY
-from core.web import i18n
+from core.services.errors import ServiceError
 from core.web.context import STATE_KEY, RequestContext
 from core.web.guards import NotSignedIn
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.inputs import BadInput
 
 log = logging.getLogger("liuzhi.web")
@@ -143,9 +144,16 @@ def _unhandled(request: Request, exc: Exception) -> Response[Any]:
     return error_response(request, 500)
 
 
+def _service_error(request: Request, exc: ServiceError) -> Response[Any]:
+    """A shared service refused what was asked (full, closed, bad value): its message, its status;
+    the request's transaction is rolled back when its session closes."""
+    return error_response(request, exc.status, exc.translate(_))
+
+
 def exception_handlers() -> dict[Any, Any]:
     return {
         NotSignedIn: _not_signed_in,
+        ServiceError: _service_error,
         HTTPException: _http,
         SensitiveSearchLimited: _search_limited,
         Exception: _unhandled,

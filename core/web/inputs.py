@@ -22,8 +22,8 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
+from core.i18n import gettext as _
+from core.i18n import lazy
 
 INT64_MAX = 2**63 - 1
 MAX_SEGMENT = 255

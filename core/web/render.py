@@ -11,8 +11,8 @@ from litestar import Request, Response
 from litestar.middleware.csrf import ScopeState
 from markupsafe import Markup
 
+from core import i18n
 from core.config import REPO_ROOT
-from core.web import i18n
 from core.web.headers import nonce
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
@@ -62,11 +62,14 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
     ctx.setdefault("request", request)
     ctx.setdefault("csrf_token", csrf_token(request))
     ctx.setdefault("csp_nonce", nonce(request.scope))
-    if block is None:
-        return tpl.render(ctx)
-    if block not in tpl.blocks:
-        raise KeyError(f"{template} has no block {block!r}")
-    return "".join(tpl.blocks[block](tpl.new_context(ctx)))
+    # A plugin's templates live under "<plugin>/": they translate in the plugin's own domain.
+    folder = template.split("/", 1)[0] if "/" in template else None
+    with i18n.in_domain(folder if folder in i18n.CATALOGUES.domains else None):
+        if block is None:
+            return tpl.render(ctx)
+        if block not in tpl.blocks:
+            raise KeyError(f"{template} has no block {block!r}")
+        return "".join(tpl.blocks[block](tpl.new_context(ctx)))
 
 
 async def render(

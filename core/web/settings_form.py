@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
-from core.web.i18n import gettext as _
+from core.i18n import gettext as _
 
 # "代办时限（工作日） Proxy service days" → zh part, en part: the English starts at the first
 # space followed by a Latin letter after some Chinese text.

@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Request
 from sqlalchemy import func, select
 
+from core.i18n import gettext as _
 from core.pluginhost.manifest import MenuItem
+from core.web import declared
 from core.web.context import ctx
-from core.web.i18n import gettext as _
 
 CORE_MENU = (
     MenuItem("工作台", "Dashboard", "/", None, "台", 0),
@@ -17,6 +18,13 @@ CORE_MENU = (
     MenuItem("实有人口", "Residents", "/residents/", "core.resident.view", "人", 6),
     MenuItem("单位组织", "Organisations", "/organisations/", "core.org.view", "组", 7),
     MenuItem("批量导入", "Import", "/import/", "core.grid.import", "导", 8),
+    MenuItem("我的", "My page", "/me/", None, "我", 1),
+    MenuItem("活动", "Activities", "/activities/", ("core.activity.join", "core.activity.manage"), "活", 2),
+    MenuItem("积分", "Points", "/points/", ("core.points.view", "core.points.post"), "积", 9),
+    MenuItem("表决", "Ballots", "/ballots/manage", "core.ballot.manage", "决", 9),
+    MenuItem("公示", "Notices", "/notices/manage", "core.notice.manage", "公", 9),
+    MenuItem("授权记录", "Consents", "/consents/", "core.consent.view", "授", 9),
+    MenuItem("账号关联", "Account links", "/accounts/links", "core.account.link", "联", 9),
 )
 ADMIN_MENU = (
     MenuItem(
@@ -41,8 +49,11 @@ async def build_menu(request: Request) -> list[dict[str, str]]:
     if c.user is None:
         return []
     items: list[MenuItem] = list(CORE_MENU)
-    for _name, result in await request.app.state.plugins.call_safely("menu_items", c.enabled, request=request):
+    host = request.app.state.plugins
+    for _name, result in await host.run("menu_items", c.enabled, request=request):
         items.extend(result if isinstance(result, list | tuple) else [result])
+    hooked = {i.href for i in items if isinstance(i, MenuItem)}
+    items.extend(i for i in declared.menu(host.manifests, c.enabled) if i.href not in hooked)
     items.extend(ADMIN_MENU)
     visible = [i for i in items if isinstance(i, MenuItem) and _allowed(c, i.action)]
     visible.sort(key=lambda i: (i.order, i.title_zh))

@@ -19,11 +19,16 @@ from core.services.errors import Conflict, InvalidInput, NotFound, lazy
 from plugins.co_governance import numbers
 from plugins.co_governance.models import Booking, Contract, Offer, Provider
 
-KINDS = {"company": "Home-service company", "social_org": "Social organisation"}
+KINDS = {"company": lazy("Home-service company"), "social_org": lazy("Social organisation")}
 OFFER_CATEGORIES = ("保洁", "月嫂", "育儿", "助老", "维修", "助餐", "心理服务", "其他")
 REQUESTED, CONFIRMED, DONE, CANCELLED = "requested", "confirmed", "done", "cancelled"
 STATES = (REQUESTED, CONFIRMED, DONE, CANCELLED)
-STATE_LABELS = {REQUESTED: "Requested", CONFIRMED: "Confirmed", DONE: "Done", CANCELLED: "Cancelled"}
+STATE_LABELS = {
+    REQUESTED: lazy("Awaiting confirmation"),
+    CONFIRMED: lazy("Confirmed"),
+    DONE: lazy("Service done"),
+    CANCELLED: lazy("Cancelled"),
+}
 # (from, action) → to; "who" says which side may do it.
 TRANSITIONS = {
     (REQUESTED, "confirm"): (CONFIRMED, "staff"),

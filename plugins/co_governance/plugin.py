@@ -10,13 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Panel, Widget
 from core.web.context import ctx
-from core.web.guards import requires
-from core.web.render import render, render_string
+from core.web.render import render_string
 from plugins.co_governance.settings import Settings
 
 NAME = "co_governance"
@@ -94,26 +93,151 @@ def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
 
 
-@get("/co-governance/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    return await render(
-        request, "co_governance/overview.html", {"settings": ctx(request).plugin_settings.get(NAME, {})}
-    )
-
-
 @hookimpl
 def register_routes() -> list[Any]:
-    return [overview]
+    from plugins.co_governance.routes import api, property, services, staff, store_staff, training, volunteer
+
+    return [
+        *staff.handlers,  # overview, volunteers, teams, activities with check-in/out and hours
+        *volunteer.handlers,  # the volunteer's phone pages: register, sign up, code, store, certificate
+        *store_staff.handlers,  # 雷锋超市 catalogue, hand-over and cancellation
+        *services.handlers,  # 家政服务超市: offers, bookings, ratings; providers and contracts
+        *training.handlers,  # courses, trainees, employment
+        *property.handlers,  # 红色物业 companies, party coverage, quarterly reviews
+        *api.handlers,  # /api/v1/co-governance/… for a mini-program
+    ]
 
 
 @hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("社会共治", "Social co-governance", "/co-governance/", VIEW, "社", 40)]
+    return [
+        MenuItem("社会共治", "Social co-governance", "/co-governance/", VIEW, "社", 40),
+        MenuItem("志愿服务", "Volunteering", "/co-governance/me/", VOLUNTEER_SELF, "志", 41),
+        MenuItem("家政服务", "Home services", "/co-governance/services/", SERVICE_BOOK, "家", 42),
+        MenuItem("物业评价", "Property reviews", "/co-governance/property/", PROPERTY_REVIEW, "物", 43),
+    ]
 
 
 @hookimpl
-def dashboard_widgets(request: Request) -> list[Widget]:
-    if not ctx(request).can(VIEW):
+async def dashboard_widgets(request: Request) -> list[Widget]:
+    """Volunteers, hours this year, points issued and redeemed, bookings, trained and employed."""
+    from plugins.co_governance import figures
+
+    c = ctx(request)
+    if not c.can(VIEW) or c.db is None:
         return []
-    html = render_string(request, "co_governance/widget.html", {})
+    head = await figures.headline(c.db, c.scope_prefixes(VIEW))
+    html = render_string(request, "co_governance/widget.html", {"head": head})
     return [Widget("社会共治", "Social co-governance", html, 40, "/co-governance/")]
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    """A built-in role of every district, declared here rather than in core's list."""
+    return [
+        DeclaredRole(
+            "volunteer", "志愿者", "Volunteer", ("core.files.upload", "core.activity.join", "core.ballot.vote")
+        )
+    ]
+
+
+@hookimpl
+async def node_figures(request: Request, node: Any, session: Any) -> list[Figure]:
+    from plugins.co_governance import figures
+
+    head = await figures.headline(session, [node.path])
+    return [
+        Figure("志愿者", "Volunteers", head.volunteers, "人", "", "/co-governance/volunteers/", 40),
+        Figure("今年志愿服务时长", "Volunteer hours this year", str(head.hours_year), "小时", "h", None, 41),
+        Figure("今年发放积分", "Points issued this year", str(head.points_issued), "分", "pts", None, 42),
+        Figure("已兑换积分", "Points redeemed", head.points_redeemed, "分", "pts", None, 43),
+        Figure("家政预约", "Home-service bookings", head.bookings, "单", "", None, 44),
+        Figure("培训结业 / 就业", "Trained / employed", f"{head.trained} / {head.employed}", "人", "", None, 45),
+    ]
+
+
+@hookimpl
+async def node_panels(request: Request, node: Any) -> list[Panel]:
+    from plugins.co_governance import figures
+
+    c = ctx(request)
+    if c.db is None or not c.can(VIEW, node.path):
+        return []
+    head = await figures.headline(c.db, [node.path])
+    return [
+        Panel(
+            "社会共治", "Social co-governance", render_string(request, "co_governance/widget.html", {"head": head}), 40
+        )
+    ]
+
+
+@hookimpl
+async def my_page(request: Request, user_id: int, session: Any) -> MySection | None:
+    """A volunteer's number, hours, star level and points; nothing for someone not registered."""
+    from plugins.co_governance import rules, volunteers
+
+    volunteer = await volunteers.by_user(session, user_id)
+    if volunteer is None:
+        return None
+    standing = await volunteers.standing(session, volunteer)
+    return MySection(
+        "志愿服务",
+        "Volunteering",
+        figures=(
+            Figure("累计服务时长", "Hours in all", str(standing.hours), "小时", "h"),
+            Figure("星级", "Star level", rules.STAR_NAMES[standing.star] or "—", "", ""),
+            Figure("志愿积分", "Points", str(standing.points), "分", "pts", "/co-governance/store/"),
+        ),
+        href="/co-governance/me/",
+        order=40,
+    )
+
+
+@hookimpl
+async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None:
+    """双滦区 at the seed's sizes (684 trained, 473 employed, 26 property companies …), in bulk."""
+    from plugins.co_governance import demo
+
+    await demo.seed(session, tenant, nodes)
+
+
+@hookimpl
+async def usage_figures(session: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from core.web.i18n import gettext as _
+    from plugins.co_governance.models import Redemption, Volunteer
+
+    return {
+        _("Volunteers"): int(await session.scalar(select(func.count(Volunteer.id))) or 0),
+        _("Redemptions"): int(await session.scalar(select(func.count(Redemption.id))) or 0),
+    }
+
+
+@hookimpl
+async def on_event(tenant_id: int, event: Any, app_state: Any) -> None:
+    """Hours served at any pillar's activity (a party member's service, say) count here once the
+    person is a registered volunteer: the record and points follow the check-out. Idempotent, so
+    the pillar's own check-out path (which records at once) and this listener never double-count."""
+    if event.name not in ("activity.attended", "activity.hours_changed") or app_state is None:
+        return
+    payload = event.payload
+    if payload.get("source") == NAME:
+        return  # recorded in the same transaction by our own routes
+    from plugins.co_governance import rules, settings, volunteers
+
+    db = getattr(app_state, "db", None)
+    if db is None:
+        return
+    async with db.transaction(tenant_id) as s:
+        from core.tenancy.models import TenantPlugin
+
+        row = await s.scalar(select_settings(TenantPlugin))
+        rule = rules.PointsRule.of(settings.of(row or {}))
+        await volunteers.record_attendance(s, int(payload["activity_id"]), int(payload["user_id"]), rule)
+
+
+def select_settings(model: Any) -> Any:
+    from sqlalchemy import select
+
+    return select(model.settings).where(model.plugin == NAME)

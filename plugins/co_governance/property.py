@@ -19,11 +19,11 @@ from plugins.co_governance.models import PropertyCompany, PropertyReview
 
 # 单独组建 / 联合组建 / 挂靠组建 are party organisations; 选派党建指导员 where none can be formed yet.
 PARTY_MODES = {
-    "own": "Own party organisation",
-    "joint": "Joint party organisation",
-    "affiliated": "Affiliated party organisation",
-    "instructor": "Assigned party-building instructor",
-    "none": "Not yet covered",
+    "own": lazy("Own party organisation"),
+    "joint": lazy("Joint party organisation"),
+    "affiliated": lazy("Affiliated party organisation"),
+    "instructor": lazy("Assigned party-building instructor"),
+    "none": lazy("Not yet covered"),
 }
 ORG_MODES = ("own", "joint", "affiliated")
 

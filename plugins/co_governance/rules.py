@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from core.services.errors import lazy
+
 STAR_HOURS = (100, 300, 600, 1000, 1500)
 STAR_NAMES = ("", "一星", "二星", "三星", "四星", "五星")
-STAR_NAMES_EN = ("", "1 star", "2 stars", "3 stars", "4 stars", "5 stars")
+STAR_NAMES_EN = ("", lazy("1 star"), lazy("2 stars"), lazy("3 stars"), lazy("4 stars"), lazy("5 stars"))
 CENT = Decimal("0.01")
 
 

@@ -29,7 +29,7 @@ from plugins.co_governance.volunteers import SOURCE, points_account_key
 TILL = "co_governance:store:redeemed"
 RESERVED, HANDED_OVER, CANCELLED = "reserved", "handed_over", "cancelled"
 STATES = (RESERVED, HANDED_OVER, CANCELLED)
-STATE_LABELS = {RESERVED: "Reserved", HANDED_OVER: "Handed over", CANCELLED: "Cancelled"}
+STATE_LABELS = {RESERVED: lazy("Reserved"), HANDED_OVER: lazy("Handed over"), CANCELLED: lazy("Cancelled")}
 MAX_QUANTITY = 10
 
 

@@ -19,7 +19,7 @@ from plugins.co_governance.models import Course, Enrolment
 TRADES = ("面点", "快餐", "月嫂", "保育", "育婴", "养老护理", "家政服务", "电商")
 PHONE_PURPOSE = b"co_governance.trainee_phone"
 ENROLLED, COMPLETED, DROPPED = "enrolled", "completed", "dropped"
-STATE_LABELS = {ENROLLED: "Enrolled", COMPLETED: "Completed", DROPPED: "Dropped out"}
+STATE_LABELS = {ENROLLED: lazy("Enrolled"), COMPLETED: lazy("Course completed"), DROPPED: lazy("Dropped out")}
 
 
 def _day(raw: object, field: str) -> date:
@@ -88,7 +88,7 @@ async def enrol(session: AsyncSession, vault: Any, course: Course, *, name: str,
         try:
             value = validation.check_phone(phone)
         except validation.InvalidValue:
-            raise InvalidInput(lazy("The phone number is not valid"), field="phone") from None
+            raise InvalidInput(lazy("Enter a valid mobile number."), field="phone") from None
         enc, masked = vault.encrypt(value, PHONE_PURPOSE), validation.mask_phone(value)
     row = Enrolment(course_id=course.id, name=name, phone_enc=enc, phone_masked=masked)
     session.add(row)

@@ -59,7 +59,7 @@ async def register(
     try:
         phone_value = validation.check_phone(phone or "")
     except validation.InvalidValue:
-        raise InvalidInput(lazy("The phone number is not valid"), field="phone") from None
+        raise InvalidInput(lazy("Enter a valid mobile number."), field="phone") from None
     skill_list = [s.strip() for s in (skills.split(",") if isinstance(skills, str) else skills) if s.strip()]
     skill_text = ",".join(dict.fromkeys(skill_list))
     if len(skill_text) > 300:
@@ -313,35 +313,64 @@ async def record_service(
 
 
 async def _repost(session: AsyncSession, rec: ServiceRecord, volunteer: Volunteer, points: Decimal) -> None:
+    """Make the ledger agree with ``points`` for this record: reverse its posting and post the new
+    amount. A record without a posting whose points came in an opening balance (imported history)
+    gets the difference posted instead."""
     units = ledger.to_units(points)
-    if units == rec.points and (rec.posting_id is not None or units == 0):
+    if units == rec.points:
         return
     mine = await ledger.open_account(
         session, points_account_key(volunteer.id), owner_user_id=volunteer.user_id, label="志愿服务积分"
     )
-    if rec.posting_id is not None:
-        try:
-            await ledger.reverse(session, rec.posting_id, f"cg:service:{rec.id}:v{rec.version}:rev", "服务时长更正")
-        except ledger.InsufficientBalance:
-            raise Conflict(
-                lazy("The points from these hours were already spent; the hours cannot be lowered.")
-            ) from None
-        rec.version += 1
-        rec.posting_id = None
+    issued = await ledger.open_account(session, ISSUED, allow_negative=True, label="志愿积分发放")
+    key = f"cg:service:{rec.id}:v{rec.version}"
+    try:
+        if rec.posting_id is not None:
+            await ledger.reverse(session, rec.posting_id, f"{key}:rev", "服务时长更正")
+            rec.version += 1
+            rec.posting_id = None
+            key = f"cg:service:{rec.id}:v{rec.version}"
+            if units > 0:
+                posting = await ledger.transfer(
+                    session,
+                    key,
+                    issued,
+                    mine,
+                    points,
+                    kind="earn",
+                    memo=f"{rec.title} {rules.hours_of(rec.minutes)} 小时",
+                    source=SOURCE,
+                )
+                rec.posting_id = posting.id
+        elif rec.points == 0:
+            posting = await ledger.transfer(
+                session,
+                key,
+                issued,
+                mine,
+                points,
+                kind="earn",
+                memo=f"{rec.title} {rules.hours_of(rec.minutes)} 小时",
+                source=SOURCE,
+            )
+            rec.posting_id = posting.id
+        else:  # imported history: move the difference
+            diff = ledger.from_units(units - rec.points)
+            source, target = (issued, mine) if diff > 0 else (mine, issued)
+            await ledger.transfer(
+                session,
+                key,
+                source,
+                target,
+                abs(diff),
+                kind="correction",
+                memo=f"{rec.title} 服务时长更正",
+                source=SOURCE,
+            )
+            rec.version += 1
+    except ledger.InsufficientBalance:
+        raise Conflict(lazy("The points from these hours were already spent; the hours cannot be lowered.")) from None
     rec.points = units
-    if units > 0:
-        issued = await ledger.open_account(session, ISSUED, allow_negative=True, label="志愿积分发放")
-        posting = await ledger.transfer(
-            session,
-            f"cg:service:{rec.id}:v{rec.version}",
-            issued,
-            mine,
-            points,
-            kind="earn",
-            memo=f"{rec.title} {rules.hours_of(rec.minutes)} 小时",
-            source=SOURCE,
-        )
-        rec.posting_id = posting.id
 
 
 async def points_balance(session: AsyncSession, volunteer_id: int) -> Decimal:

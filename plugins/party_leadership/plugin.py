@@ -24,7 +24,8 @@ from typing import Any
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Figure, Manifest, MenuItem, MySection, Panel, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Panel, Widget
+from core.rbac.defaults import STAFF_GRANTS
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -69,6 +70,11 @@ MANIFEST = Manifest(
 @hookimpl
 def plugin_manifest() -> Manifest:
     return MANIFEST
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    return [DeclaredRole("party_admin", "党组织管理员", "Party organisation admin", STAFF_GRANTS)]
 
 
 @hookimpl
@@ -118,6 +124,8 @@ async def file_access(request: Request, file: Any) -> bool | None:
 
     from plugins.party_leadership.models import Agreement, Project
 
+    if file.owner_type == "core.documents":
+        return await _receipt_access(request, file)
     if file.owner_type not in (f"{NAME}.project", f"{NAME}.agreement"):
         return None
     c = ctx(request)
@@ -126,6 +134,33 @@ async def file_access(request: Request, file: Any) -> bool | None:
     model, action = (Project, VIEW) if file.owner_type == f"{NAME}.project" else (Agreement, AGREEMENTS)
     path = await c.db.scalar(select(model.node_path).where(model.id == int(file.owner_id)))
     return path is not None and c.can(action, path)
+
+
+async def _receipt_access(request: Request, file: Any) -> bool | None:
+    """报到回执 PDFs: the member, the unit's contact, party staff in scope. Other documents: not ours."""
+    from sqlalchemy import select
+
+    from core.services.documents.models import Document
+    from plugins.party_leadership.models import Member, Unit
+
+    c = ctx(request)
+    if c.db is None or c.user is None:
+        return None
+    doc = await c.db.scalar(select(Document).where(Document.file_id == file.id, Document.source == NAME))
+    if doc is None or not doc.subject_id:
+        return None
+    member = unit = None
+    if doc.subject_type == f"{NAME}.member":
+        member = await c.db.scalar(select(Member).where(Member.id == int(doc.subject_id)))
+        if member is not None and member.unit_id:
+            unit = await c.db.scalar(select(Unit).where(Unit.id == member.unit_id))
+    elif doc.subject_type == f"{NAME}.unit":
+        unit = await c.db.scalar(select(Unit).where(Unit.id == int(doc.subject_id)))
+    if member is not None and member.user_id == c.user.id:
+        return True
+    if unit is not None and unit.contact_user_id == c.user.id:
+        return True
+    return c.can(MEMBERS_VIEW, doc.node_path) if doc.node_path else False
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.context import Actor
@@ -213,7 +213,8 @@ async def entries(session: AsyncSession, case_id: int) -> list[CaseEntry]:
 
 def listing(prefixes: list[str], user_id: int | None, *, state: str | None = None, overdue: bool = False) -> Any:
     """Cases in this user's view: in scope of ``rule_of_law.view``/``case.accept``, or their own."""
-    mine = exists().where(CaseMediator.case_id == Case.id, CaseMediator.user_id == user_id)
+    # The user's own cases as an uncorrelated IN (hashed once), not a per-row EXISTS.
+    mine = Case.id.in_(select(CaseMediator.case_id).where(CaseMediator.user_id == user_id))
     stmt = select(Case).where(or_(in_scope(Case.node_path, prefixes), mine))
     if state:
         stmt = stmt.where(Case.state == state)

@@ -20,7 +20,8 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Figure, Manifest, MenuItem, MySection, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Figure, Manifest, MenuItem, MySection, Panel, Widget
+from core.rbac.defaults import STAFF_GRANTS
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -208,6 +209,17 @@ async def dashboard_widgets(request: Request) -> list[Widget]:
 
 
 @hookimpl
+async def node_panels(request: Request, node: Any) -> list[Panel]:
+    """The figures for a node's subtree on its page (only for staff whose scope covers it)."""
+    c = ctx(request)
+    if c.db is None or not c.can(VIEW, node.path):
+        return []
+    f = await _figures(c, [node.path])
+    html = render_string(request, "rule_of_law/widget.html", {"f": f, "c": c})
+    return [Panel("平安法治", "Safety and rule of law", html, 50)]
+
+
+@hookimpl
 async def node_figures(request: Request, node: Any, session: Any) -> list[Figure]:
     from plugins.rule_of_law import indicators
 
@@ -241,3 +253,9 @@ async def my_page(request: Request, user_id: int, session: Any) -> MySection | N
         href="/rule-of-law/counselling/",
         order=50,
     )
+
+
+@hookimpl
+def register_roles() -> list[DeclaredRole]:
+    """A built-in role of every district, declared here rather than in core's list."""
+    return [DeclaredRole("mediator", "调解员", "Mediator", STAFF_GRANTS)]

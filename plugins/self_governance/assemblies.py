@@ -188,7 +188,13 @@ def _choices(raw: Mapping[Any, str], items: Sequence[AssemblyItem]) -> dict[Asse
 
 
 async def vote(
-    session: AsyncSession, assembly: Assembly, user_id: int, raw: Mapping[Any, str], *, elector_key: str | None = None
+    session: AsyncSession,
+    assembly: Assembly,
+    user_id: int,
+    raw: Mapping[Any, str],
+    *,
+    elector_key: str | None = None,
+    at: datetime | None = None,
 ) -> int:
     """An owner votes online on the items in ``raw`` ({item id: yes|no|abstain}). All or nothing:
     a refusal on one item (already voted, not an owner) writes none. Returns how many were cast."""
@@ -198,7 +204,9 @@ async def vote(
     async with atomic(session):
         for item, meaning in chosen.items():
             elector_id = await _elector_id(session, item, elector_key) if elector_key else None
-            await ballots.cast(session, item.ballot_id, user_id, [opts[item.ballot_id][meaning]], elector_id=elector_id)
+            await ballots.cast(
+                session, item.ballot_id, user_id, [opts[item.ballot_id][meaning]], elector_id=elector_id, at=at
+            )
     return len(chosen)
 
 
@@ -219,6 +227,7 @@ async def enter_paper(
     *,
     proxy_name: str | None = None,
     proxy_document_id: int | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Staff enter an owner's paper ballot — or a proxy vote with the proxy's name and the signed
     proxy document — for the items in ``raw``."""
@@ -234,6 +243,7 @@ async def enter_paper(
                 [opts[item.ballot_id][meaning]],
                 proxy_name=proxy_name,
                 proxy_document_id=proxy_document_id,
+                at=at,
             )
     return len(chosen)
 

@@ -18,26 +18,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.pluginhost.manifest import Action, Figure, Manifest, MenuItem, MySection, Panel, Widget
 from core.web.context import ctx
-from core.web.guards import requires
-from core.web.render import render, render_string
+from core.web.render import render_string
 from plugins.self_governance import procedures
+from plugins.self_governance.actions import (
+    ASSEMBLY,
+    CHECK_IN,
+    COMMITTEE,
+    COVENANT,
+    MEETING,
+    RAISE,
+    SIGN,
+    VET,
+    VIEW,
+    VOTE,
+)
 from plugins.self_governance.settings import NAME, Settings
-
-VIEW = f"{NAME}.view"
-RAISE = f"{NAME}.matter.raise"
-MEETING = f"{NAME}.meeting.manage"
-CHECK_IN = f"{NAME}.meeting.check_in"
-ASSEMBLY = f"{NAME}.assembly.manage"
-VOTE = f"{NAME}.assembly.vote"
-COMMITTEE = f"{NAME}.committee.manage"
-VET = f"{NAME}.committee.vet"
-COVENANT = f"{NAME}.covenant.file"
-SIGN = f"{NAME}.petition.sign"
 
 _COMMUNITY = ("community_secretary", "community_worker")
 _STAFF = ("subdistrict_officer", *_COMMUNITY, "grid_leader", "grid_worker", "party_admin")
@@ -99,26 +99,101 @@ def register_migrations() -> Path:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from plugins.self_governance.routes import api, owners, staff
+
+    return [*staff.handlers, *owners.handlers, *api.handlers]
+
+
+@hookimpl
+async def dashboard_widgets(request: Request) -> list[Widget]:
+    c = ctx(request)
+    if not c.can(VIEW) or c.db is None:
+        return []
+    from plugins.self_governance import glance
+
+    data = await glance.widget_context(c.db, c.scope_prefixes(VIEW), settings_of(request))
+    html = render_string(request, "self_governance/widget.html", data)
+    return [Widget("居民自治", "Resident self-governance", html, 20, "/self-governance/")]
+
+
+@hookimpl
+async def node_figures(request: Request, node: Any, session: Any) -> list[Figure]:
+    if node.kind not in ("district", "subdistrict", "town", "community", "grid", "estate"):
+        return []
+    from plugins.self_governance import glance
+
+    return await glance.figures(session, node, settings_of(request))
+
+
+@hookimpl
+async def node_panels(request: Request, node: Any) -> list[Panel]:
+    """A community's or estate's 公开栏 link and its figures."""
+    c = ctx(request)
+    if c.db is None or node.kind not in ("community", "grid", "estate") or not c.can(VIEW, node.path):
+        return []
+    from plugins.self_governance import glance
+
+    figures = await glance.figures(c.db, node, settings_of(request))
+    html = render_string(request, "self_governance/panel.html", {"node": node, "figures": figures})
+    return [Panel("居民自治", "Resident self-governance", html, 20)]
+
+
+@hookimpl
+async def my_page(request: Request, user_id: int, session: Any) -> MySection | None:
+    from plugins.self_governance import glance
+
+    return await glance.my_section(session, user_id)
+
+
+@hookimpl
+async def file_access(request: Request, file: Any) -> bool | None:
+    """A proxy vote's signed document: staff who run the estate's votes."""
+    if file.owner_type != "self_governance.proxy":
+        return None
+    c = ctx(request)
+    if c.db is None or not file.owner_id:
+        return False
+    from core.services.errors import NotFound
+    from plugins.self_governance import assemblies
+
+    try:
+        assembly = await assemblies.get(c.db, int(file.owner_id))
+    except (NotFound, ValueError):
+        return False
+    return c.can(ASSEMBLY, assembly.node_path)
+
+
+@hookimpl
+async def usage_figures(session: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from core.web.i18n import gettext as _
+    from plugins.self_governance.models import Assembly, Matter
+
+    return {
+        _("Matters raised"): int(await session.scalar(select(func.count(Matter.id))) or 0),
+        _("Owners' assemblies"): int(await session.scalar(select(func.count(Assembly.id))) or 0),
+    }
+
+
+@hookimpl
+async def demo_data(tenant: Any, session: Any, nodes: Any) -> None:
+    """双安社区 安顺乐居: owners, the 红色业委会, votes, meetings, matters (see demo.py)."""
+    from plugins.self_governance import demo
+
+    await demo.seed(session, tenant, nodes)
+
+
+def settings_of(request: Request) -> Settings:
+    from plugins.self_governance.settings import of
+
+    return of(ctx(request).plugin_settings.get(NAME))
+
+
+@hookimpl
 def menu_items(request: Request) -> list[MenuItem]:
     return [
         MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20),
+        MenuItem("业主表决与议题", "Owners' votes and matters", "/self-governance/my/", (VOTE, RAISE), "票", 21),
     ]
-
-
-@get("/self-governance/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    settings = ctx(request).plugin_settings.get(NAME, {})
-    return await render(request, "self_governance/overview.html", {"settings": settings})
-
-
-@hookimpl
-def register_routes() -> list[Any]:
-    return [overview]
-
-
-@hookimpl
-def dashboard_widgets(request: Request) -> list[Widget]:
-    if not ctx(request).can(VIEW):
-        return []
-    html = render_string(request, "self_governance/widget.html", {})
-    return [Widget("居民自治", "Resident self-governance", html, 20, "/self-governance/")]

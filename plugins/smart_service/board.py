@@ -23,8 +23,8 @@ from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
+from core.i18n import lazy
 from core.rbac.scope import in_scope
-from core.web.i18n import lazy
 from plugins.smart_service.lifecycle import STAGE_OF, State
 from plugins.smart_service.models import Event
 

@@ -41,7 +41,7 @@ from typing import Any
 
 def lazy(message: str) -> str:
     """Marks a string for the catalogue (the extractor knows the name ``lazy``); it is translated
-    where it is shown. Defined here, like ``core.web.i18n.lazy``, so this module imports nothing."""
+    where it is shown. Defined here, like ``core.i18n.lazy``, so this module imports nothing."""
     return message
 
 

@@ -30,9 +30,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import gettext as _
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError, clean_filename
-from core.web.i18n import gettext as _
 
 try:  # HEIC (iPhone photos) when the optional pillow-heif is installed
     from pillow_heif import register_heif_opener  # type: ignore[import-not-found]

@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request
 
 from core import hookimpl
 from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
-from core.web.guards import requires
-from core.web.render import render, render_string
+from core.web.render import render_string
 from plugins.smart_service import services
 
 NAME = "smart_service"
@@ -84,12 +83,6 @@ MANIFEST = Manifest(
 )
 
 
-@get("/smart-service/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    settings = ctx(request).plugin_settings.get(NAME, {})
-    return await render(request, "smart_service/overview.html", {"settings": settings})
-
-
 @hookimpl
 def plugin_manifest() -> Manifest:
     return MANIFEST
@@ -125,7 +118,7 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import staff as staff_routes
 
     return [
-        *staff_routes.handlers,  # inbox (also at /smart-service/, replacing overview), event page, board
+        *staff_routes.handlers,  # inbox (at /smart-service/), event page, board
         *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
         *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating
         *mobile_routes.handlers,  # grid workers' tasks: sign, handle, return, feedback
@@ -170,7 +163,7 @@ async def usage_figures(session: Any) -> dict[str, int]:
     """For the operator's usage page: events reported, and how many are still open."""
     from sqlalchemy import func, select
 
-    from core.web.i18n import gettext as _
+    from core.i18n import gettext as _
     from plugins.smart_service.lifecycle import FINAL
     from plugins.smart_service.models import Event
 
@@ -180,12 +173,12 @@ async def usage_figures(session: Any) -> dict[str, int]:
 
 
 @hookimpl
-def on_event(tenant_id: int, event: Any, app_state: Any) -> None:
+def on_event(tenant_id: int, event: Any, context: Any) -> None:
     """Live board: every committed change of an event reaches the tenant's open boards."""
     if event.name.startswith(f"{NAME}.event."):
         from plugins.smart_service import board
 
-        board.publish(app_state, tenant_id, event.payload)
+        board.publish(context, tenant_id, event.payload)
 
 
 @hookimpl

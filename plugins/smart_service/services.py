@@ -15,13 +15,13 @@ Conventions:
   ``ctx(request).can`` and the service checks the rule's RBAC action at the event's node.
 - Given an ``app_state`` (anything with ``.plugins``: ``request.app.state``, a ``JobContext``), each
   change is announced to the tenant's enabled plugins' ``on_event`` as
-  ``smart_service.event.<action>`` — once the caller's transaction commits, never on rollback.
+  ``smart_service.event.<action>`` through core's outbox (``core.services.events.emit``) — once the
+  caller's transaction commits, never on rollback.
   Without one nothing is announced, so services are testable without an app.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import re
@@ -32,22 +32,19 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit import record
 from core.db.base import new_id, utcnow
 from core.db.context import Actor
-from core.db.engine import TenantSession
 from core.grids import validation
 from core.grids.models import GridNode
 from core.identity.models import User
+from core.services.events import APP_STATE, delivered, emit
 from core.services.events import Event as CoreEvent
-from core.services.events import emit
 from core.services.files.models import StoredFile
 from plugins.smart_service import lifecycle, sla
 from plugins.smart_service.lifecycle import (
@@ -888,10 +885,7 @@ async def sla_job(ctx: Any, payload: dict[str, Any]) -> dict[str, Any]:
     return {"escalated": len(ids)}
 
 
-# ---- announcements (after commit) --------------------------------------------------------------
-
-_OUTBOX = "smart_service.outbox"
-_IN_FLIGHT: set[asyncio.Task[Any]] = set()
+# ---- announcements (after commit, through core's outbox) ----------------------------------------
 
 
 async def _announce(
@@ -903,14 +897,11 @@ async def _announce(
     actor: Actor | None,
     extra: dict[str, Any],
 ) -> None:
+    """Queue ``smart_service.event.<action>`` on the session: core delivers it to the tenant's
+    enabled plugins once the transaction commits, never on rollback. (``enabled`` is kept for
+    callers; core reads the tenant's enabled plugins when it delivers.)"""
     if app_state is None:
         return
-    if enabled is None:
-        from core.tenancy.models import TenantPlugin
-
-        enabled = set(
-            (await session.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars()
-        )
     payload = {
         "id": event.id,
         "number": event.number,
@@ -924,39 +915,10 @@ async def _announce(
         "due_at": event.due_at.isoformat() if event.due_at else None,
         "version": event.version,
     }
-    core_event = CoreEvent(f"smart_service.event.{action}", payload, actor)
-    session.info.setdefault(_OUTBOX, []).append((app_state, session.info.get("tenant_id"), list(enabled), core_event))
-
-
-@sa_event.listens_for(TenantSession, "after_commit")
-def _send_outbox(session: Session) -> None:
-    pending = session.info.pop(_OUTBOX, None)
-    if not pending:
-        return
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        log.warning("smart_service: %s announcement(s) dropped: no event loop", len(pending))
-        return
-    for app_state, tenant_id, enabled, core_event in pending:
-        task = loop.create_task(_deliver(app_state, tenant_id, enabled, core_event))
-        _IN_FLIGHT.add(task)
-        task.add_done_callback(_IN_FLIGHT.discard)
-
-
-@sa_event.listens_for(TenantSession, "after_rollback")
-def _drop_outbox(session: Session) -> None:
-    session.info.pop(_OUTBOX, None)
-
-
-async def _deliver(app_state: Any, tenant_id: int, enabled: list[str], core_event: CoreEvent) -> None:
-    try:
-        await emit(app_state, tenant_id, enabled, core_event)
-    except Exception:  # an announcement is a nicety: the committed change stands regardless
-        log.exception("smart_service: could not announce %s", core_event.name)
+    session.info[APP_STATE] = app_state  # the emitter's host and channels deliver it
+    emit(session, CoreEvent(f"smart_service.event.{action}", payload, actor))
 
 
 async def announcements_sent() -> None:
-    """Wait until the announcements of committed transactions have been delivered (tests, jobs)."""
-    while _IN_FLIGHT:
-        await asyncio.gather(*list(_IN_FLIGHT), return_exceptions=True)
+    """Deprecated: ``core.services.events.delivered()``. Wait until committed changes are announced."""
+    await delivered()

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from core import i18n
 from core.config import Settings
-from core.web import i18n
 from tests.browser.conftest import LiveServer, shot_path, sign_in
 
 pytestmark = pytest.mark.browser

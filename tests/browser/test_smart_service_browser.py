@@ -20,8 +20,8 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select
 
+from core import i18n
 from core.identity.models import User
-from core.web import i18n
 from tests.browser.conftest import LiveServer, shot_path, sign_in
 from tests.plugins.smart_service.fixtures.district import PASSWORD, District, build
 from tests.plugins.smart_service.fixtures.images import phone_jpeg

@@ -152,3 +152,34 @@ async def test_lowering_hours_whose_points_were_spent_is_refused_whole(world: An
             await volunteers.record_service(s, act.id, ann, 60, rule())
         assert ann.minutes_total == 240
         assert (await ledger.check(s)).problems == []
+
+
+async def test_a_party_members_service_hours_elsewhere_count_here_once(world: Any, app: Any) -> None:
+    """Another pillar's activity (party_leadership's 党员志愿服务): its attended event gives the
+    registered volunteer a service record and points; hearing it twice changes nothing."""
+    from core.services.events import Event
+    from plugins.co_governance import plugin
+
+    async with world.transaction("staff") as s:
+        ann = await volunteer_of(s, app, world, "ann")
+        act = await activities.publish(
+            s,
+            title="党员进社区志愿服务",
+            node=world.community,
+            starts_at=START,
+            ends_at=START + timedelta(hours=3),
+            source="party_leadership",
+            category="社区治理",
+        )
+        await activities.sign_up(s, act.id, ann.user_id, at=START - timedelta(days=1))
+        await activities.set_minutes(s, act.id, ann.user_id, 150, "党员服务记录")
+        ids = (ann.id, act.id, ann.user_id)
+    event = Event(
+        "activity.attended", {"activity_id": ids[1], "user_id": ids[2], "minutes": 150, "source": "party_leadership"}
+    )
+    await plugin.on_event(world.tenant.id, event, app.state)
+    await plugin.on_event(world.tenant.id, event, app.state)
+    async with world.session() as s:
+        [rec] = await volunteers.records_of(s, ids[0])
+        assert rec.minutes == 150 and rec.organiser == "party_leadership"
+        assert await volunteers.points_balance(s, ids[0]) == D("2.50")

@@ -36,6 +36,13 @@ async def test_membership_pages_are_for_party_roles_in_their_scope_only(district
     assert r.status_code == 303
     async with d.session() as s:
         member = (await s.execute(select(Member).where(Member.user_id == d.uid("m1")))).scalar_one()
+    # The 报到回执 PDF: the member and the employer's contact may open it; another community may not.
+    receipt = re.search(r'href="([^"]+/files/\d+)" data-testid="receipt"', (await m.get(d.url("/party/me"))).text)
+    assert receipt is not None
+    pdf = await m.get(receipt.group(1))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (await (await d.client("employer")).get(receipt.group(1))).status_code == 200
+    assert (await (await d.client("yxsecretary")).get(receipt.group(1))).status_code == 404
     secretary = await d.client("secretary")
     page = await secretary.get(d.url("/party/members"))
     assert page.status_code == 200 and "张党员" in main_text(page.text)

@@ -126,7 +126,6 @@ def test_liuzhi_plugins_list_shows_the_installed_plugin_with_its_hooks(installed
     assert host.hooks_of(NAME) == [
         "dashboard_widgets",
         "demo_data",
-        "menu_items",
         "on_tenant_created",
         "plugin_manifest",
         "register_commands",
@@ -139,7 +138,7 @@ def test_liuzhi_plugins_list_shows_the_installed_plugin_with_its_hooks(installed
     assert result.exit_code == 0, result.exception
     out = result.output
     assert "example_pillar  0.1.0  pillar=other  示例支柱 / Example pillar" in out
-    assert "hooks: dashboard_widgets, demo_data, menu_items" in out
+    assert "hooks: dashboard_widgets, demo_data, on_tenant_created" in out
 
 
 def test_its_command_joins_the_liuzhi_cli(installed: Path) -> None:

@@ -32,7 +32,7 @@ from core.db.migrate import current_heads, upgrade
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.pluginhost.manager import PluginError, PluginHost
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Notification, Panel, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Manifest, MenuItem, Notification, Panel, Widget
 from core.rbac.models import Role, RolePermission
 from core.services.events import Event, emit
 from core.services.jobs.runner import JobSpec
@@ -871,12 +871,15 @@ async def test_hook_node_figures_show_every_enabled_pillar_at_a_glance(migrated:
         async with app.state.db.session(d.tenant.id) as s:
             parts = await glance.node_figures(app.state.plugins, enabled, None, d.root, s)
             only_cases = await glance.node_figures(app.state.plugins, {"contract_cases"}, None, d.root, s)
-    assert [(p.plugin, p.item.label("zh_Hans"), p.item.value) for p in parts] == [
+    # Core adds its own figures (the shared services', always on) beside the plugins'.
+    assert [p.plugin for p in parts].count("core.services") == 4
+    pillars = [p for p in parts if p.plugin != "core.services"]
+    assert [(p.plugin, p.item.label("zh_Hans"), p.item.value) for p in pillars] == [
         ("contract_hours", "服务时长", 340),
         ("contract_cases", "调解成功", 9),
         ("contract_hours", "契约测试区志愿者", 27),
     ]  # in order; the broken plugin is skipped and the rest still shows
-    assert [p.plugin for p in only_cases] == ["contract_cases"]
+    assert [p.plugin for p in only_cases if p.plugin != "core.services"] == ["contract_cases"]
 
 
 class GovIdentity(Switchable):
@@ -990,3 +993,36 @@ async def test_hook_usage_figures_adds_a_plugins_counts_to_the_operators_usage_p
         page = await operator.get("/platform/tenants/shuangluan")
     assert page.status_code == 200  # the plugin that raised is skipped
     assert re.search(r"Notes written</th><td[^>]*>7<", page.text)
+
+
+# ---- roles plugins bring ----------------------------------------------------------------------
+
+
+class Wardens:
+    __liuzhi_name__ = "kc_wardens"
+
+    @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return Manifest("kc_wardens", "other", "巡查", "Wardens", "0.1")
+
+    @hookimpl
+    def register_roles(self) -> list[DeclaredRole]:
+        return [DeclaredRole("kc_warden", "巡查员", "Warden", ("core.grid.view",))]
+
+
+async def test_hook_register_roles_gives_every_district_the_role_with_its_core_grants(
+    migrated: Any, districts: Any
+) -> None:
+    async with running(migrated, Wardens()) as app:
+        d = await districts(app, users=[("admin", "district_admin"), ("warden", "kc_warden")])
+        async with app.state.db.session(d.tenant.id) as s:
+            role = (await s.execute(select(Role).where(Role.code == "kc_warden"))).scalar_one()
+            grants = set(
+                (
+                    await s.execute(select(RolePermission.action).where(RolePermission.role_code == "kc_warden"))
+                ).scalars()
+            )
+        async with signed_in_client(app, d.slug, "warden") as warden:
+            assert (await warden.get(f"/t/{d.slug}/grid/")).status_code == 200  # the declared grant works
+    assert (role.name_zh, role.name_en, role.builtin) == ("巡查员", "Warden", True)
+    assert grants == {"core.grid.view"}

@@ -215,3 +215,22 @@ async def test_the_case_file_lists_its_mandatory_documents(district: District) -
             "\n", ""
         )
     assert "人民调解卷宗" in text and "人民调解回访记录（缺）" in text and "司法确认" in text
+
+
+async def test_the_overdue_job_tells_the_cases_mediator_once(district: District, app: Any) -> None:
+    from core.services.jobs import JobContext
+    from core.services.notifications.models import InAppNotification
+
+    d = district
+    case_id = await new_case(d)
+    await step(d, case_id, "accept", "mediator", {"origin": "application"})  # due long ago: 2026-04-16
+    for _ in range(2):
+        async with d.tx() as s:
+            await overdue.job(JobContext(d.tenant.id, s, d.db, app.state.plugins), {})
+    async with d.session() as s:
+        notes = (
+            (await s.execute(select(InAppNotification).where(InAppNotification.user_id == d.users["mediator"].id)))
+            .scalars()
+            .all()
+        )
+        assert len(notes) == 1 and "超过调解期限" in notes[0].title

@@ -205,3 +205,55 @@ async def test_every_list_page_opens_from_the_menu_for_the_district_admin(signed
         assert r.status_code == 200, path
     assert (await admin.get(f"{T}/rule-of-law/registers/nobody")).status_code == 404
     assert (await admin.get(f"{T}/rule-of-law/cases/999999999")).status_code == 404
+
+
+async def test_a_nodes_page_and_the_dashboard_show_the_pillars_figures(app: Any, signed_in: Any) -> None:
+    from sqlalchemy import select
+
+    from core.grids.models import GridNode
+    from core.tenancy.models import Tenant
+
+    async with app.state.db.session(None) as s:
+        tenant = (await s.execute(select(Tenant).where(Tenant.slug == "shuangluan"))).scalar_one()
+    async with app.state.db.session(tenant.id) as s:
+        root = (await s.execute(select(GridNode).where(GridNode.code == "sl"))).scalar_one()
+    admin = await signed_in("shuangluan", "admin")
+    node = main_text((await admin.get(f"{T}/grid/{root.id}")).text)
+    assert "调解成功率" in node and "团队不齐" in node
+    home = main_text((await admin.get(f"{T}/")).text)
+    assert "排查纠纷" in home and "超期案件" in home
+    overview = await admin.get(f"{T}/rule-of-law/?node={root.id}")
+    assert overview.status_code == 200 and "超期案件" in main_text(overview.text)
+    worker = await signed_in("shuangluan", "grid_worker")
+    assert (await worker.get(f"{T}/rule-of-law/?node={root.id}")).status_code == 404  # outside their grid
+
+
+async def test_a_cases_mediator_brings_in_a_colleague_but_no_one_else_can(app: Any, signed_in: Any) -> None:
+    from sqlalchemy import select
+
+    from core.identity.models import User
+    from core.tenancy.models import Tenant
+    from core.tenancy.service import ensure_user
+
+    async with app.state.db.session(None) as s:
+        tenant = (await s.execute(select(Tenant).where(Tenant.slug == "shuangluan"))).scalar_one()
+    async with app.state.db.transaction(tenant.id) as s:
+        from core.grids.models import GridNode
+
+        ybs = (await s.execute(select(GridNode).where(GridNode.code == "sl-ybs"))).scalar_one()
+        colleague, _ = await ensure_user(s, "mediator_two", "调解员小郑", "liuzhi-demo", "mediator", ybs)
+        colleague_id = colleague.id
+    worker = await signed_in("shuangluan", "grid_worker")
+    page = await worker.get(await log_dispute(worker))
+    case_url = re.search(r'href="(/t/shuangluan/rule-of-law/cases/\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    mediator = await signed_in("shuangluan", "mediator")
+    await form_post(mediator, f"{case_url}/accept", {"origin": "own_initiative", "version": "1"})
+    two = await signed_in("shuangluan", "mediator_two")
+    assert "保密" in main_text((await two.get(case_url)).text)
+    assert (await form_post(two, f"{case_url}/mediators", {"user": str(colleague_id)})).status_code == 404
+    r = await form_post(mediator, f"{case_url}/mediators", {"user": "12345"})
+    assert r.status_code == 400 and "请选择在本辖区工作的调解员" in main_text(r.text)
+    assert (await form_post(mediator, f"{case_url}/mediators", {"user": str(colleague_id)})).status_code == 303
+    assert "周文斌" in main_text((await two.get(case_url)).text)
+    async with app.state.db.session(tenant.id) as s:
+        assert (await s.execute(select(User.id).where(User.id == colleague_id))).first()

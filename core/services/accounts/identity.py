@@ -53,7 +53,7 @@ class IdentityProvider(Protocol):
 async def providers(host: Any, enabled: Iterable[str] | None) -> dict[str, IdentityProvider]:
     """The identity providers of the tenant's enabled plugins (and core's), by name."""
     found: dict[str, IdentityProvider] = {}
-    for _plugin, result in await host.call_safely("identity_providers", enabled):
+    for _plugin, result in await host.run("identity_providers", enabled):
         for provider in result if isinstance(result, list | tuple) else [result]:
             if isinstance(provider, IdentityProvider) and provider.name not in found:
                 found[provider.name] = provider
@@ -109,6 +109,9 @@ class DevelopmentIdentity:
     name = "development"
     title_zh = "开发用身份"
     title_en = "Development identity"
+    # Optional on a provider: the fields its credentials take on the login page (name, 中文, English).
+    # Providers whose client signs in elsewhere (a mini-program) leave it out and are not shown there.
+    form_fields = (("subject", "身份标识", "Subject"), ("name", "姓名", "Name"), ("phone", "手机号码", "Mobile number"))
 
     async def authenticate(self, tenant_id: int, credentials: Mapping[str, str]) -> ExternalProfile | None:
         subject = (credentials.get("subject") or "").strip()

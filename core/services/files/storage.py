@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import new_id
+from core.i18n import gettext as _
 from core.services.files.models import StoredFile
-from core.web.i18n import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")

@@ -268,6 +268,7 @@ class JobRunner:
                         context = JobContext(
                             job.tenant_id, s, self.db, self.plugins, job.id, self.channels, job.attempts
                         )
+                        s.info["app_state"] = context  # events the job emits are delivered through it
                         await spec.handler(context, dict(job.payload or {}))
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"

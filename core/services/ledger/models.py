@@ -72,3 +72,22 @@ class LedgerEntry(TenantScoped, Base):
     amount: Mapped[int] = mapped_column(AMOUNT)
     balance_after: Mapped[int] = mapped_column(AMOUNT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PointsRule(TenantScoped, Base):
+    """A district's rule for staff postings (积分规则): what a posting is for, whether it adds or
+    deducts, and the most one posting may move. Local practice, so data, never a constant."""
+
+    __tablename__ = "points_rules"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        CheckConstraint("max_amount > 0", name="positive_max"),
+        CheckConstraint("direction IN ('earn', 'deduct')", name="direction_known"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(8), default="earn")
+    max_amount: Mapped[int] = mapped_column(AMOUNT)  # hundredths, like every amount
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

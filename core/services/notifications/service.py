@@ -99,7 +99,7 @@ async def notify(
 async def deliver(plugins: Any, note: Notification, channel: str, enabled: Iterable[str] | None) -> bool:
     """Hand ``note`` to the first adapter that answers for ``channel``; True when one sent it."""
     try:
-        sent = await plugins.call_first("send_notification", enabled, notification=note, channel=channel)
+        sent = await plugins.run("send_notification", enabled, notification=note, channel=channel)
     except Exception:
         log.exception("sending notification to user %s on %s failed", note.user_id, channel)
         return False

@@ -24,6 +24,7 @@ def core_route_handlers() -> list[Any]:
         platform,
         second_factor,
     )
+    from core.web.services import service_route_handlers
 
     return [
         *health.handlers,
@@ -43,4 +44,5 @@ def core_route_handlers() -> list[Any]:
         *routes_people.handlers,
         *rbac_routes.handlers,
         *import_routes.handlers,
+        *service_route_handlers(),
     ]

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core import i18n
 from core.audit import record
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import ApiToken
 from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
 from core.identity.sessions import end_sessions, keep_this_session
-from core.web import i18n
 from core.web.context import ctx, hash_token
+from core.web.forms import Form
 from core.web.guards import public, signed_in
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.render import render
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # Days an API token stays valid ("" = until revoked).
 EXPIRY_CHOICES = {"30": lazy("30 days"), "90": lazy("90 days"), "365": lazy("One year"), "": lazy("Until revoked")}
 

@@ -7,26 +7,27 @@ import json
 import logging
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core import i18n
 from core.audit import AuditEntry, record
+from core.i18n import gettext as _
 from core.pluginhost.manifest import Manifest
 from core.tenancy.models import Tenant, TenantPlugin
 from core.tenancy.service import set_plugin, validate_settings
-from core.web import i18n
 from core.web import settings_form as sf
 from core.web.context import ctx
+from core.web.forms import Form
+from core.web.forms import text as _text
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
 
@@ -43,15 +44,6 @@ TERM_MAX = 20
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 NAME_MAX = 200
 MOTTO_MAX = 60
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 # ---- the district: names, locale, terminology, branding -----------------------------------------

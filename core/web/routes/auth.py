@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.audit import record
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.identity.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.web.context import ctx
 from core.web.csrf import mark_signed_in
+from core.web.forms import Form
 from core.web.guards import public
-from core.web.i18n import gettext as _
 from core.web.proxies import client_host
 from core.web.render import render
 from core.web.routes import second_factor
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def safe_next(request: Request, target: str | None) -> str:
@@ -46,12 +44,27 @@ def too_many(wait: float) -> tuple[str, int, dict[str, str]]:
     return message, 429, {"Retry-After": str(seconds)}
 
 
+async def login_context(request: Request, target: str, username: str = "") -> dict[str, Any]:
+    """What the login page shows besides the form: resident sign-up and the identity providers
+    that take their credentials on the page (the development one in the demo)."""
+    from core.services.accounts import providers
+
+    c = ctx(request)
+    found = await providers(request.app.state.plugins, c.enabled)
+    return {
+        "next": target,
+        "error": None,
+        "username": username,
+        "providers": [p for p in found.values() if getattr(p, "form_fields", None)],
+    }
+
+
 @get("/login", guards=[public])
 async def login_page(request: Request, next: FromQuery[str | None] = None) -> Any:
     c = ctx(request)
     if c.user is not None:
         return Redirect(safe_next(request, next))
-    return await render(request, "core/login.html", {"next": next or "", "error": None, "username": ""}, block=None)
+    return await render(request, "core/login.html", await login_context(request, next or ""), block=None)
 
 
 @post("/login", guards=[public], status_code=200)
@@ -68,7 +81,7 @@ async def login(request: Request, data: Form) -> Any:
         return await render(
             request,
             "core/login.html",
-            {"next": target, "error": message, "username": username},
+            {**await login_context(request, target, username), "error": message},
             status_code=status,
             block=None,
             headers=headers,
@@ -80,6 +93,8 @@ async def login(request: Request, data: Form) -> Any:
     if wait > 0:
         return await fail(*too_many(wait))
     user = (await c.db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    if user is None and username.isdigit():  # a resident signs in with the mobile number they signed up with
+        user = await _by_phone(request, username)
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
     if not ok or user is None or not user.is_active:
         await brake.failed(limits)
@@ -94,6 +109,21 @@ async def login(request: Request, data: Form) -> Any:
         await c.db.commit()
         return step
     return await finish_login(request, user, target)
+
+
+async def _by_phone(request: Request, phone: str) -> User | None:
+    from core.services.accounts import account_by_phone
+    from core.services.errors import ServiceError
+
+    c = ctx(request)
+    assert c.db is not None
+    try:
+        account = await account_by_phone(c.db, request.app.state.vault, phone)
+    except ServiceError:
+        return None
+    if account is None:
+        return None
+    return (await c.db.execute(select(User).where(User.id == account.user_id))).scalar_one_or_none()
 
 
 async def finish_login(request: Request, user: User, target: str) -> Redirect:

@@ -8,6 +8,7 @@ from litestar import Request, get
 from markupsafe import Markup
 
 from core.pluginhost.manifest import Widget
+from core.web import declared
 from core.web.context import ctx
 from core.web.guards import signed_in
 from core.web.render import render
@@ -17,20 +18,46 @@ from core.web.render import render
 async def dashboard(request: Request) -> Any:
     c = ctx(request)
     widgets = []
-    for plugin, result in await request.app.state.plugins.call_safely("dashboard_widgets", c.enabled, request=request):
-        for w in result if isinstance(result, list | tuple) else [result]:
-            if isinstance(w, Widget):
-                widgets.append(
-                    {
-                        "plugin": plugin,
-                        "title": w.title(c.locale),
-                        "html": Markup(w.html),
-                        "order": w.order,
-                        "href": c.url(w.href) if w.href else None,
-                    }
-                )
+    host = request.app.state.plugins
+    found = [
+        (plugin, w)
+        for plugin, result in await host.run("dashboard_widgets", c.enabled, request=request)
+        for w in (result if isinstance(result, list | tuple) else [result])
+    ]
+    hooked = {plugin for plugin, _w in found}  # a plugin with its own card hook keeps it
+    found += [(p, w) for p, w in declared.widgets(request, host.manifests, c.enabled) if p not in hooked]
+    for plugin, w in found:
+        if isinstance(w, Widget):
+            widgets.append(
+                {
+                    "plugin": plugin,
+                    "title": w.title(c.locale),
+                    "html": Markup(w.html),
+                    "order": w.order,
+                    "href": c.url(w.href) if w.href else None,
+                }
+            )
     widgets.sort(key=lambda w: (w["order"], w["plugin"]))
-    return await render(request, "core/dashboard.html", {"widgets": widgets})
+    return await render(request, "core/dashboard.html", {"widgets": widgets, **await _glance(request)})
+
+
+async def _glance(request: Request) -> dict[str, Any]:
+    """Staff see their area's pillars at a glance (the top of their grid scope) above the widgets."""
+    from sqlalchemy import select
+
+    from core.grids.models import GridNode
+    from core.pluginhost import glance
+    from core.web.routes.grid import figure_groups
+
+    c = ctx(request)
+    prefixes = sorted(c.scope_prefixes("core.grid.view"), key=len)
+    if not prefixes or c.db is None:
+        return {"glance_node": None, "figures": []}
+    node = (await c.db.execute(select(GridNode).where(GridNode.path == prefixes[0]))).scalar_one_or_none()
+    if node is None:
+        return {"glance_node": None, "figures": []}
+    parts = await glance.node_figures(request.app.state.plugins, c.enabled, request, node, c.db)
+    return {"glance_node": node, "figures": figure_groups(request, parts)}
 
 
 handlers = [dashboard]

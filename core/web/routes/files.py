@@ -48,7 +48,7 @@ async def may_see(request: Request, row: StoredFile) -> bool:
     if c.user is not None and row.uploaded_by == c.user.id:
         return True
     try:
-        answer = await request.app.state.plugins.call_first("file_access", c.enabled, request=request, file=row)
+        answer = await request.app.state.plugins.run("file_access", c.enabled, request=request, file=row)
     except Exception:  # a broken plugin shows nothing rather than everything
         log.exception("file_access failed for file %s (%s)", row.id, row.owner_type)
         return False

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from core.grids import tree
 from core.grids.basedata import Household, Organisation, Resident
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
+from core.pluginhost import glance
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import render
 
@@ -50,6 +51,27 @@ DONE = {
 
 def _labelled(counts: dict[str, int], labels: dict[str, str]) -> list[tuple[str, int]]:
     return [(_(labels[k]) if k in labels else k, n) for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+def figure_groups(request: Request, parts: list[glance.Part]) -> list[dict[str, Any]]:
+    """Each plugin's headline figures, grouped under the plugin's title (六治 at a glance)."""
+    c = ctx(request)
+    manifests = request.app.state.plugins.manifests
+    groups: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        manifest = manifests.get(part.plugin)
+        title = manifest.title(c.locale) if manifest is not None else _("Shared services")
+        group = groups.setdefault(part.plugin, {"plugin": part.plugin, "title": title, "figures": []})
+        f = part.item
+        group["figures"].append(
+            {
+                "label": f.label(c.locale),
+                "value": f.value,
+                "unit": f.unit(c.locale),
+                "href": c.url(f.href) if f.href else None,
+            }
+        )
+    return list(groups.values())
 
 
 async def node_in_scope(request: Request, node_id: int, action: str = VIEW) -> GridNode:
@@ -119,13 +141,12 @@ async def grid_node(
         else None,
     }
     panels = []
-    for plugin, result in await request.app.state.plugins.call_safely(
-        "node_panels", c.enabled, request=request, node=node
-    ):
+    for plugin, result in await request.app.state.plugins.run("node_panels", c.enabled, request=request, node=node):
         for p in result if isinstance(result, list | tuple) else [result]:
             if isinstance(p, Panel):
                 panels.append({"plugin": plugin, "title": p.title(c.locale), "html": Markup(p.html), "order": p.order})
     panels.sort(key=lambda p: (p["order"], p["plugin"]))
+    glance_parts = await glance.node_figures(request.app.state.plugins, c.enabled, request, node, c.db)
     parent = crumbs[-1][0] if crumbs and crumbs[-1][1] else None
     return await render(
         request,
@@ -143,6 +164,7 @@ async def grid_node(
             ),
             "counts": counts,
             "panels": panels,
+            "figures": figure_groups(request, glance_parts),
             "can_edit": c.can(EDIT, node.path),
             "message": _(DONE[done]) if done in DONE else None,
         },

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import func, select
 
+from core import i18n
 from core.db.base import new_id
 from core.db.engine import Database
 from core.grids.models import GridNode, NodeKind
+from core.i18n import gettext as _
 from core.identity.models import Operator
 from core.identity.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from core.identity.sessions import EPOCH_KEY
@@ -30,11 +31,10 @@ from core.identity.store import ROTATE
 from core.tenancy.models import ACTIVE, SUSPENDED, Tenant, TenantPlugin
 from core.tenancy.service import SLUG, TenantError, create_tenant, delete_tenant, ensure_user, set_status
 from core.tenancy.transfer import export_tenant, import_tenant
-from core.web import i18n
 from core.web.context import ctx
 from core.web.csrf import mark_signed_in
+from core.web.forms import Form
 from core.web.guards import operator_only, public
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.proxies import client_host
 from core.web.render import render
@@ -43,7 +43,6 @@ from core.web.routes.auth import too_many
 
 log = logging.getLogger("liuzhi.platform")
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AREA = {"area": "platform"}
 HOME = "/platform/"
 PER_PAGE = 50

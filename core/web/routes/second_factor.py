@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.audit import record
+from core.i18n import gettext as _
 from core.identity import totp
 from core.identity.models import Operator, User
 from core.identity.passwords import verify_password
 from core.identity.store import ROTATE
 from core.rbac.models import RoleAssignment
 from core.web.context import ctx
+from core.web.forms import Form
 from core.web.guards import operator_only, public, signed_in
-from core.web.i18n import gettext as _
 from core.web.proxies import client_host
 from core.web.render import render
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PENDING = "mfa"  # session key while the password is checked and the code is not
 PENDING_SECONDS = 300
 ENROL = "totp_new"  # session key: the secret being enrolled, until its first code is right

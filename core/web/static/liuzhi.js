@@ -14,6 +14,7 @@ document.addEventListener("htmx:sseMessage", (e) => {
 // instead of style="" attributes, which it does not.
 function lzPaint(root) {
   root.querySelectorAll("[data-lz-bg]").forEach((el) => { el.style.background = el.dataset.lzBg; });
+  root.querySelectorAll("[data-lz-width]").forEach((el) => { el.style.width = el.dataset.lzWidth + "%"; });
 }
 document.addEventListener("DOMContentLoaded", () => lzPaint(document));
 document.addEventListener("htmx:afterSwap", (e) => lzPaint(e.target));

@@ -155,3 +155,12 @@ def public_url(request: Request) -> str:
 
 def any_value(form: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "_csrf_token"}
+
+
+async def receipt_file(session: Any, document_id: int | None) -> int | None:
+    """The stored file of a 报到回执 document, for a download link."""
+    if document_id is None:
+        return None
+    from core.services.documents.models import Document
+
+    return await session.scalar(select(Document.file_id).where(Document.id == document_id))

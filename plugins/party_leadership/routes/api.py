@@ -31,7 +31,7 @@ from core.web.guards import signed_in
 from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.party_leadership import captains, members, mine, rules
-from plugins.party_leadership.routes._common import LOCAL, rollback, settings, today
+from plugins.party_leadership.routes._common import LOCAL, public_url, rollback, settings, today
 
 GUARD = [signed_in]
 
@@ -147,11 +147,17 @@ async def api_report_in(request: Request) -> Any:
             branch=_str(body, "branch"),
             on=today(),
         )
+        doc = await members.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
         await c.db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)
-    return {"member_id": member.id, "community_id": member.node_id, "reported_on": member.reported_on.isoformat()}
+    return {
+        "member_id": member.id,
+        "community_id": member.node_id,
+        "reported_on": member.reported_on.isoformat(),
+        "receipt": c.url(f"/files/{doc.file_id}"),
+    }
 
 
 @get("/party/posts", guards=GUARD, summary="My community's service posts")

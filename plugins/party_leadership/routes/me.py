@@ -22,7 +22,18 @@ from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.party_leadership import captains, members, mine, rules
 from plugins.party_leadership.models import Unit
-from plugins.party_leadership.routes._common import LOCAL, Form, number, problem, rollback, settings, text, today
+from plugins.party_leadership.routes._common import (
+    LOCAL,
+    Form,
+    number,
+    problem,
+    public_url,
+    receipt_file,
+    rollback,
+    settings,
+    text,
+    today,
+)
 
 
 async def _page(
@@ -54,6 +65,7 @@ async def _page(
                 "buildings": await captains.of_member(c.db, member.id),
                 "free_buildings": await mine.free_buildings(c.db, member),
                 "project_states": {str(k): _(v) for k, v in rules.PROJECT_STATE_LABELS.items()},
+                "receipt": await receipt_file(c.db, member.receipt_document_id),
             }
         )
     return await render(request, "party_leadership/me.html", data, status_code=status)
@@ -69,7 +81,7 @@ async def me_report(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.db is not None and c.user is not None
     try:
-        await mine.report_in(
+        member = await mine.report_in(
             c.db,
             c.user.id,
             node_id=number(data, "node_id"),
@@ -78,6 +90,7 @@ async def me_report(request: Request, data: Form) -> Any:
             branch=text(data, "branch"),
             on=today(),
         )
+        await members.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
         await c.db.commit()
     except ServiceError as exc:
         await rollback(request)

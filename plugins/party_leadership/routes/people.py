@@ -41,6 +41,7 @@ from plugins.party_leadership.routes._common import (
     number,
     problem,
     public_url,
+    receipt_file,
     rollback,
     settings,
     text,
@@ -154,6 +155,7 @@ async def _unit_page(request: Request, unit_id: int, errors: dict[str, str] | No
             "quarter": rules.quarter_of(now),
             "can_edit": c.can(MEMBERS_EDIT, unit.node_path),
             "errors": errors or {},
+            "receipt": await receipt_file(c.db, unit.receipt_document_id),
         },
         status_code=status,
     )
@@ -326,6 +328,7 @@ async def member_create(request: Request, data: Form) -> Any:
             branch=text(data, "branch"),
             on=day(data, "reported_on", required=False) or today(),
         )
+        await mb.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
         await c.db.commit()
     except ServiceError as exc:
         await rollback(request)
@@ -367,6 +370,7 @@ async def _member_page(
             "target": s.annual_hours_target,
             "posts": await mb.posts_of(c.db, member.id),
             "results": await review.results(c.db, year, prefixes=[member.node_path], subject="member"),
+            "receipt": await receipt_file(c.db, member.receipt_document_id),
             "can_edit": c.can(MEMBERS_EDIT, member.node_path),
             "errors": errors or {},
         },

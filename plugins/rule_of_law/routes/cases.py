@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from core.identity.models import User
+from core.rbac.models import RoleAssignment
 from core.services import documents as core_documents
 from core.services.files.models import StoredFile
 from core.web.guards import requires
@@ -22,7 +23,7 @@ from plugins.rule_of_law import documents as rl_documents
 from plugins.rule_of_law.common import ServiceError, local_day
 from plugins.rule_of_law.mediation import ROUTES, TransitionError
 from plugins.rule_of_law.plugin import CASE_ACCEPT, CASE_READ, NAME, VIEW
-from plugins.rule_of_law.routes.web import Form, context, rollback, see_other, text, values
+from plugins.rule_of_law.routes.web import Form, context, integer, rollback, see_other, text, values
 from plugins.rule_of_law.screening import KIND_LABELS
 
 GUARD = [requires(VIEW, CASE_ACCEPT, CASE_READ)]
@@ -87,6 +88,7 @@ async def _page(request: Request, case_id: int, *, error: str | None = None, sta
             "entries": entries,
             "mediators": [names.get(m, "") for m in ms],
             "actions": cases.available(case, uid, ms, c.can) if readable else [],
+            "colleagues": await _colleagues(c, case, ms) if uid in ms else [],
             "labels": mediation.ACTION_LABELS,
             "entry_labels": mediation.ENTRY_LABELS,
             "states": mediation.STATE_LABELS,
@@ -137,7 +139,9 @@ def _inputs(action: str, form: dict[str, Any]) -> dict[str, Any]:
 
 @post("/rule-of-law/cases/{case_id:int}/{action:str}", guards=GUARD)
 async def case_step(request: Request, case_id: FromPath[int], action: FromPath[str], data: Form) -> Any:
-    c, case, _ms = await _load(request, case_id)
+    c, case, ms = await _load(request, case_id)
+    if action == "mediators":
+        return await _add_mediator(request, c, case, ms, data)
     if action not in mediation.ACTIONS:
         raise NotFoundException()
     try:
@@ -158,6 +162,31 @@ async def case_step(request: Request, case_id: FromPath[int], action: FromPath[s
         message = exc.translated(_) if isinstance(exc, TransitionError) else exc.translate(_)
         return await _page(request, case_id, error=message, status_code=400)
     return see_other(c, f"/rule-of-law/cases/{case_id}")
+
+
+async def _colleagues(c: Any, case: Any, exclude: list[int]) -> list[tuple[int, str]]:
+    """Mediators whose role covers the case's node: those who may join its file."""
+    rows = await c.db.execute(
+        select(User.id, User.display_name, RoleAssignment.node_path)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role_code == "mediator")
+        .order_by(User.display_name)
+    )
+    return list(
+        dict.fromkeys((i, n) for i, n, path in rows.all() if case.node_path.startswith(path) and i not in exclude)
+    )
+
+
+async def _add_mediator(request: Request, c: Any, case: Any, ms: list[int], data: dict[str, Any]) -> Any:
+    """A case's mediator brings a colleague onto the case (人民调解法 第19条: one or more mediators)."""
+    if c.user is None or c.user.id not in ms:
+        raise NotFoundException()
+    chosen = integer(text(data, "user"))
+    if chosen is None or chosen not in {i for i, _n in await _colleagues(c, case, ms)}:
+        return await _page(request, case.id, error=_("Choose a mediator who works in this area."), status_code=400)
+    await cases.add_mediator(c.db, case, chosen)
+    await c.db.commit()
+    return see_other(c, f"/rule-of-law/cases/{case.id}")
 
 
 async def _pdf(request: Request, doc: Any, filename: str) -> Response[bytes]:

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from core.db.base import new_id
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.smart_service import sla
 from plugins.smart_service.lifecycle import STAGES

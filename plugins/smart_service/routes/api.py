@@ -20,10 +20,10 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.routes.api import api_router
 from plugins.smart_service import services

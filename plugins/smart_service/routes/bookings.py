@@ -4,29 +4,28 @@ user's scope (and not their own) answers 404."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 
 from core.db.base import utcnow
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.web.context import ctx
+from core.web.forms import Form
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.smart_service import bookings as bk
 from plugins.smart_service import sla
 from plugins.smart_service.models import Booking
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 BASE = "/smart-service/bookings"
 NODE_KINDS = ("community", "village", "grid")
 GUARD = [requires(bk.REQUEST, bk.HANDLE)]

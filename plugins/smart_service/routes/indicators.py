@@ -12,10 +12,10 @@ from litestar.params import FromQuery
 from markupsafe import Markup
 
 from core.db.base import utcnow
+from core.i18n import gettext as _
 from core.web.context import ctx
 from core.web.excel import excel_response
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.smart_service import indicators as ind
 from plugins.smart_service import sla

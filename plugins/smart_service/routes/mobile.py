@@ -15,10 +15,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.smart_service import photos as ph

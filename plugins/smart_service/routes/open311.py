@@ -25,16 +25,16 @@ from litestar.params import FromPath
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import i18n
 from core.db.base import utcnow
 from core.db.context import Actor, set_tenant
 from core.grids import geo
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.ops.limits import check_rate, limits_of, too_many
-from core.web import i18n
 from core.web.context import SLUG_KEY, TenantConfig, load_tenant
 from core.web.guards import public
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from plugins.smart_service import open311_format as fmt_
 from plugins.smart_service import services, sla
 from plugins.smart_service.lifecycle import ACTION_LABELS, TransitionError

@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.services.files.uploads import upload_state
 from core.web.context import ctx
+from core.web.forms import Form
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.smart_service import photos as ph
@@ -43,7 +43,6 @@ from plugins.smart_service.lifecycle import (
 )
 from plugins.smart_service.models import Category, Event, EventTransition
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NEARBY_M = 300.0
 UPLOAD_LIMIT = (ph.MAX_COUNT + 1) * ph.MAX_BYTES + 1024 * 1024
 NODE_CHOICES = 300

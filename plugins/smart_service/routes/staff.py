@@ -21,14 +21,14 @@ from sqlalchemy import and_, or_, select
 
 from core.db.base import utcnow
 from core.grids.models import GridNode
+from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
-from core.web.i18n import lazy
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
 from plugins.smart_service import board, lifecycle, photos, services

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import i18n
 from core.services import ledger
 from core.services.errors import Conflict, InvalidInput, NotFound
-from core.web import i18n
 
 
 def test_a_refusal_reads_in_chinese_and_in_english_with_its_figures(app: Any) -> None:  # app loads the catalogues

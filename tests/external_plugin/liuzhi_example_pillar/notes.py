@@ -7,9 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.web.i18n import gettext as _
+from core.i18n import translator
+from core.web.forms import text
 from core.web.pagination import Page, paginate
 from liuzhi_example_pillar.models import TITLE_MAX, ExampleNote
+
+_ = translator("example_pillar").gettext  # the plugin's own catalogue first
 
 DEMO_NOTES = (
     ("楼道堆物清理", "3号楼2单元楼道的杂物已通知住户周末前清理。"),
@@ -29,7 +32,7 @@ async def count_notes(session: AsyncSession) -> int:
 
 def validate(data: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """Clean form values and the errors to show beside each field."""
-    values = {"title": str(data.get("title", "")).strip(), "body": str(data.get("body", "")).strip()}
+    values = {"title": text(data, "title"), "body": text(data, "body")}
     errors = {}
     if not values["title"]:
         errors["title"] = _("Give the note a title.")

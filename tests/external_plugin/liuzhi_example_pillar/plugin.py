@@ -38,6 +38,10 @@ MANIFEST = Manifest(
     settings=Settings,
     icon="✎",
     actions=(Action(VIEW, "查看示例支柱", "Use the example pillar", ("community_secretary", "community_worker")),),
+    # Declared: the host shows the menu item (a static landing page or card could be declared too,
+    # with ``landing=Page(…)`` and ``widget=CardSpec(…)``; this plugin's card counts notes, so it
+    # keeps its dashboard_widgets hook).
+    menu=(MenuItem("示例支柱", "Example pillar", "/example/", VIEW, "✎", 200),),
 )
 
 
@@ -80,11 +84,6 @@ def on_tenant_created(tenant: Any, session: Any) -> None:
 @hookimpl
 async def demo_data(tenant: Any, session: Any, nodes: Any) -> None:
     await notes.add_demo_notes(session)
-
-
-@hookimpl
-def menu_items(request: Request) -> list[MenuItem]:
-    return [MenuItem("示例支柱", "Example pillar", "/example/", VIEW, "✎", 200)]
 
 
 @hookimpl

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from core.web.context import ctx
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.render import render
 from liuzhi_example_pillar import notes
 
 NAME = "example_pillar"
 VIEW = f"{NAME}.view"
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from core.web import i18n
+from core import i18n
 from plugins.smart_service import photos
 
 # Runs in a fresh interpreter: makes the photo, then measures only what processing it adds.

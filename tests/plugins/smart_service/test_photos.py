@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from core import i18n
 from core.services.files.models import StoredFile
 from core.services.files.storage import LocalStorage
-from core.web import i18n
 from plugins.smart_service import photos as ph
 from tests.plugins.smart_service.fixtures.images import GPS, gif, phone_jpeg, png
 

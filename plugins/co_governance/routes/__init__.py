@@ -1,0 +1,1 @@
+"""Pages (volunteer, staff, store, services, training, property) and the resident JSON API."""
