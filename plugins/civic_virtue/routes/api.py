@@ -25,12 +25,12 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.services import activities
 from core.services.activities.models import Activity
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.civic_virtue import campaigns as cs
 from plugins.civic_virtue import nominations, voting

@@ -15,12 +15,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 
+from core.i18n import gettext as _
 from core.services import documents, notices
 from core.services.errors import ServiceError, lazy
 from core.services.files.models import StoredFile
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.civic_virtue import campaigns as cs
 from plugins.civic_virtue import festivals, glance, nominations, places, review, voting

@@ -14,10 +14,10 @@ from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.i18n import gettext as _
 from plugins.civic_virtue.stages import STAGE_LABELS, Stage
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]

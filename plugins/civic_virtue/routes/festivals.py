@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services import activities
 from core.services.activities.models import Activity
@@ -23,7 +24,6 @@ from core.services.files.storage import UploadError
 from core.services.files.uploads import IMAGES, save_upload
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.civic_virtue import festivals

@@ -13,13 +13,13 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.services.errors import ServiceError
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
 from core.services.files.uploads import IMAGES, save_upload
 from core.web.context import ctx
 from core.web.guards import public, requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.civic_virtue import places
 from plugins.civic_virtue.models import PLACE_KINDS

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.pluginhost.manifest import Notification
 from core.services.errors import ServiceError
 from core.services.files.models import StoredFile
@@ -24,7 +25,6 @@ from core.services.files.uploads import DOCUMENTS, IMAGES, save_upload
 from core.services.notifications.service import notify
 from core.web.context import ctx
 from core.web.guards import public, requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.civic_virtue import campaigns as cs
 from plugins.civic_virtue import nominations, voting
