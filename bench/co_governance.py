@@ -275,6 +275,7 @@ async def setup_round(fresh: Any, target: str, rnd: int, ops: int, uid: int, pat
 async def verify(fresh: Any, jobs: list[dict[str, Any]], ops: int) -> dict[str, Any]:
     from core.db.engine import Database
     from core.services import ledger
+    from plugins.co_governance import volunteers
     from plugins.co_governance.models import Redemption, StoreItem
 
     db = Database(fresh.app_url)
@@ -282,7 +283,9 @@ async def verify(fresh: Any, jobs: list[dict[str, Any]], ops: int) -> dict[str, 
         async with db.session(TENANT_ID) as s:
             stock = await s.scalar(select(StoreItem.stock).where(StoreItem.id == jobs[0]["item"]))
             made = await s.scalar(select(func.count(Redemption.id)).where(Redemption.item_id == jobs[0]["item"]))
-            problems = (await ledger.check(s)).problems
+            # the bare-insert rounds leave their accounts' balances unmoved on purpose: look at this round's
+            mine = {volunteers.points_account_key(v) for job in jobs for v in job["volunteers"]}
+            problems = [p for p in (await ledger.check(s)).problems if p.split(": ")[0] in mine or ":" not in p]
     finally:
         await db.dispose()
     return {

@@ -19,7 +19,7 @@ from core.grids import validation
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.services import activities, ledger
-from core.services._common import actor_user_id, atomic
+from core.services._common import actor_user_id, announce, atomic
 from core.services.errors import Conflict, InvalidInput, NotFound, lazy
 from plugins.co_governance import numbers, rules
 from plugins.co_governance.models import ActivityInfo, ServiceRecord, Team, TeamMember, Volunteer
@@ -308,7 +308,23 @@ async def record_service(
                 .execution_options(synchronize_session=False)
             )
         await session.flush()
+    before = rules.star_level(volunteer.minutes_total)
     await session.refresh(volunteer, ["minutes_total"])
+    after = rules.star_level(volunteer.minutes_total)
+    if after > before:
+        # civic_virtue (if on) may nominate star volunteers; delivered after commit, never on rollback
+        await announce(
+            session,
+            "co_governance.volunteer.star_reached",
+            {
+                "volunteer_id": volunteer.id,
+                "user_id": volunteer.user_id,
+                "star": after,
+                "hours": str(rules.hours_of(volunteer.minutes_total)),
+                "node_path": volunteer.node_path,
+                "source": SOURCE,
+            },
+        )
     return rec
 
 

@@ -41,11 +41,13 @@ COUNSEL = f"{NAME}.counselling.counsel"
 BOOK = f"{NAME}.counselling.book"
 REFER = f"{NAME}.counselling.refer"
 
-# The pillar's own roles (added to each tenant that has it; core's built-in roles stay as they are).
-ROLES: tuple[tuple[str, str, str], ...] = (
-    ("lawyer", "律师", "Lawyer"),
-    ("counsellor", "心理咨询师", "Counsellor"),
-    ("register_officer", "特殊人群专管员", "Special-population officer"),
+# The roles this pillar brings to every district (``register_roles``); their grants of the pillar's
+# own actions are the Actions' default roles below.
+ROLES: tuple[DeclaredRole, ...] = (
+    DeclaredRole("mediator", "调解员", "Mediator", STAFF_GRANTS),
+    DeclaredRole("lawyer", "律师", "Lawyer", ()),
+    DeclaredRole("counsellor", "心理咨询师", "Counsellor", ()),
+    DeclaredRole("register_officer", "特殊人群专管员", "Special-population officer", ("core.grid.view",)),
 )
 
 
@@ -130,28 +132,6 @@ def register_jobs() -> list[JobSpec]:
     return [JobSpec(overdue.JOB, overdue.job, every_seconds=600)]
 
 
-async def ensure_roles(session: Any) -> None:
-    from sqlalchemy import select
-
-    from core.rbac.models import Role
-
-    have = set((await session.execute(select(Role.code))).scalars())
-    for code, zh, en in ROLES:
-        if code not in have:
-            session.add(Role(code=code, name_zh=zh, name_en=en, builtin=False))
-    await session.flush()
-
-
-@hookimpl
-async def on_tenant_created(tenant: Any, session: Any) -> None:
-    await ensure_roles(session)
-
-
-@hookimpl
-async def on_plugin_enabled(tenant: Any, session: Any) -> None:
-    await ensure_roles(session)
-
-
 @hookimpl
 def register_routes() -> list[Any]:
     from plugins.rule_of_law.routes import handlers
@@ -163,7 +143,6 @@ def register_routes() -> list[Any]:
 async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None:
     from plugins.rule_of_law import demo
 
-    await ensure_roles(session)
     await demo.seed(session, tenant, nodes, storage=storage)
 
 
@@ -171,7 +150,7 @@ async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None
 async def usage_figures(session: Any) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from core.web.i18n import gettext as _
+    from core.i18n import gettext as _
     from plugins.rule_of_law.models import Case, Dispute
 
     return {
@@ -257,5 +236,6 @@ async def my_page(request: Request, user_id: int, session: Any) -> MySection | N
 
 @hookimpl
 def register_roles() -> list[DeclaredRole]:
-    """A built-in role of every district, declared here rather than in core's list."""
-    return [DeclaredRole("mediator", "调解员", "Mediator", STAFF_GRANTS)]
+    """调解员 (a built-in role of every district, declared here rather than in core's list), and the
+    pillar's 律师, 心理咨询师 and 特殊人群专管员."""
+    return list(ROLES)

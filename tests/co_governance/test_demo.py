@@ -28,9 +28,7 @@ async def test_the_demo_has_the_seeds_figures_and_every_state(app: Any) -> None:
                     .where(PropertyCompany.name.like("承德%物业服务有限公司"))
                     .group_by(PropertyCompany.party_mode)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         assert sum(modes.values()) == 26 and modes["instructor"] == 19
         assert modes["own"] + modes["joint"] + modes["affiliated"] == 7

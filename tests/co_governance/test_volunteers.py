@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.services import activities, ledger
+from core.services import activities, events, ledger
 from core.services.errors import Conflict, InvalidInput
 from plugins.co_governance import rules, volunteers
 from plugins.co_governance.models import ServiceRecord
@@ -103,6 +103,8 @@ async def test_star_level_moves_at_exactly_100_hours_not_at_99_and_a_half(world:
         await volunteers.record_service(s, act.id, ann, 30, rule())
         assert ann.minutes_total == 6000
         assert (await volunteers.standing(s, ann)).star == 1
+        reached = [e for e in events.pending(s) if e.name == "co_governance.volunteer.star_reached"]
+        assert [e.payload["star"] for e in reached] == [1]  # announced once, at 100 h
         assert rules.STAR_NAMES[(await volunteers.standing(s, ann)).star] == "一星"
 
 

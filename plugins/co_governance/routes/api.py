@@ -287,7 +287,7 @@ async def api_redeem(request: Request, item_id: FromPath[int]) -> Any:
     body = await _body(request) or {}
     try:
         quantity = int(body.get("quantity", 1))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return refuse(400, _("Enter a whole number."))
     item = await c.db.scalar(select(StoreItem).where(StoreItem.id == item_id))
     if item is None or item.node_path not in ancestors_of(v.node_path):

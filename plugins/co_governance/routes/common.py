@@ -55,13 +55,24 @@ def local_datetime(raw: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=LOCAL)
 
 
+MAX_ID = 2**63 - 1
+
+
+def as_id(raw: Any) -> int | None:
+    """A row id from a form field, or None (not a number, or beyond what a BIGINT holds)."""
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
 async def node_or_404(request: Request, node_id: Any, action: str) -> GridNode:
     c = ctx(request)
     assert c.db is not None
-    try:
-        nid = int(str(node_id))
-    except (TypeError, ValueError):
-        raise NotFoundException() from None
+    nid = as_id(node_id)
+    if nid is None:
+        raise NotFoundException()
     node = await c.db.scalar(select(GridNode).where(GridNode.id == nid))
     if node is None or not c.can(action, node.path):
         raise NotFoundException()

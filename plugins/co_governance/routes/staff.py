@@ -34,6 +34,7 @@ from plugins.co_governance.plugin import (
 )
 from plugins.co_governance.routes.common import (
     Form,
+    as_id,
     chart,
     field_errors,
     local_datetime,
@@ -354,13 +355,13 @@ async def activity_publish(request: Request, data: Form) -> Any:
             capacity = int(values["capacity"])
         except ValueError:
             errors["capacity"] = _("Enter a whole number.")
+        else:
+            if not 1 <= capacity <= 100000:
+                errors["capacity"] = _("Places are 1 to 100000, or empty for no limit.")
     team_id = None
     if values["team_id"]:
-        team = (
-            await c.db.scalar(select(Team).where(Team.id == int(values["team_id"])))
-            if values["team_id"].isdigit()
-            else None
-        )
+        wanted = as_id(values["team_id"])
+        team = await c.db.scalar(select(Team).where(Team.id == wanted)) if wanted else None
         if team is None or not c.can(VOLUNTEER_MANAGE, team.node_path):
             errors["team_id"] = _("Choose one of your teams.")
         else:
@@ -467,9 +468,8 @@ async def activity_check(request: Request, activity_id: FromPath[int], data: For
     c = ctx(request)
     assert c.db is not None
     act = await _activity_in_scope(request, activity_id)
-    try:
-        user_id = int(text(data, "user_id"))
-    except ValueError:
+    user_id = as_id(text(data, "user_id"))
+    if user_id is None:
         return await _sheet(request, act, error=_("Choose someone on the list."), status=400)
     try:
         if text(data, "direction") == "out":
@@ -490,10 +490,14 @@ async def activity_hours(request: Request, activity_id: FromPath[int], data: For
     c = ctx(request)
     assert c.db is not None
     act = await _activity_in_scope(request, activity_id)
+    user_id = as_id(text(data, "user_id"))
     try:
-        user_id = int(text(data, "user_id"))
         minutes = round(float(text(data, "hours")) * 60)
-    except ValueError:
+    except (ValueError, OverflowError):
+        minutes = -1
+    if user_id is None:
+        return await _sheet(request, act, error=_("Choose someone on the list."), status=400)
+    if not 0 <= minutes <= 24 * 60:
         return await _sheet(request, act, error=_("Enter the hours as a number, e.g. 2.5."), status=400)
     try:
         await activities.set_minutes(c.db, act.id, user_id, minutes, text(data, "reason"))

@@ -17,9 +17,9 @@ from litestar import Request, Response, get, post
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.rule_of_law import cases, counselling, screening
 from plugins.rule_of_law.common import ServiceError

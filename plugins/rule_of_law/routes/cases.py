@@ -10,12 +10,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.services import documents as core_documents
 from core.services.files.models import StoredFile
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.rule_of_law import cases, mediation

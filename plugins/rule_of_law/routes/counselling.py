@@ -9,8 +9,8 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from core.i18n import gettext as _
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.rule_of_law import counselling, sensitive
 from plugins.rule_of_law.common import ZONE, ServiceError

@@ -10,11 +10,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.rule_of_law import petitions
 from plugins.rule_of_law.common import ServiceError, local_day

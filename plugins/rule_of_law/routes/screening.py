@@ -9,9 +9,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.rule_of_law import screening

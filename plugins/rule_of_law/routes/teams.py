@@ -8,8 +8,8 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
+from core.i18n import gettext as _
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.rule_of_law import teams
 from plugins.rule_of_law.common import ServiceError
