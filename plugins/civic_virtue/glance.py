@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.ballots.models import BallotCast, BallotElectorMember
-from core.web.i18n import gettext as _
 from plugins.civic_virtue import festivals
 from plugins.civic_virtue.models import AWARDED, CANCELLED, Campaign, CampaignCategory, Nomination, ThemedPlace
 

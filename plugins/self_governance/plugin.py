@@ -168,9 +168,10 @@ async def file_access(request: Request, file: Any) -> bool | None:
 async def usage_figures(session: Any) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from core.web.i18n import gettext as _
+    from core.i18n import translator
     from plugins.self_governance.models import Assembly, Matter
 
+    _ = translator(NAME).gettext
     return {
         _("Matters raised"): int(await session.scalar(select(func.count(Matter.id))) or 0),
         _("Owners' assemblies"): int(await session.scalar(select(func.count(Assembly.id))) or 0),

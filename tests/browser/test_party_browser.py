@@ -19,7 +19,6 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
-from core.web import i18n
 from plugins.party_leadership import members
 from plugins.party_leadership.settings import settings_of
 from tests.browser.conftest import LiveServer, shot_path, sign_in
@@ -28,12 +27,6 @@ from tests.party_leadership.conftest import PASSWORD, District, build
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-
-
-def zh(message: str, **variables: Any) -> str:
-    trans = i18n.CATALOGUES.get("zh_Hans")
-    text = trans.gettext(message) if trans is not None else message
-    return text % variables if variables else text
 
 
 @pytest.fixture
@@ -90,7 +83,7 @@ async def test_a_member_reports_in_on_a_phone_serves_and_shows_up_in_the_review_
 
     # 2. … signs up for the activity and opens the check-in code.
     await phone.get_by_test_id("sign-up").first.click()
-    await phone.get_by_role("link", name=zh("My check-in code")).click()
+    await phone.get_by_test_id("my-code").click()
     token = (await phone.get_by_test_id("token").inner_text()).strip()
     assert token
     await shot(phone, "pl-2-check-in-code")
@@ -100,7 +93,7 @@ async def test_a_member_reports_in_on_a_phone_serves_and_shows_up_in_the_review_
     await sign_in(desk, live, d.slug, "secretary", PASSWORD)
     await desk.goto(live.url(d.url(f"/party/activities/{act.id}")))
     await desk.locator("input[name=token]").fill(token)
-    await desk.get_by_role("button", name=zh("Check in / out")).click()
+    await desk.get_by_test_id("scan").click()
     row = desk.get_by_test_id("attendee").filter(has_text="张党员")
     await expect(row.get_by_test_id("check-out")).to_be_visible()  # checked in: check-out is offered
     await row.get_by_test_id("set-hours").fill("2.5")

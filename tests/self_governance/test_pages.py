@@ -111,13 +111,18 @@ async def test_a_matter_raised_by_staff_moves_through_its_steps(signed_in: Any, 
     )
     assert bad.status_code == 400 and "议题标题不能为空" in bad.text
     r = await form_post(
-        c, f"{T}/self-governance/matters/", {"node_id": estate_id, "title": "楼顶防水维修", "procedure": "three_party"}
+        c,
+        f"{T}/self-governance/matters/",
+        {"node_id": estate_id, "title": "楼顶防水维修", "procedure": "three_party", "event_number": "SJ-2026-000321"},
     )
     assert r.status_code == 303
     url = r.headers["location"]
     assert (await form_post(c, f"{url}/act", {"move": "advance", "note": "同意"})).status_code == 303
     detail = await c.get(url)
     assert "当前环节：居委会组织" in main_text(detail.text)
+    assert "由事件 SJ-2026-000321 转为议题" in main_text(
+        detail.text
+    )  # with 服务智治 on, a matter grows out of an event
     worker = await signed_in("shuangluan", "grid_worker")  # sees the matter, may not organise it
     refused = await form_post(worker, f"{url}/act", {"move": "advance", "note": "x"})
     assert refused.status_code == 403

@@ -21,11 +21,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy import select
 
+from core.i18n import translator
 from core.services import ballots
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.self_governance import assemblies, matters, meetings, petitions
 from plugins.self_governance import procedures as p
@@ -33,6 +33,8 @@ from plugins.self_governance.actions import CHECK_IN, RAISE, SIGN, VOTE
 from plugins.self_governance.models import Matter
 from plugins.self_governance.routes.common import message, rollback
 from plugins.self_governance.routes.owners import home_places, my_assemblies, my_meeting_row
+
+_ = translator("self_governance").gettext
 
 BASE = "/self-governance"
 

@@ -14,11 +14,13 @@ from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import translator
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.i18n import gettext as _
 from plugins.self_governance import settings as sg_settings
+
+_ = translator("self_governance").gettext
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LOCAL = ZoneInfo("Asia/Shanghai")  # form times are local (China Standard Time)

@@ -12,17 +12,19 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import translator
 from core.services import accounts, ballots
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.self_governance import assemblies, matters, meetings, petitions
 from plugins.self_governance import procedures as p
 from plugins.self_governance.actions import RAISE, SIGN, VOTE
 from plugins.self_governance.models import Attendee, Matter, Meeting, Petition
 from plugins.self_governance.routes.common import BASE, Form, integer, message, rollback, rules, text
+
+_ = translator("self_governance").gettext
 
 MY = f"{BASE}/my"
 

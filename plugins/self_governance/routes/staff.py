@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import translator
 from core.rbac.scope import in_scope
 from core.services import accounts, notices
 from core.services._common import now
@@ -22,7 +23,6 @@ from core.services.files.storage import UploadError
 from core.services.files.uploads import save_upload
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.self_governance import assemblies, committees, covenants, matters, meetings
@@ -45,6 +45,8 @@ from plugins.self_governance.routes.common import (
     rules,
     text,
 )
+
+_ = translator("self_governance").gettext
 
 PLACES = ("community", "estate")
 PROXY_DOCUMENT = "self_governance.proxy"  # a signed 授权委托书, seen by staff of the estate only
@@ -122,8 +124,9 @@ async def _matter_list(
 async def matter_create(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.db is not None
-    values = {k: text(data, k) for k in ("title", "description", "procedure", "node_id")}
+    values = {k: text(data, k) for k in ("title", "description", "procedure", "node_id", "event_number")}
     place = await node_in_scope(request, RAISE, integer(data, "node_id"), PLACES)
+    event_number = values["event_number"][:64] or None  # a 服务智治 event the matter grew out of
     errors: dict[str, str] = {}
     if place is None:
         errors["node_id"] = _("Choose the community or estate the matter is for.")
@@ -135,6 +138,8 @@ async def matter_create(request: Request, data: Form) -> Any:
                 description=values["description"],
                 node=place,
                 procedure=values["procedure"] or p.THREE_PARTY,
+                source="event" if event_number else "staff",
+                source_ref=event_number,
                 by_name=c.user.display_name if c.user else "",
             )
         except ServiceError as err:
