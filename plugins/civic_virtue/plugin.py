@@ -51,6 +51,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     burst_vote_alert: Annotated[
         int, msgspec.Meta(ge=5, le=100000, title="集中投票预警（票/分钟） Alert above votes per minute")
     ] = 60
+    # Points for a winner go through the district's points rules (core ledger); empty = none.
+    award_points_rule: Annotated[
+        str, msgspec.Meta(max_length=64, title="获奖积分规则代码 Points rule for winners (empty: no points)")
+    ] = ""
+    award_points: Annotated[int, msgspec.Meta(ge=0, le=100000, title="获奖积分 Points per winner")] = 0
 
 
 _COMMUNITY = ("community_secretary", "community_worker")

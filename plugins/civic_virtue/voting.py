@@ -31,6 +31,7 @@ from core.services.accounts.models import ResidentAccount
 from core.services.ballots.models import CLOSED, OPEN, BallotCast
 from core.services.documents.pdf import DocumentTemplate
 from core.services.errors import Conflict, InvalidInput, lazy
+from core.services.ledger.rules import post_by_rule
 from plugins.civic_virtue import campaigns, nominations, review
 from plugins.civic_virtue.models import AWARDED, WINNER, Campaign, CampaignCategory, Nomination
 
@@ -151,10 +152,19 @@ class AwardResult:
 
 
 async def award(
-    session: AsyncSession, campaign: Campaign, *, storage: Any, tenant: Any, base_url: str, at: datetime | None = None
+    session: AsyncSession,
+    campaign: Campaign,
+    *,
+    storage: Any,
+    tenant: Any,
+    base_url: str,
+    at: datetime | None = None,
+    points: tuple[str, int] | None = None,
 ) -> AwardResult:
     """After the vote: close every category's ballot (storing the tally and its digest), choose
-    the winners, issue their certificates, and put the winners on notice."""
+    the winners, issue their certificates, and put the winners on notice. ``points`` — a district
+    points rule and an amount — credits each winner with an account through the shared ledger,
+    once per nomination (the posting key), so awarding again never pays twice."""
     campaigns.require_stage(campaign, "award", at)
     result = AwardResult()
     averages = {r.nomination.id: r.average for r in await review.ranking(session, campaign)}
@@ -191,6 +201,16 @@ async def award(
                     at=at,
                 )
                 n.certificate_id = doc.id
+                if points and points[1] > 0 and n.nominee_user_id:
+                    await post_by_rule(
+                        session,
+                        f"civic_virtue.award:{n.id}",
+                        rule_code=points[0],
+                        user_id=n.nominee_user_id,
+                        amount=points[1],
+                        memo=f"{campaign.title} · {cat.name}",
+                        source="civic_virtue",
+                    )
                 result.winners.append(n)
     if result.winners:
         node = (await session.execute(select(GridNode).where(GridNode.id == campaign.node_id))).scalar_one()

@@ -299,3 +299,36 @@ async def test_the_finest_party_member_campaign_takes_party_members_only(town: T
         )
     n = await nominate(town, campaign, "ann", "邻居老白", "13900000002")
     assert n.nominee_user_id == town.users["bob"]
+
+
+async def test_winners_with_an_account_earn_the_districts_award_points_once(town: Town, app: Any) -> None:
+    """The award pays through the shared ledger under a district rule; a second award is refused."""
+    from core.services import ledger
+    from core.services.ledger.rules import save_rule, user_account
+
+    campaign, (bob, _cat) = await shortlisted_campaign(town)
+    await town.shift(campaign.id, Stage.VOTING)
+    async with town.tx("ann") as s:
+        await voting.vote(s, await campaigns.get(s, campaign.id), bob.category_id, town.users["ann"], [bob.id])
+    await town.shift(campaign.id, Stage.COUNTING)
+    async with town.tx("organiser") as s:
+        await save_rule(s, code="role_model", title="评选获奖", direction="earn", max_amount=500)
+
+    async def award() -> None:
+        async with town.tx("organiser") as s:
+            await voting.award(
+                s,
+                await campaigns.get(s, campaign.id),
+                storage=app.state.storage,
+                tenant=town.tenant,
+                base_url="http://x",
+                points=("role_model", 200),
+            )
+
+    await award()
+    with pytest.raises(Conflict):
+        await award()
+    async with town.session() as s:
+        assert await ledger.balance(s, await user_account(s, town.users["bob"])) == 200
+        assert await ledger.balance(s, await user_account(s, town.users["cat"])) == 0
+        assert (await ledger.check(s)).problems == []

@@ -325,8 +325,18 @@ async def award(request: Request, campaign_id: FromPath[int]) -> Any:
     if "/t/" in base:
         base = base.split("/t/")[0]
 
+    settings = c.plugin_settings.get(NAME, {})
+    rule, amount = str(settings.get("award_points_rule") or ""), int(settings.get("award_points") or 0)
+
     async def step() -> None:
-        await voting.award(c.db, campaign, storage=request.app.state.storage, tenant=c.tenant, base_url=base)
+        await voting.award(
+            c.db,
+            campaign,
+            storage=request.app.state.storage,
+            tenant=c.tenant,
+            base_url=base,
+            points=(rule, amount) if rule and amount else None,
+        )
 
     return await _act(request, campaign, step, "awarded")
 
