@@ -113,7 +113,7 @@ async def dashboard_widgets(request: Request) -> list[Widget]:
     from plugins.self_governance import glance
 
     data = await glance.widget_context(c.db, c.scope_prefixes(VIEW), settings_of(request))
-    html = render_string(request, "self_governance/widget.html", data)
+    html = render_string(request, "self_governance/widget.html", {"c": c, **data})
     return [Widget("居民自治", "Resident self-governance", html, 20, "/self-governance/")]
 
 
@@ -135,7 +135,7 @@ async def node_panels(request: Request, node: Any) -> list[Panel]:
     from plugins.self_governance import glance
 
     figures = await glance.figures(c.db, node, settings_of(request))
-    html = render_string(request, "self_governance/panel.html", {"node": node, "figures": figures})
+    html = render_string(request, "self_governance/panel.html", {"c": c, "node": node, "figures": figures})
     return [Panel("居民自治", "Resident self-governance", html, 20)]
 
 

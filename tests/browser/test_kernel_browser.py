@@ -82,7 +82,7 @@ async def test_an_admin_signs_in_sees_six_pillars_and_switches_language(
 
     await sign_in(page, live_server, "shuangluan", "admin")
     await expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
-    await expect(page.locator("main .lz-card")).to_have_count(6)
+    await expect(page.locator("[data-testid=widgets] .lz-card")).to_have_count(6)  # one widget per pillar
     nav = page.locator("#lz-nav")
     await expect(nav).to_be_visible()
     for title in PILLARS_ZH:
@@ -118,7 +118,7 @@ async def test_an_admin_signs_in_sees_six_pillars_and_switches_language(
 async def test_a_second_district_shows_only_its_own_pillars(live_server: LiveServer, new_context: Any) -> None:
     page = await (await new_context()).new_page()
     await sign_in(page, live_server, "luanping", "admin")
-    await expect(page.locator("main .lz-card")).to_have_count(len(LUANPING_PILLARS))
+    await expect(page.locator("[data-testid=widgets] .lz-card")).to_have_count(len(LUANPING_PILLARS))
     titles = await nav_titles(page)
     assert [t for t in titles if t in PILLARS_ZH] == LUANPING_PILLARS
 
@@ -158,7 +158,7 @@ async def test_on_a_phone_the_menu_opens_from_the_burger_and_nothing_scrolls_sid
 async def test_a_session_belongs_to_one_district(live_server: LiveServer, new_context: Any) -> None:
     page = await (await new_context()).new_page()
     await sign_in(page, live_server, "shuangluan", "admin")
-    await expect(page.locator("main .lz-card")).to_have_count(6)
+    await expect(page.locator("[data-testid=widgets] .lz-card")).to_have_count(6)  # one widget per pillar
 
     await page.goto(live_server.url("/t/luanping/"))
     await page.wait_for_url("**/t/luanping/login?next=/t/luanping/")
@@ -191,4 +191,4 @@ async def test_a_form_without_its_token_gets_the_expired_form_page_and_keeps_the
     # Not signed out: the start page still opens as the admin.
     await page.goto(live_server.url("/t/shuangluan/"))
     assert page.url == live_server.url("/t/shuangluan/")
-    await expect(page.locator("main .lz-card")).to_have_count(6)
+    await expect(page.locator("[data-testid=widgets] .lz-card")).to_have_count(6)  # one widget per pillar
