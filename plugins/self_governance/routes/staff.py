@@ -4,8 +4,9 @@ answers 404. Each write commits or, refused, rolls back and shows why."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
@@ -240,14 +241,16 @@ async def matter_act(request: Request, matter_id: FromPath[int], data: Form) -> 
 # ---- owners' assemblies ------------------------------------------------------------------------
 
 
+def _assemblies_in_scope(request: Request) -> Any:
+    prefixes = ctx(request).scope_prefixes(VIEW)
+    return select(Assembly).where(in_scope(Assembly.node_path, prefixes)).order_by(Assembly.opens_at.desc())
+
+
 @get(f"{BASE}/assemblies/", guards=[requires(VIEW)])
 async def assembly_list(request: Request, page: FromQuery[int] = 1) -> Any:
     c = ctx(request)
     assert c.db is not None
-    stmt = (
-        select(Assembly).where(in_scope(Assembly.node_path, c.scope_prefixes(VIEW))).order_by(Assembly.opens_at.desc())
-    )
-    return await _assembly_list(request, await paginate(c.db, stmt, page), {}, {})
+    return await _assembly_list(request, await paginate(c.db, _assemblies_in_scope(request), page), {}, {})
 
 
 async def _assembly_list(
@@ -319,26 +322,31 @@ async def assembly_create(request: Request, data: Form) -> Any:
             await rollback(request)
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
-        stmt = (
-            select(Assembly)
-            .where(in_scope(Assembly.node_path, c.scope_prefixes(VIEW)))
-            .order_by(Assembly.opens_at.desc())
+        return await _assembly_list(
+            request, await paginate(c.db, _assemblies_in_scope(request), 1), values, errors, 400
         )
-        return await _assembly_list(request, await paginate(c.db, stmt, 1), values, errors, 400)
     await c.db.commit()
     return _done(request, f"{BASE}/assemblies/{created.id}")
 
 
-async def _assembly(request: Request, assembly_id: int, action: str = VIEW) -> Assembly:
+T = TypeVar("T")
+
+
+async def _scoped(request: Request, get: Callable[[Any, int], Awaitable[T]], object_id: int, action: str) -> T:
+    """Load one object and check the user's scope at its node; out of scope (or unknown) is 404."""
     c = ctx(request)
     assert c.db is not None
     try:
-        found = await assemblies.get(c.db, assembly_id)
+        found = await get(c.db, object_id)
     except ServiceError:
         require_scope(request, action, "")
         raise
-    require_scope(request, action, found.node_path)
+    require_scope(request, action, found.node_path)  # type: ignore[attr-defined]
     return found
+
+
+async def _assembly(request: Request, assembly_id: int, action: str = VIEW) -> Assembly:
+    return await _scoped(request, assemblies.get, assembly_id, action)
 
 
 async def _committee_sees_choices(request: Request, assembly: Assembly) -> bool:
@@ -441,12 +449,16 @@ async def assembly_close(request: Request, assembly_id: FromPath[int], data: For
 # ---- meetings ----------------------------------------------------------------------------------
 
 
+def _meetings_in_scope(request: Request) -> Any:
+    prefixes = ctx(request).scope_prefixes(VIEW)
+    return select(Meeting).where(in_scope(Meeting.node_path, prefixes)).order_by(Meeting.starts_at.desc())
+
+
 @get(f"{BASE}/meetings/", guards=[requires(VIEW)])
 async def meeting_list(request: Request, page: FromQuery[int] = 1) -> Any:
     c = ctx(request)
     assert c.db is not None
-    stmt = select(Meeting).where(in_scope(Meeting.node_path, c.scope_prefixes(VIEW))).order_by(Meeting.starts_at.desc())
-    return await _meeting_list(request, await paginate(c.db, stmt, page), {}, {})
+    return await _meeting_list(request, await paginate(c.db, _meetings_in_scope(request), page), {}, {})
 
 
 async def _meeting_list(
@@ -496,26 +508,13 @@ async def meeting_create(request: Request, data: Form) -> Any:
             await rollback(request)
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
-        stmt = (
-            select(Meeting)
-            .where(in_scope(Meeting.node_path, c.scope_prefixes(VIEW)))
-            .order_by(Meeting.starts_at.desc())
-        )
-        return await _meeting_list(request, await paginate(c.db, stmt, 1), values, errors, 400)
+        return await _meeting_list(request, await paginate(c.db, _meetings_in_scope(request), 1), values, errors, 400)
     await c.db.commit()
     return _done(request, f"{BASE}/meetings/{m.id}")
 
 
 async def _meeting(request: Request, meeting_id: int, action: str = VIEW) -> Meeting:
-    c = ctx(request)
-    assert c.db is not None
-    try:
-        found = await meetings.get(c.db, meeting_id)
-    except ServiceError:
-        require_scope(request, action, "")
-        raise
-    require_scope(request, action, found.node_path)
-    return found
+    return await _scoped(request, meetings.get, meeting_id, action)
 
 
 @get(f"{BASE}/meetings/{{meeting_id:int}}", guards=[requires(VIEW)])
@@ -639,15 +638,7 @@ async def committee_create(request: Request, data: Form) -> Any:
 
 
 async def _committee(request: Request, committee_id: int, action: str = VIEW) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    try:
-        found = await committees.get(c.db, committee_id)
-    except ServiceError:
-        require_scope(request, action, "")
-        raise
-    require_scope(request, action, found.node_path)
-    return found
+    return await _scoped(request, committees.get, committee_id, action)
 
 
 @get(f"{BASE}/committees/{{committee_id:int}}", guards=[requires(VIEW)])
