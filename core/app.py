@@ -27,7 +27,7 @@ from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
 from core.identity.throttle import LoginBrake, RedisCounter, SqlCounter
 from core.ops import tracing
-from core.ops.limits import ApiRateLimit, StorageLimits
+from core.ops.limits import StorageLimits
 from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
 from core.services import events
@@ -39,6 +39,7 @@ from core.web.errors import exception_handlers
 from core.web.headers import with_security_headers
 from core.web.inputs import InputGuardMiddleware
 from core.web.proxies import parse_networks, resolve_client
+from core.web.ratelimit import ApiRateLimit
 from core.web.render import build_environment
 
 log = logging.getLogger("liuzhi")
