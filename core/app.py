@@ -30,6 +30,7 @@ from core.ops import tracing
 from core.ops.limits import StorageLimits
 from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
+from core.rbac.subjects import SubjectCache
 from core.services import events
 from core.services.files.storage import LocalStorage
 from core.web import declared
@@ -105,8 +106,10 @@ def load_models(host: PluginHost) -> None:
     import core.models  # noqa: F401  (registers core tables)
     from core.audit import log as audit_log
     from core.db.engine import TenantSession
+    from core.rbac.subjects import watch_assignments
 
     audit_log.install(TenantSession)  # every flush of a tenant-owned row is audited (once per process)
+    watch_assignments(TenantSession)  # a changed role assignment expires cached subjects everywhere
 
     # SQLAlchemy's registry holds classes weakly: keep what plugins return alive with the host.
     host.models = [m for _name, result in host.call_sync("register_models") for m in result]
@@ -240,6 +243,7 @@ def create_app(
                 "db": db,
                 "jinja": env,
                 "policies": {},
+                "subjects": SubjectCache(),
                 "tenant_cache": TenantCache(),
                 "channels": channels,
                 "jobs": runner,
