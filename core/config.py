@@ -45,7 +45,7 @@ class Settings:
     debug: bool = False
     # A missing template variable fails the render (tests: liuzhi.testing sets LIUZHI_STRICT_TEMPLATES=1);
     # in production it is logged and renders empty.
-    strict_templates: bool = False
+    strict_templates: bool = field(default_factory=lambda: _flag("STRICT_TEMPLATES"))
     session_max_age: int = 12 * 3600
     # The login brake (core.identity.throttle): free failures, then base·2ⁿ seconds up to max.
     login_free_attempts: int = 5
