@@ -29,7 +29,8 @@ CORE = "core"
 
 
 class EnableRLSOp(ops.MigrateOperation):
-    """Rendered as ``rls.enable(op, "<table>")`` after the table's creation (no-op on SQLite)."""
+    """Rendered as ``rls.enable(op, "<table>")`` (``from liuzhi.api import rls``) after the table's
+    creation (no-op on SQLite)."""
 
     def __init__(self, table: str) -> None:
         self.table = table
@@ -40,7 +41,7 @@ class EnableRLSOp(ops.MigrateOperation):
 
 @renderers.dispatch_for(EnableRLSOp)
 def _render_rls(autogen_context: Any, op: EnableRLSOp) -> str:
-    autogen_context.imports.add("from core.db import rls")
+    autogen_context.imports.add("from liuzhi.api import rls")
     return f"rls.enable(op, {op.table!r})"
 
 

@@ -110,7 +110,7 @@ async def test_a_scaffolded_plugin_installs_passes_its_tests_and_takes_an_autoge
         second = dist / "liuzhi_kit_sample" / "migrations" / "kit_sample_0002_note_and_visits.py"
         text = second.read_text()
         assert "down_revision: str | Sequence[str] | None = 'kit_sample_0001'" in text
-        assert "rls.enable(op, 'kit_sample_visits')" in text and "from core.db import rls" in text
+        assert "rls.enable(op, 'kit_sample_visits')" in text and "from liuzhi.api import rls" in text
         assert "name=op.f('pk_kit_sample_visits')" in text  # core's naming convention
         assert "sa.Column('note', sa.String(length=200), server_default=''" in text
         assert "smart_service" not in text and "grid_nodes" not in text  # only the plugin's tables
