@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import types
 import typing
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 
 import liuzhi.api
 from core import CORE_API_VERSION
+from core.config import REPO_ROOT
 from core.pluginhost.manager import PluginHost, api_problem
 from core.pluginhost.manifest import Manifest
 from core.web.render import build_environment, render_block
@@ -117,3 +119,22 @@ async def test_tenant_session_binds_a_cli_command_to_one_district(app: Any, dist
         assert await s.scalar(select(func.count()).select_from(GridNode)) == 2  # its root and community a
     async with liuzhi.api.tenant_session(other.tenant.id, database=app.state.db) as s:
         assert await s.scalar(select(func.count()).select_from(GridNode)) == 1
+
+
+DOCS = (REPO_ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+
+
+def test_the_docs_name_every_liuzhi_variable_a_plugin_author_meets() -> None:
+    config = (REPO_ROOT / "core" / "config.py").read_text()
+    harness = (REPO_ROOT / "liuzhi" / "testing.py").read_text()
+    names = {f"LIUZHI_{n}" for n in re.findall(r'_(?:env|flag|list)\("([A-Z_]+)"', config)}
+    names |= set(re.findall(r"LIUZHI_[A-Z_]+[A-Z]", harness)) | {"LIUZHI_RUN_JOBS", "LIUZHI_TEST_PLUGIN_KIT"}
+    assert sorted(n for n in names if f"`{n}`" not in DOCS) == []
+    assert "`liuzhi.tenant_id`" in DOCS and "/t/<district>/login" in DOCS and "/t/<district>/admin/plugins" in DOCS
+
+
+def test_every_action_the_docs_show_reads_plugin_thing_verb() -> None:
+    shown = re.findall(r'(?:Action\(|requires\(|can\()\s*"([^"]+)"', DOCS)
+    shown += re.findall(r'MenuItem\("[^"]*", "[^"]*", "[^"]*", "([^"]+)"', DOCS)
+    assert len(shown) >= 5
+    assert [a for a in shown if len(a.split(".")) != 3] == []

@@ -12,7 +12,7 @@ from liuzhi.api import FORM_ERROR_STATUS, Form, ctx, render, requires
 from liuzhi_example_pillar import notes
 
 NAME = "example_pillar"
-VIEW = f"{NAME}.view"
+VIEW = f"{NAME}.note.view"  # <plugin>.<thing>.<verb>
 
 
 async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:
