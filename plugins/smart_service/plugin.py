@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.pluginhost.manifest import Action, Manifest, MenuItem, Panel, Widget
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -118,6 +118,37 @@ def register_migrations() -> Path:
 def register_jobs() -> list[JobSpec]:
     """The SLA clock: breached stages are supervised and escalated one level up, once."""
     return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60)]
+
+
+# Pages with a map (templates/smart_service/_map.html): they get the tenant's base map as ``basemap``.
+MAP_PAGES = frozenset(
+    {"smart_service/report.html", "smart_service/inbox.html", "smart_service/board.html", "smart_service/event.html"}
+)
+
+
+@hookimpl
+def extra_template_vars(request: Request, template: str) -> dict[str, Any] | None:
+    if template not in MAP_PAGES:
+        return None
+    from plugins.smart_service.routes.maps import map_config
+
+    return {"basemap": map_config(request)}
+
+
+@hookimpl
+def node_panels(request: Request, node: Any) -> list[Panel]:
+    """A grid node's page: a map of its boundaries and the open events in it (for who sees events there)."""
+    c = ctx(request)
+    if not c.can(VIEW, node.path):
+        return []
+    from plugins.smart_service.routes.maps import map_config
+
+    html = render_string(
+        request,
+        "smart_service/node_map.html",
+        {"node": node, "basemap": map_config(request), "c": c, "locale": c.locale},
+    )
+    return [Panel("事件地图", "Events on the map", html, 20)]
 
 
 @hookimpl

@@ -44,7 +44,6 @@ from plugins.smart_service.lifecycle import (
     TransitionError,
 )
 from plugins.smart_service.models import Category, Event, EventTransition
-from plugins.smart_service.routes.maps import map_config
 
 NEARBY_M = 300.0
 UPLOAD_LIMIT = (ph.MAX_COUNT + 1) * ph.MAX_BYTES + 1024 * 1024
@@ -304,7 +303,6 @@ async def _form_page(
             "max_mb": ph.MAX_BYTES >> 20,
             "accept": ph.ACCEPT,
             "storage": await upload_state(request),
-            "map": map_config(request),
             "c": c,
         },
         status_code=status_code,
