@@ -210,6 +210,8 @@ async def submit_report(request: Request, form: ReportInput, uploads: list[Any])
     )
     if where is None and stored.gps is not None:
         where = stored.gps
+        if not form.node_id:  # the photo's point finds the grid too, when it lies in the user's scope
+            node = await locate.node_at(c.db, where[0], where[1], c.scope_prefixes(REPORT)) or node
     title = category.label(c.locale)
     if form.description:
         title = f"{title}：{form.description[:40]}"

@@ -139,6 +139,7 @@
       el.setAttribute("data-ready", "1");
     });
     el.ssReload = loadEvents;
+    el.ssMap = map;  // for tests and for other scripts of the page
   }
 
   // The report form: the pin writes longitude/latitude (WGS84, like the map) and leaves the grid to

@@ -22,34 +22,17 @@ from plugins.smart_service.models import Event
 from plugins.smart_service.open311_keys import ensure_api_key
 from plugins.smart_service.routes.maps import tile_source
 from tests.conftest import csrf_of, make_client
+from tests.plugins.smart_service.fixtures.boundaries import BOXES, IN_G01, IN_G02, IN_SA_ONLY, OUTSIDE, box, draw
 from tests.plugins.smart_service.fixtures.district import District, build
+from tests.plugins.smart_service.fixtures.images import GPS, phone_jpeg
 
-
-def box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
-BOXES = {
-    "root": box(117.70, 40.85, 117.90, 41.05),
-    "ybs": box(117.75, 40.90, 117.88, 41.00),
-    "sa": box(117.78, 40.93, 117.84, 40.97),
-    "g01": box(117.79, 40.94, 117.81, 40.96),
-    "g02": box(117.81, 40.94, 117.83, 40.96),
-}
-IN_G01 = (117.800000, 40.950000)
-IN_G02 = (117.820000, 40.950000)
-IN_SA_ONLY = (117.835000, 40.935000)  # the community, outside both grids
-OUTSIDE = (118.500000, 41.500000)  # no boundary holds it
 TIANDITU = "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
 
 
 @pytest.fixture
 async def district(app: Any, fresh_tenant: Any) -> AsyncIterator[District]:
     d = await build(app, fresh_tenant)
-    async with d.tx() as s:
-        for code, geometry in BOXES.items():
-            node = await s.merge(d.nodes[code])
-            node.boundary = geometry
+    await draw(d)
     yield d
     await d.close()
 
@@ -122,6 +105,19 @@ async def test_a_community_secretary_pin_between_the_grids_lands_in_the_communit
     assert (await newest(d)).node_id == d.nodes["sa"].id
     r = await report(d, boss, lon=str(IN_G02[0]), lat=str(IN_G02[1]))
     assert (await newest(d)).node_id == d.nodes["g02"].id
+
+
+async def test_without_a_typed_point_the_photos_location_finds_the_grid(district: District) -> None:
+    d = district
+    await draw(d, {"g02": box(GPS[0] - 0.005, GPS[1] - 0.005, GPS[0] + 0.005, GPS[1] + 0.005)})
+    boss = await d.client("community")
+    data = {"_csrf_token": csrf_of(boss), "category": "SR", "description": "路灯不亮"}
+    files = [("photos", ("a.jpg", phone_jpeg(), "image/jpeg"))]
+    r = await boss.post(d.url("/smart-service/report"), data=data, files=files)
+    assert r.status_code == 303, r.text[:500]
+    event = await newest(d)
+    assert event.node_id == d.nodes["g02"].id
+    assert (float(event.lon), float(event.lat)) == pytest.approx(GPS, abs=1e-5)
 
 
 async def test_a_point_sent_in_gcj02_is_stored_in_wgs84_and_located_by_it(district: District) -> None:
