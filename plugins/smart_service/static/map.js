@@ -84,7 +84,8 @@
       if (fitted) return;
       var bounds = L.latLngBounds([]);
       if (areas.getLayers().length) bounds.extend(areas.getBounds());
-      if (pins.getLayers().length) bounds.extend(pins.getBounds());
+      // Reporting happens in one's own area: the form frames it, not every pin of the district.
+      if (pins.getLayers().length && !(pick && bounds.isValid())) bounds.extend(pins.getBounds());
       if (bounds.isValid()) { map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); fitted = true; }
       else map.setView(DEFAULT_VIEW, 12);
     }
@@ -128,14 +129,20 @@
       return Promise.all(loads).then(function (layers) {
         pins.clearLayers();
         layers.forEach(function (l) { pins.addLayer(l); });
-        el.setAttribute("data-pins", String(el.querySelectorAll("[data-testid$='-pin']").length));
+        count();
       });
+    }
+
+    // How many pins are drawn (paths exist once the map has a view: after fit() the first time).
+    function count() {
+      el.setAttribute("data-pins", String(el.querySelectorAll("[data-testid$='-pin']").length));
     }
 
     var ready = el.dataset.areas ? fetchJSON(el.dataset.areas).then(function (d) { areas.addData(d); }) : Promise.resolve();
     ready.then(loadEvents).then(function () {
       fit();
       if (pick) pickMode(el, map);
+      count();
       el.setAttribute("data-ready", "1");
     });
     el.ssReload = loadEvents;
