@@ -196,3 +196,38 @@ def test_tenants_apply_demo_seeds_a_plugin_switched_on_later_once(migrated: Any,
         assert asyncio.run(teams()) == seeded  # idempotent
     finally:
         asyncio.run(drop_tenant(migrated, slug))
+
+
+def test_plugins_new_writes_a_whole_distribution_and_refuses_a_bad_name_or_a_full_folder(tmp_path: Any) -> None:
+    import core.cli
+
+    runner = CliRunner()
+    made = runner.invoke(core.cli.cli, ["plugins", "new", "harbour_watch", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    dist = tmp_path / "liuzhi-harbour-watch"
+    files = sorted(str(p.relative_to(dist)) for p in dist.rglob("*") if p.is_file())
+    assert files == [
+        "README.md",
+        "liuzhi_harbour_watch/__init__.py",
+        "liuzhi_harbour_watch/locale/zh_Hans/LC_MESSAGES/messages.po",
+        "liuzhi_harbour_watch/migrations/harbour_watch_0001_records.py",
+        "liuzhi_harbour_watch/models.py",
+        "liuzhi_harbour_watch/plugin.py",
+        "liuzhi_harbour_watch/records.py",
+        "liuzhi_harbour_watch/routes.py",
+        "liuzhi_harbour_watch/static/harbour_watch.css",
+        "liuzhi_harbour_watch/templates/harbour_watch/records.html",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "tests/test_harbour_watch.py",
+    ]
+    leftovers = [f for f in files if re.search(r"__[A-Z_]+__", (dist / f).read_text())]
+    assert leftovers == []
+    assert 'harbour_watch = "liuzhi_harbour_watch.plugin"' in (dist / "pyproject.toml").read_text()
+    for source in dist.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")
+
+    again = runner.invoke(core.cli.cli, ["plugins", "new", "harbour_watch", "--dir", str(tmp_path)])
+    assert again.exit_code == 1 and "exists and is not empty" in again.output
+    bad = runner.invoke(core.cli.cli, ["plugins", "new", "Harbour-Watch", "--dir", str(tmp_path)])
+    assert bad.exit_code == 1 and "cannot name a plugin" in bad.output
