@@ -118,17 +118,13 @@ async def render(
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """Render ``template``; an htmx request gets only ``block`` (unless ``block`` is None)."""
-    from core.web.shell import page_context  # late: the shell's menu is built by plugins that render
+    from core.web.shell import page_context, partial_context  # late: plugins that render build the menu
 
     context = dict(context or {})
     partial = block is not None and is_htmx(request)
-    if not partial:
-        context = {**await page_context(request, template), **context}
-    else:
-        # A content block needs the basics the page gets (c.url, locale …), not the menu or bell.
-        from core.web.context import ctx
-
-        c = ctx(request)
-        context = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale, **context}
+    # A partial gets what the page gets (c, tenant, user, locale, plugins' extra_template_vars) but
+    # the layout's menu and bell; the template's top-level imports run for it too (render_block).
+    base = await (partial_context if partial else page_context)(request, template)
+    context = {**base, **context}
     html = render_string(request, template, context, block if partial else None)
     return Response(html, status_code=status_code, media_type="text/html", headers=headers)

@@ -138,3 +138,96 @@ def test_every_action_the_docs_show_reads_plugin_thing_verb() -> None:
     shown += re.findall(r'MenuItem\("[^"]*", "[^"]*", "[^"]*", "([^"]+)"', DOCS)
     assert len(shown) >= 5
     assert [a for a in shown if len(a.split(".")) != 3] == []
+
+
+def test_tenants_apply_demo_seeds_a_plugin_switched_on_later_once(migrated: Any, tmp_path: Any) -> None:
+    """`liuzhi tenants apply --demo`: demo data of every plugin on after the whole definition is
+    applied, so one switched on in a later apply gets its demo rows then, and only once."""
+    import asyncio
+    import secrets
+    import shutil
+
+    import core.cli
+    from core.db.engine import Database
+    from core.tenancy.service import get_tenant
+    from liuzhi.testing import drop_tenant
+    from plugins.rule_of_law.models import Team
+
+    slug = "kd-" + secrets.token_hex(3)
+    folder = tmp_path / "tenants" / slug
+    shutil.copytree(REPO_ROOT / "tenants" / "luanping", folder)
+    toml = folder / "tenant.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace('slug = "luanping"', f'slug = "{slug}"')
+        .replace("rule_of_law = { enabled = true }", "rule_of_law = { enabled = false }")
+    )
+    env = {
+        "LIUZHI_DATABASE_URL": migrated.database_url,
+        "LIUZHI_MIGRATE_DATABASE_URL": migrated.migrate_database_url or "",
+        "LIUZHI_DATA_DIR": str(tmp_path / "data"),
+        "LIUZHI_SECRET_KEY": "test-secret",
+    }
+
+    def apply() -> str:
+        args = ["tenants", "apply", "--demo", "--dir", str(tmp_path / "tenants")]
+        result = CliRunner().invoke(core.cli.cli, args, env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    async def teams() -> int:
+        db = Database(migrated.database_url)
+        try:
+            tenant = await get_tenant(db, slug)
+            async with db.session(tenant.id) as s:
+                return int(await s.scalar(select(func.count()).select_from(Team)) or 0)
+        finally:
+            await db.dispose()
+
+    try:
+        assert f"{slug}: demo accounts and data seeded" in apply()
+        assert asyncio.run(teams()) == 0  # rule_of_law off: none of its demo data
+        off, on = "rule_of_law = { enabled = false }", "rule_of_law = { enabled = true }"
+        toml.write_text(toml.read_text().replace(off, on))
+        assert "+ plugin rule_of_law on" in apply()
+        seeded = asyncio.run(teams())
+        assert seeded > 0
+        apply()
+        assert asyncio.run(teams()) == seeded  # idempotent
+    finally:
+        asyncio.run(drop_tenant(migrated, slug))
+
+
+def test_plugins_new_writes_a_whole_distribution_and_refuses_a_bad_name_or_a_full_folder(tmp_path: Any) -> None:
+    import core.cli
+
+    runner = CliRunner()
+    made = runner.invoke(core.cli.cli, ["plugins", "new", "harbour_watch", "--dir", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    dist = tmp_path / "liuzhi-harbour-watch"
+    files = sorted(str(p.relative_to(dist)) for p in dist.rglob("*") if p.is_file())
+    assert files == [
+        "README.md",
+        "liuzhi_harbour_watch/__init__.py",
+        "liuzhi_harbour_watch/locale/zh_Hans/LC_MESSAGES/messages.po",
+        "liuzhi_harbour_watch/migrations/harbour_watch_0001_records.py",
+        "liuzhi_harbour_watch/models.py",
+        "liuzhi_harbour_watch/plugin.py",
+        "liuzhi_harbour_watch/records.py",
+        "liuzhi_harbour_watch/routes.py",
+        "liuzhi_harbour_watch/static/harbour_watch.css",
+        "liuzhi_harbour_watch/templates/harbour_watch/records.html",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "tests/test_harbour_watch.py",
+    ]
+    leftovers = [f for f in files if re.search(r"__[A-Z_]+__", (dist / f).read_text())]
+    assert leftovers == []
+    assert 'harbour_watch = "liuzhi_harbour_watch.plugin"' in (dist / "pyproject.toml").read_text()
+    for source in dist.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")
+
+    again = runner.invoke(core.cli.cli, ["plugins", "new", "harbour_watch", "--dir", str(tmp_path)])
+    assert again.exit_code == 1 and "exists and is not empty" in again.output
+    bad = runner.invoke(core.cli.cli, ["plugins", "new", "Harbour-Watch", "--dir", str(tmp_path)])
+    assert bad.exit_code == 1 and "cannot name a plugin" in bad.output
