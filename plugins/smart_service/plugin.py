@@ -24,9 +24,6 @@ TILE_URL_PATTERN = r"^$|^https?://[A-Za-z0-9.{}-]+(:[0-9]+)?/(?=.*\{z\})(?=.*\{x
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
 
-    hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
-    proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
-    allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
     # A base map under the boundaries (天地图 or the district's own tile server, WGS84/CGCS2000 Web
     # Mercator tiles); empty: the boundaries alone on a plain background. routes/maps.py reads it.
     map_tile_url: Annotated[
@@ -39,6 +36,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ] = ""
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200, title="底图署名 Base-map attribution")] = ""
+
+    hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
+    proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
+    allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
 
 
 _COMMUNITY = ("community_secretary", "community_worker")
