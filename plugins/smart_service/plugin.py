@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Panel, Widget
+from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -137,12 +137,14 @@ def extra_template_vars(request: Request, template: str) -> dict[str, Any] | Non
 
 
 @hookimpl
-def node_panels(request: Request, node: Any) -> list[Panel]:
+def node_panels(request: Request, node: Any) -> list[Any]:
     """A grid node's page: a map of its boundaries and the open events in it (for who sees events there)."""
+    from core.pluginhost.manifest import Panel
+    from plugins.smart_service.routes.maps import map_config
+
     c = ctx(request)
     if not c.can(VIEW, node.path):
         return []
-    from plugins.smart_service.routes.maps import map_config
 
     html = render_string(
         request,
@@ -158,13 +160,14 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import api as api_routes
     from plugins.smart_service.routes import bookings as booking_routes
     from plugins.smart_service.routes import indicators as indicator_routes
-    from plugins.smart_service.routes import maps as map_routes
     from plugins.smart_service.routes import mobile as mobile_routes
     from plugins.smart_service.routes import open311 as open311_routes
     from plugins.smart_service.routes import resident as resident_routes
     from plugins.smart_service.routes import staff as staff_routes
+    from plugins.smart_service.routes.maps import handlers as map_handlers
 
     return [
+        *map_handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
         *staff_routes.handlers,  # inbox (at /smart-service/), event page, board
         *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
         *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating
@@ -173,7 +176,6 @@ def register_routes() -> list[Any]:
         *booking_routes.handlers,  # 预约代办: book, take, record the result
         *open311_routes.handlers,  # Open311 GeoReport v2 at /open311/v2/ (and FixMyStreet's updates)
         *indicator_routes.handlers,  # indicators dashboard and its Excel export
-        *map_routes.handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
     ]
 
 
