@@ -1,7 +1,7 @@
-"""The map in a real browser: a resident on a 390 px phone drops a pin on the report form's map (Leaflet
-from npm, served by the app), the form fills in the point and the report lands in the grid holding
-it; the community secretary's live board and the event's page show the pin; with JavaScript off the
-same form still reports from typed coordinates.
+"""The map in a real browser: a resident on a 390 px phone drops a pin on the report form's map
+(Leaflet from npm, served by the app), the form fills in the point and the report lands in the grid
+holding it; the community secretary's live board, open before the report, shows the pin by itself,
+and the event's page shows it; with JavaScript off the same form still reports from typed coordinates.
 
 Screenshots: tests/artifacts/map-<step>-<database>.png.
 """
