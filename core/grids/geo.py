@@ -397,7 +397,7 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def point_in_ring(lon: float, lat: float, ring: Sequence[Position]) -> bool:
+def point_in_ring(lon: float, lat: float, ring: Sequence[Sequence[float]]) -> bool:
     """Even-odd ray casting; a closed or open ring of (lon, lat)."""
     inside = False
     n = len(ring)
@@ -410,20 +410,25 @@ def point_in_ring(lon: float, lat: float, ring: Sequence[Position]) -> bool:
 
 def contains(geometry: dict[str, Any] | None, lon: float, lat: float) -> bool:
     """Whether a stored boundary holds the point (holes excluded). Each polygon's bounding box is
-    checked first, so most boundaries are ruled out without walking their rings."""
-    for polygon in polygons(geometry):
-        outer, holes = polygon[0], polygon[1:]
-        if not _in_box(outer, lon, lat):
+    checked first, on the stored coordinates as they are, so a far boundary is ruled out without
+    walking its edges."""
+    if not geometry:
+        return False
+    coords = geometry.get("coordinates") or []
+    for polygon in [coords] if geometry.get("type") == "Polygon" else coords:
+        if not polygon or not _in_box(polygon[0], lon, lat):
             continue
-        if point_in_ring(lon, lat, outer) and not any(point_in_ring(lon, lat, h) for h in holes):
+        if point_in_ring(lon, lat, polygon[0]) and not any(point_in_ring(lon, lat, h) for h in polygon[1:]):
             return True
     return False
 
 
-def _in_box(ring: Sequence[Position], lon: float, lat: float) -> bool:
+def _in_box(ring: Sequence[Sequence[float]], lon: float, lat: float) -> bool:
     xs = [p[0] for p in ring]
+    if not min(xs) <= lon <= max(xs):
+        return False
     ys = [p[1] for p in ring]
-    return min(xs) <= lon <= max(xs) and min(ys) <= lat <= max(ys)
+    return min(ys) <= lat <= max(ys)
 
 
 def deepest_holding(nodes: Iterable[Any], lon: float, lat: float) -> Any | None:

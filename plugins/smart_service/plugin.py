@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Panel, Widget
+from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -24,9 +24,6 @@ TILE_URL_PATTERN = r"^$|^https?://[A-Za-z0-9.{}-]+(:[0-9]+)?/(?=.*\{z\})(?=.*\{x
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
 
-    hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
-    proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
-    allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
     # A base map under the boundaries (天地图 or the district's own tile server, WGS84/CGCS2000 Web
     # Mercator tiles); empty: the boundaries alone on a plain background. routes/maps.py reads it.
     map_tile_url: Annotated[
@@ -39,6 +36,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ] = ""
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200, title="底图署名 Base-map attribution")] = ""
+
+    hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
+    proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
+    allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
 
 
 _COMMUNITY = ("community_secretary", "community_worker")
@@ -136,12 +137,14 @@ def extra_template_vars(request: Request, template: str) -> dict[str, Any] | Non
 
 
 @hookimpl
-def node_panels(request: Request, node: Any) -> list[Panel]:
+def node_panels(request: Request, node: Any) -> list[Any]:
     """A grid node's page: a map of its boundaries and the open events in it (for who sees events there)."""
+    from core.pluginhost.manifest import Panel
+    from plugins.smart_service.routes.maps import map_config
+
     c = ctx(request)
     if not c.can(VIEW, node.path):
         return []
-    from plugins.smart_service.routes.maps import map_config
 
     html = render_string(
         request,
@@ -157,13 +160,14 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import api as api_routes
     from plugins.smart_service.routes import bookings as booking_routes
     from plugins.smart_service.routes import indicators as indicator_routes
-    from plugins.smart_service.routes import maps as map_routes
     from plugins.smart_service.routes import mobile as mobile_routes
     from plugins.smart_service.routes import open311 as open311_routes
     from plugins.smart_service.routes import resident as resident_routes
     from plugins.smart_service.routes import staff as staff_routes
+    from plugins.smart_service.routes.maps import handlers as map_handlers
 
     return [
+        *map_handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
         *staff_routes.handlers,  # inbox (at /smart-service/), event page, board
         *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
         *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating
@@ -172,7 +176,6 @@ def register_routes() -> list[Any]:
         *booking_routes.handlers,  # 预约代办: book, take, record the result
         *open311_routes.handlers,  # Open311 GeoReport v2 at /open311/v2/ (and FixMyStreet's updates)
         *indicator_routes.handlers,  # indicators dashboard and its Excel export
-        *map_routes.handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
     ]
 
 

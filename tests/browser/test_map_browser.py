@@ -1,7 +1,7 @@
-"""The map in a real browser: a resident on a 390 px phone drops a pin on the report form's map (Leaflet
-from npm, served by the app), the form fills in the point and the report lands in the grid holding
-it; the community secretary's live board and the event's page show the pin; with JavaScript off the
-same form still reports from typed coordinates.
+"""The map in a real browser: a resident on a 390 px phone drops a pin on the report form's map
+(Leaflet from npm, served by the app), the form fills in the point and the report lands in the grid
+holding it; the community secretary's live board, open before the report, shows the pin by itself,
+and the event's page shows it; with JavaScript off the same form still reports from typed coordinates.
 
 Screenshots: tests/artifacts/map-<step>-<database>.png.
 """
@@ -26,6 +26,12 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 MAP = "[data-ss-map][data-ready]"
+# htmx-sse fires htmx:sseOpen on the element holding sse-connect: remember when the board's stream is open.
+WATCH_BOARD_STREAM = """
+document.addEventListener("htmx:sseOpen", (e) => {
+  if (e.target && e.target.classList && e.target.classList.contains("ss-board")) window.__boardStreamOpen = true;
+});
+"""
 
 
 @pytest.fixture
@@ -58,6 +64,16 @@ async def test_a_resident_drops_a_pin_and_the_board_shows_it(
 ) -> None:
     d, live = district, live_server
 
+    # 0. The community secretary has the live board open: the map has the boundaries and no pin yet.
+    staff_context = await new_context()
+    await staff_context.add_init_script(WATCH_BOARD_STREAM)
+    staff = await staff_context.new_page()
+    await sign_in(staff, live, d.slug, "community", PASSWORD)
+    await staff.goto(live.url(d.url("/smart-service/board")))
+    await staff.wait_for_function("() => window.__boardStreamOpen === true")
+    await expect(staff.locator(MAP)).to_have_attribute("data-pins", "0")
+    await expect(staff.locator(".leaflet-overlay-pane path:not([data-testid])")).to_have_count(3)  # sa, g01, g02
+
     # 1. On a phone, the report form's map shows the resident's grid; a tap drops the pin.
     resident = await (await new_context(**PHONE)).new_page()
     errors: list[str] = []
@@ -87,14 +103,10 @@ async def test_a_resident_drops_a_pin_and_the_board_shows_it(
     assert (float(event.lon), float(event.lat)) == pytest.approx((lon, lat), abs=1e-6)
     assert errors == []
 
-    # 2. The community secretary's live board shows the pin among the boundaries.
-    staff = await (await new_context()).new_page()
-    await sign_in(staff, live, d.slug, "community", PASSWORD)
-    await staff.goto(live.url(d.url("/smart-service/board")))
-    await expect(staff.locator(MAP)).to_be_visible()
+    # 2. The board's map shows the new pin by itself (the column swap brings the pins up to date).
     pin = staff.locator(f"[data-testid=event-pin][data-number='{event.number}']")
     await expect(pin).to_have_count(1)
-    await expect(staff.locator(".leaflet-overlay-pane path:not([data-testid])")).to_have_count(3)  # sa, g01, g02
+    await expect(staff.locator(MAP)).to_have_attribute("data-pins", "1")
     await shot(staff, "map-2-board-shows-the-pin")
     await pin.click()
     await expect(staff.locator(".leaflet-popup-content")).to_contain_text(event.number)

@@ -303,6 +303,8 @@ async def test_the_pages_carry_their_maps_and_work_without_javascript(district: 
     for path in ("/smart-service/board", "/smart-service/events"):
         html = (await boss.get(d.url(path))).text
         assert 'data-events="/t/' in html and "/smart-service/map/events" in html
+    partial = await boss.get(d.url("/smart-service/events"), headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and 'data-tiles=""' in partial.text  # htmx gets the block, map included
     event = await seed_event(d, IN_G01, "g01")
     html = (await boss.get(d.url(f"/smart-service/events/{event.id}"))).text
     assert f'data-point="{IN_G01[0]:.6f},{IN_G01[1]:.6f}"' in html
