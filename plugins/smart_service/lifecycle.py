@@ -170,6 +170,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "me_too": lazy("Me too"),
     "rate": lazy("Rate"),
     "revisit": lazy("Record a follow-up visit"),
+    "refer_mediation": lazy("Referred to people's mediation"),  # a note (referrals.py), not a transition
 }
 
 

@@ -68,8 +68,8 @@ class Category(TenantScoped, Base):
     """A 部件/事件 class or sub-class (``parent_code`` set) with its urgency and time limits.
 
     ``time_limits`` maps SLA stages (accept, dispatch, sign, handle, inspect) to working hours;
-    ``urgent_time_limits`` overrides some of them for urgent events. Missing stages use
-    ``sla.DEFAULT_LIMITS``.
+    ``urgent_time_limits`` overrides some of them for 紧急 events and ``critical_time_limits`` for
+    特急 ones. Missing stages use ``sla.DEFAULT_LIMITS``.
     """
 
     __tablename__ = "ss_categories"
@@ -86,6 +86,13 @@ class Category(TenantScoped, Base):
     urgency: Mapped[int] = mapped_column(Integer, default=1)
     time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     urgent_time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # 特急 (urgency 3) has its own limits; a stage missing here falls back to the urgent ones.
+    critical_time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Public outputs (Open311 GET, public pages) show a category's events only when it is public;
+    # 邻里纠纷, 群租 and public-order classes default to not (``public_by_default``).
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Public location snapped to a grid of this many metres (0: as reported).
+    public_location_m: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -172,6 +179,7 @@ class Event(TenantScoped, Base):
         _fk(["category_code"], "ss_categories", ["code"]),
         _fk(["node_id"], "grid_nodes"),
         _fk(["handling_unit_id"], "ss_handling_units"),
+        _fk(["supervisor_unit_id"], "ss_handling_units"),
         _fk(["reporter_user_id"], "users"),
         _fk(["assignee_user_id"], "users"),
         _fk(["reporter_resident_id"], "residents"),
@@ -208,6 +216,13 @@ class Event(TenantScoped, Base):
     level: Mapped[int] = mapped_column(Integer, default=3)
     handling_unit_id: Mapped[int | None]
     assignee_user_id: Mapped[int | None]
+    # 督办 after a breach: the unit one level up supervises; the handling unit stays as it was.
+    supervisor_unit_id: Mapped[int | None]
+    supervisor_level: Mapped[int | None] = mapped_column(Integer)
+    # The handling clock (派遣 → 签收 → 处置 → 反馈) runs from the last dispatch.
+    dispatched_at: Mapped[datetime | None]
+    # What residents see about its progress (Open311 ``status_notes``); internal notes never are.
+    public_note: Mapped[str] = mapped_column(Text, default="")
 
     # SLA: the current stage's deadline. ``clock_seq`` counts deadlines set (new stage, restart,
     # approved extension); ``escalated_seq`` is the one already escalated, so a breach escalates once.
@@ -367,3 +382,27 @@ class Open311Request(TenantScoped, Base):
 
 
 MODELS = (*MODELS, Open311Key, Open311Request)
+
+
+class EventLink(TenantScoped, Base):
+    """A link from an event to another pillar's record (a 人民调解 dispute), made by listening to core
+    events, never by importing the other pillar. ``ref_id`` is the other side's id, unique per kind,
+    so the same referral heard twice links (and creates) once."""
+
+    __tablename__ = "ss_event_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "ref_id"),
+        _fk(["event_id"], "ss_events"),
+        Index("ix_ss_event_links_tenant_event", "tenant_id", "event_id"),
+    )
+
+    event_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))  # "dispute"
+    direction: Mapped[str] = mapped_column(String(8))  # "from": it came from there; "to": referred there
+    ref_id: Mapped[str] = mapped_column(String(64))
+    ref_number: Mapped[str] = mapped_column(String(64), default="")
+    href: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MODELS = (*MODELS, EventLink)

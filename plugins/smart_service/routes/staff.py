@@ -31,11 +31,12 @@ from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
-from plugins.smart_service import board, lifecycle, photos, services
+from plugins.smart_service import board, lifecycle, photos, referrals, services
 from plugins.smart_service.lifecycle import ACTION_LABELS, OPEN, STAGE_OF, STATE_LABELS, State, TransitionError
 from plugins.smart_service.models import LEVELS, Category, Event, HandlingUnit
 
 VIEW = "smart_service.view"
+REFER = "smart_service.event.refer"
 PER_PAGE = 50
 NO_STORE = {"Cache-Control": "no-store"}
 # Not offered as staff buttons: 我也遇到 and 评价 belong to residents' pages.
@@ -273,6 +274,8 @@ async def _panel_context(
         merged_into = (await c.db.execute(select(Event).where(Event.id == event.merged_into_id))).scalar_one_or_none()
     forms = _forms(c, event)
     now = utcnow()
+    mediation_on = referrals.PEER in c.enabled
+    referred = await referrals.referral_pending(c.db, event.id)
     # Before: the report's photos and any "before" photos; after: what handling showed (in timeline order).
     ids = [p for t in lines for p in (t.photos or [])]
     kinds = {pid: photos.kind_of(row) for pid, row in (await photos.photos_by_id(c.db, ids)).items()}
@@ -299,6 +302,10 @@ async def _panel_context(
         "photo_accept": photos.ACCEPT,
         "error": error,
         "done": done,
+        "links": await referrals.links_of(c.db, event.id),
+        "mediation_on": mediation_on,
+        "referred": referred,
+        "may_refer": mediation_on and not referred and referrals.may_refer(event) and c.can(REFER, event.node_path),
     }
 
 
@@ -405,6 +412,28 @@ async def act(request: Request, event_id: FromPath[int]) -> Any:
     return await render(request, "smart_service/event.html", context, status_code=status, headers=NO_STORE)
 
 
+@post("/smart-service/events/{event_id:int}/refer-mediation", guards=[requires(REFER)], status_code=200)
+async def refer_mediation(request: Request, event_id: FromPath[int]) -> Any:
+    """转人民调解: only while the mediation pillar is on (404 otherwise); rule_of_law opens the case."""
+    c = ctx(request)
+    assert c.db is not None and c.actor is not None and c.user is not None
+    if referrals.PEER not in c.enabled:
+        raise NotFoundException()
+    event = await _load(request, event_id)
+    check_in_scope(request, REFER, event.node_path)
+    form = await request.form()
+    try:
+        await referrals.refer_to_mediation(c.db, event, c.actor, str(form.get("note") or ""), request.app.state)
+        await c.db.commit()
+    except TransitionError as exc:
+        await c.db.rollback()
+        await c.db.refresh(c.user)
+        event = await services.get_event(c.db, event_id)
+        context = await _panel_context(request, event, error=exc.translated(_))
+        return await render(request, "smart_service/event.html", context, status_code=409, headers=NO_STORE)
+    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+
+
 # ---- the live board ----------------------------------------------------------------------------
 
 
@@ -439,4 +468,4 @@ async def board_stream(request: Request) -> ServerSentEvent:
     )
 
 
-handlers = [inbox, event_page, act, board_page, board_column, board_stream]
+handlers = [refer_mediation, inbox, event_page, act, board_page, board_column, board_stream]
