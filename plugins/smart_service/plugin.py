@@ -25,6 +25,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
     proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
     allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
+    # 综合指标 weights (local practice; indicators.COMPOSITE): relative, need not add up to 100.
+    weight_on_time_closure: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期结案率权重 Weight: on time")] = 40
+    weight_on_time_handling: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期处置率权重 Weight: handled")] = 30
+    weight_rework: Annotated[int, msgspec.Meta(ge=0, le=100, title="返工率权重 Weight: rework (inverted)")] = 10
+    weight_satisfaction: Annotated[int, msgspec.Meta(ge=0, le=100, title="满意率权重 Weight: satisfaction")] = 20
     dispute_category: Annotated[
         str, msgspec.Meta(max_length=32, title="转入纠纷的事件分类代码 Category code for referred disputes")
     ] = ""
@@ -72,6 +77,12 @@ MANIFEST = Manifest(
         Action(f"{NAME}.event.supervise", "督办", "Supervise an event", ("subdistrict_officer",)),
         Action(f"{NAME}.event.rate", "评价结果", "Rate the result", ("resident",)),
         Action(f"{NAME}.event.revisit", "回访", "Record a follow-up visit", _COMMUNITY),
+        Action(
+            f"{NAME}.event.publish",
+            "填写公开办理情况",
+            "Write the status note for residents",
+            (*_COMMUNITY, "subdistrict_officer"),
+        ),
         # 转人民调解 (referrals.py): offered only while the mediation pillar is on.
         Action(
             f"{NAME}.event.refer", "转人民调解", "Refer to people's mediation", (*_COMMUNITY, "subdistrict_officer")

@@ -59,6 +59,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("supervisor_unit_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("supervisor_level", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("handle_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("close_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_ss_events_tenant_close_due", ["tenant_id", "close_due_at"], unique=False)
+        batch_op.create_index("ix_ss_events_tenant_handle_due", ["tenant_id", "handle_due_at"], unique=False)
         batch_op.add_column(sa.Column("public_note", sa.Text(), nullable=False, server_default=""))
         batch_op.create_foreign_key(
             op.f("fk_ss_events_tenant_id_supervisor_unit_id_ss_handling_units"),
@@ -73,7 +78,12 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             op.f("fk_ss_events_tenant_id_supervisor_unit_id_ss_handling_units"), type_="foreignkey"
         )
+        batch_op.drop_index("ix_ss_events_tenant_handle_due")
+        batch_op.drop_index("ix_ss_events_tenant_close_due")
         batch_op.drop_column("public_note")
+        batch_op.drop_column("handled_at")
+        batch_op.drop_column("close_due_at")
+        batch_op.drop_column("handle_due_at")
         batch_op.drop_column("dispatched_at")
         batch_op.drop_column("supervisor_level")
         batch_op.drop_column("supervisor_unit_id")
