@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -380,8 +380,9 @@ async def late_stages(
     """Stages that ended late in [low, high), by stage and the party charged (most first)."""
     data = EventTransition.data
     stage = data["stage"].as_string()
-    unit_id = data["charged_unit_id"].as_integer()
-    user_id = data["charged_user_id"].as_integer()
+    # Ids are 64-bit: read them as text and cast (``as_integer`` casts to a 32-bit INTEGER on PostgreSQL).
+    unit_id = cast(data["charged_unit_id"].as_string(), BigInteger)
+    user_id = cast(data["charged_user_id"].as_string(), BigInteger)
     stmt = (
         select(stage.label("stage"), unit_id.label("unit_id"), user_id.label("user_id"), func.count().label("n"))
         .select_from(EventTransition)
