@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.services.files.models import StoredFile
 from plugins.smart_service import photos as ph
 from plugins.smart_service import services as sv
-from plugins.smart_service.models import Event
+from plugins.smart_service.models import Category, Event
 from tests.conftest import csrf_of, main_text
 from tests.plugins.smart_service.fixtures.district import HERE, District, build
 from tests.plugins.smart_service.fixtures.images import GPS, phone_jpeg
@@ -125,6 +125,16 @@ async def test_an_open_report_nearby_is_offered_and_me_too_counts_one_more(distr
         headers={"HX-Request": "true", "X-CSRFToken": csrf_of(other)},
     )
     assert event.title not in far.text
+    async with d.tx() as s:  # a category the district keeps off public outputs: not shown to others
+        await s.execute(update(Category).where(Category.code == "SR").values(public=False))
+    hidden = await other.post(
+        d.url("/smart-service/report/nearby"),
+        data={"category": "SR", "lon": "117.8010", "lat": "40.9505"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_of(other)},
+    )
+    assert hidden.status_code == 200 and event.title not in hidden.text
+    async with d.tx() as s:
+        await s.execute(update(Category).where(Category.code == "SR").values(public=True))
 
     joined = await other.post(d.url(f"/smart-service/events/{event.id}/me-too"), data={"_csrf_token": csrf_of(other)})
     assert joined.status_code == 200 and event.number in main_text(joined.text)
