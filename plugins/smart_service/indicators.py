@@ -46,7 +46,7 @@ from core.grids.models import GridNode
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from plugins.smart_service import sla
-from plugins.smart_service.lifecycle import State, lazy
+from plugins.smart_service.lifecycle import TABLE, Clock, State, lazy
 from plugins.smart_service.models import Category, Event, EventTransition, HandlingUnit
 
 DIMENSIONS = ("area", "unit", "worker", "category", "period")
@@ -99,6 +99,9 @@ COMPOSITE: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_WEIGHTS = {"weight_on_time_closure": 40, "weight_on_time_handling": 30, "weight_rework": 10}
 DEFAULT_WEIGHTS["weight_satisfaction"] = 20
+# The actions that end a stage's clock (a new stage, a restart, a final state): only their lines
+# can record a late stage.
+STAGE_ENDING = sorted({rule.action for rule in TABLE.values() if rule.clock in (Clock.START, Clock.STOP)})
 LATENESS_STAGES = {
     "accept": lazy("Acceptance"),
     "dispatch": lazy("Registration and dispatch"),
@@ -345,33 +348,52 @@ async def compute(
         }
         rows = [Figures(r.key, names.get(r.key, r.key), _counts(r)) for r in found]
     else:
-        # Each period on its own bounds, so due counts fall in the period of their deadline.
-        for first, last in periods(start, end, grain):
-            lo, hi = bounds(first, last, calendar)
-            scoped = [where[0], where[1], in_range(lo, hi)]
-            row = (await session.execute(select(*_columns(lo, hi)).where(*scoped))).one()
-            counts = _counts(row)
-            if any(counts.values()):
-                key = first.strftime("%Y-%m") if grain == "month" else first.isoformat()
-                rows.append(Figures(key, key, counts))
+        # Three GROUP BYs, each population by its own date, so due counts fall in the period of
+        # their deadline: reported (created_at), due to be closed (close_due_at), due to be handled.
+        dialect = session.get_bind().dialect.name
+        merged: dict[str, dict[str, int]] = {}
+        for column, keys in (
+            (Event.created_at, REPORTED_KEYS),
+            (Event.close_due_at, ("due", "on_time")),
+            (Event.handle_due_at, ("handle_due", "handled_due", "handled_on_time")),
+        ):
+            bucket = period_expression(dialect, grain, calendar, column).label("key")
+            stmt = (
+                select(bucket, *_columns(low, high))
+                .where(where[0], where[1], column >= low, column < high)
+                .group_by(bucket)
+            )
+            for r in (await session.execute(stmt)).all():
+                counts = merged.setdefault(str(r.key), {k: 0 for k, _label in COUNTS})
+                got = _counts(r)
+                for k in keys:
+                    counts[k] = got[k]
+        rows = [Figures(k, k, merged[k]) for k in sorted(merged) if any(merged[k].values())]
     lateness = await late_stages(session, prefixes, low, high, locale)
     return Report(by, grain, start, end, total, rows, lateness)
 
 
-def periods(start: date, end: date, grain: str) -> list[tuple[date, date]]:
-    """The days, weeks (from Monday) or months from ``start`` to ``end``, clipped to them."""
-    out: list[tuple[date, date]] = []
-    day = start
-    while day <= end:
+DUE_KEYS = ("due", "on_time", "handle_due", "handled_due", "handled_on_time")
+REPORTED_KEYS = tuple(k for k, _label in COUNTS if k not in DUE_KEYS)
+
+
+def period_expression(dialect: str, grain: str, calendar: sla.Calendar, column: Any) -> Any:
+    """The local day / week (its Monday) / month of ``column`` as text, in SQL."""
+    if dialect == "postgresql":
+        local = func.timezone(calendar.tz.key, column)
         if grain == "month":
-            nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        elif grain == "week":
-            nxt = day - timedelta(days=day.weekday()) + timedelta(days=7)
-        else:
-            nxt = day + timedelta(days=1)
-        out.append((day, min(nxt - timedelta(days=1), end)))
-        day = nxt
-    return out
+            return func.to_char(local, "YYYY-MM")
+        if grain == "week":
+            return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+        return func.to_char(local, "YYYY-MM-DD")
+    # SQLite stores UTC text; Chinese time has no daylight saving, so one fixed offset is exact.
+    offset = datetime.now(calendar.tz).utcoffset() or timedelta(0)
+    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
+    if grain == "month":
+        return func.strftime("%Y-%m", column, shift)
+    if grain == "week":
+        return func.date(column, shift, "-6 days", "weekday 1")
+    return func.date(column, shift)
 
 
 async def late_stages(
@@ -389,6 +411,7 @@ async def late_stages(
         .join(Event, and_(Event.tenant_id == EventTransition.tenant_id, Event.id == EventTransition.event_id))
         .where(
             in_scope(Event.node_path, list(prefixes)),
+            EventTransition.action.in_(STAGE_ENDING),  # (tenant, action, at) is indexed
             EventTransition.at >= low,
             EventTransition.at < high,
             data["overdue"].as_boolean().is_(True),

@@ -91,12 +91,11 @@ def public_feature(
     event: Event, service_name: str, *, mine: bool = False, category: Category | None = None
 ) -> dict[str, Any]:
     """What anyone allowed to report may see of an event on a map: Open311 GET's public fields, at
-    the location publicity allows (snapped to the category's grid); a resident's own report as filed."""
-    if mine:
-        geometry = _point(event)
-    else:
+    the category's coarsened location (publicity.py) unless it is the viewer's own report."""
+    geometry = _point(event)
+    if not mine and category is not None:
         lat, lon, _address = publicity.location(event, category)
-        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]} if lat is not None else geometry
     return {
         "type": "Feature",
         "geometry": geometry,
@@ -221,10 +220,10 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
         select(Event)
         .where(
             in_scope(Event.node_path, c.scope_prefixes(REPORT)),
-            await publicity.public_event_filter(c.db),  # others' reports: public categories only
             Event.state.in_([s.value for s in OPEN]),
             Event.lon.is_not(None),
             Event.lat.is_not(None),
+            await publicity.public_event_filter(c.db),  # others' events of public categories only
         )
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(MAX_REPORTS)
@@ -239,11 +238,12 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
     seen: dict[int, Event] = {}
     for e in [*(await c.db.execute(own)).scalars(), *(await c.db.execute(stmt)).scalars()]:
         seen.setdefault(e.id, e)
-    categories = {cat.code: cat for cat in (await c.db.execute(select(Category))).scalars()}
+    names = await _category_names(c.db, c.locale)
+    categories = {row.code: row for row in (await c.db.execute(select(Category))).scalars()}
     return [
         public_feature(
             e,
-            categories[e.category_code].label(c.locale) if e.category_code in categories else e.category_code,
+            names.get(e.category_code, e.category_code),
             mine=e.reporter_user_id == c.user.id,
             category=categories.get(e.category_code),
         )

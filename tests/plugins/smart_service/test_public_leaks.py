@@ -180,6 +180,16 @@ async def test_no_public_output_shows_internal_notes_personal_data_or_non_public
         outputs["my report page"] = page
         outputs["my reports"] = await resident.get(f"/t/{d.slug}/smart-service/mine")
 
+    # Another resident's map of open reports (routes/maps.py): public categories, coarse points.
+    _other_id, other = await _reporter(d)
+    async with make_client(app) as neighbour:
+        assert (await login(neighbour, d.slug, other)).status_code == 303
+        outputs["map of reports"] = await neighbour.get(f"/t/{d.slug}/smart-service/map/reports")
+        assert outputs["map of reports"].status_code == 200
+        features = outputs["map of reports"].json()["features"]
+        assert [f["properties"]["number"] for f in features] == [public.number]
+        assert features[0]["geometry"]["coordinates"] != [117.801234, 40.951234]
+
     for where, r in outputs.items():
         body = r.content.decode()
         if where in ("my report page", "my reports"):
