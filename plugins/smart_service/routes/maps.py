@@ -8,8 +8,9 @@ a grid node's page (static/map.js draws them), and the tenant's base-map setting
     GET /api/v1/smart-service/map/reports   the same for the mini-program (bearer token)
 
 Scope is applied in SQL (``in_scope`` on the node path), as in the inbox; a node outside it answers
-404. What a resident's map may show of an event is ``public_feature``: the fields Open311 GET already
-publishes (number, category, open/closed, when) and the point — no title, description, people or notes.
+404. What a resident's map may show of an event is ``public_feature``: the fields Open311 GET publishes
+(number, category, open/closed, when) and the point as publicity.py allows it (public categories only,
+snapped to the category's grid) — no title, description, people or notes; a resident's own report exactly.
 """
 
 from __future__ import annotations
@@ -87,21 +88,20 @@ def _point(event: Event) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [float(event.lon), float(event.lat)]}
 
 
-def public_feature(
-    event: Event, service_name: str, *, mine: bool = False, category: Category | None = None
-) -> dict[str, Any]:
-    """What anyone allowed to report may see of an event on a map: Open311 GET's public fields, at
-    the category's coarsened location (publicity.py) unless it is the viewer's own report."""
-    geometry = _point(event)
-    if not mine and category is not None:
+def public_feature(event: Event, category: Category | None, locale: str, *, mine: bool = False) -> dict[str, Any]:
+    """What a resident's map may show of an event: Open311 GET's public fields, at the point
+    publicity.py allows (snapped to the category's grid) — exact only on the resident's own report."""
+    if mine:
+        geometry = _point(event)
+    else:
         lat, lon, _address = publicity.location(event, category)
-        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]} if lat is not None else geometry
+        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]}
     return {
         "type": "Feature",
         "geometry": geometry,
         "properties": {
             "number": event.number,
-            "service_name": service_name,
+            "service_name": category.label(locale) if category else event.category_code,
             "status": "closed" if State(event.state) in FINAL else "open",
             "requested_datetime": event.created_at.isoformat(),
             "mine": mine,
@@ -238,15 +238,9 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
     seen: dict[int, Event] = {}
     for e in [*(await c.db.execute(own)).scalars(), *(await c.db.execute(stmt)).scalars()]:
         seen.setdefault(e.id, e)
-    names = await _category_names(c.db, c.locale)
-    categories = {row.code: row for row in (await c.db.execute(select(Category))).scalars()}
+    categories = {cat.code: cat for cat in (await c.db.execute(select(Category))).scalars()}
     return [
-        public_feature(
-            e,
-            names.get(e.category_code, e.category_code),
-            mine=e.reporter_user_id == c.user.id,
-            category=categories.get(e.category_code),
-        )
+        public_feature(e, categories.get(e.category_code), c.locale, mine=e.reporter_user_id == c.user.id)
         for e in seen.values()
     ]
 

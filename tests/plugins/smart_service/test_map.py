@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.grids import geo, locate
 from core.identity.models import ApiToken
@@ -55,12 +55,14 @@ async def newest(d: District) -> Event:
         return event
 
 
-async def seed_event(d: District, where: tuple[float, float], node: str, who: str = "worker") -> Event:
+async def seed_event(
+    d: District, where: tuple[float, float], node: str, who: str = "worker", category: str = "SR"
+) -> Event:
     async with d.tx() as s:
         return await sv.report_event(
             s,
             title=f"{node} 井盖缺失",
-            category_code="SR",
+            category_code=category,
             node_id=d.nodes[node].id,
             source="grid_patrol",
             actor=d.users[who],
@@ -312,6 +314,26 @@ async def test_a_residents_map_leaves_out_non_public_categories_and_snaps_the_ot
     lat, lon = publicity.coarsen(IN_G01[1], IN_G01[0], 500)
     assert points[theirs.number] == [lon, lat] and points[theirs.number] != [IN_G01[0], IN_G01[1]]
     assert points[own.number] == pytest.approx([IN_G01[0], IN_G01[1]])  # one's own report as filed
+
+
+async def test_a_residents_map_follows_the_districts_publicity_rules(district: District) -> None:
+    d = district
+    async with d.tx() as s:
+        s.add(Category(code="NB", kind="event", name_zh="邻里纠纷", name_en="Neighbour dispute"))  # not public
+        await s.execute(update(Category).where(Category.code == "SR").values(public_location_m=500))
+    dispute = await seed_event(d, IN_G01, "g01", category="NB")
+    rubbish = await seed_event(d, (117.80123, 40.95234), "g01")
+    me = await d.client("resident")
+    assert (await report(d, me, lon="117.80321", lat="40.95111")).status_code == 303
+    own = await newest(d)
+    features = {
+        f["properties"]["number"]: f for f in (await me.get(d.url("/smart-service/map/reports"))).json()["features"]
+    }
+    assert dispute.number not in features  # a non-public category is not on anyone else's map
+    lon, lat = features[rubbish.number]["geometry"]["coordinates"]
+    assert (lon, lat) != (117.80123, 40.95234)
+    assert geo.haversine_m(lon, lat, 117.80123, 40.95234) < 500  # snapped to the category's 500 m grid
+    assert features[own.number]["geometry"]["coordinates"] == [117.80321, 40.95111]  # one's own, exactly
 
 
 # ---- pages -------------------------------------------------------------------------------------
