@@ -451,3 +451,22 @@ async def test_the_same_client_id_from_two_sessions_claims_once(app: Any, tenant
         again, new = await submissions.claim(s, uid, key, "test")
         assert not new and again is not None and again.ref == "42" and again.location == "/x"
     assert submissions.clean_client_id("short") is None and submissions.clean_client_id("a b c d e f g h") is None
+
+
+async def test_a_report_sent_twice_through_the_api_is_one_report(app: Any, tenant: Any) -> None:
+    from plugins.smart_service.models import Category, Event
+
+    api = await api_client(app, tenant, "resident")
+    try:
+        async with app.state.db.session(tenant.id) as s:
+            category = (await s.execute(select(Category.code).where(Category.active.is_(True)).limit(1))).scalar_one()
+        marker = "API 重发-" + secrets.token_hex(4)
+        body = {"category": category, "description": marker, "client_id": str(uuid.uuid4())}
+        first = await api.post(f"{T}/api/v1/smart-service/reports", json=body)
+        assert first.status_code == 201, first.text
+        again = await api.post(f"{T}/api/v1/smart-service/reports", json=body)
+        assert again.status_code == 200 and again.json()["number"] == first.json()["number"]
+        async with app.state.db.session(tenant.id) as s:
+            assert await s.scalar(select(func.count(Event.id)).where(Event.description == marker)) == 1
+    finally:
+        await api.aclose()

@@ -112,7 +112,9 @@
     await put({ action: form.action, title: form.dataset.lzQueue, entries, created: Date.now(), status: "waiting" });
     clearDraft(form);
     form.reset();
+    form.querySelectorAll("input[type=file]").forEach((el) => el.dispatchEvent(new Event("change", { bubbles: true })));
     stamp(form);
+    window.scrollTo(0, 0);
     await refresh();
     flash(msg("queued"));
   }
