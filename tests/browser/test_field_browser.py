@@ -128,5 +128,28 @@ async def test_a_grid_workers_day_on_the_phone(app: Any, live_server: LiveServer
     async with app.state.db.session(tenant.id) as s:
         sent = await s.scalar(select(func.count(Event.id)).where(Event.description == "路边井盖缺失（离线上报）"))
     assert sent == 1
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    # The service worker runs, and no field page scrolls sideways on the phone.
+    assert await page.evaluate("navigator.serviceWorker.ready.then((r) => !!r.active)")
+    for path in (
+        "/field/",
+        "/field/log",
+        "/field/patrols",
+        "/field/households",
+        "/field/visits",
+        "/smart-service/tasks",
+    ):
+        await page.goto(live.url(T + path))
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+    # What was typed survives a lost page (the draft is kept on the phone).
+    await page.goto(live.url(T + "/field/log"))
+    await page.get_by_test_id("log-form").locator("textarea[name=body]").fill("东门路灯不亮，已告知物业")
+    await page.reload()
+    await expect(page.get_by_test_id("log-form").locator("textarea[name=body]")).to_have_value(
+        "东门路灯不亮，已告知物业"
+    )
+    await page.get_by_test_id("log-submit").click()
+    await expect(page.get_by_test_id("log-entries")).to_contain_text("东门路灯不亮")
+    await page.goto(live.url(T + "/field/log"))
+    await expect(page.get_by_test_id("log-form").locator("textarea[name=body]")).to_have_value("")
+    await page.screenshot(path=str(shot_path("field-log")), full_page=True)
