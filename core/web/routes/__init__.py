@@ -11,7 +11,6 @@ def core_route_handlers() -> list[Any]:
     from core.grids.fieldwork import routes_api as field_api
     from core.grids.fieldwork import routes_pwa as field_pwa
     from core.imports import routes as import_routes
-    from core.ops import platform_routes as ops_platform
     from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
     from core.web.routes import (
@@ -27,6 +26,7 @@ def core_route_handlers() -> list[Any]:
         platform,
         second_factor,
     )
+    from core.web.routes import platform_ops as ops_platform
     from core.web.services import service_route_handlers
 
     return [

@@ -2,7 +2,7 @@
 client submissions (a phone's offline queue sent twice writes once)
 
 Revision ID: core_0008
-Revises: core_0009
+Revises: core_0011
 Create Date: 2026-12-07 16:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from core.db import rls
 
 revision: str = "core_0008"
-down_revision: str | Sequence[str] | None = "core_0009"
+down_revision: str | Sequence[str] | None = "core_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
