@@ -99,8 +99,12 @@ async def test_a_grid_workers_day_on_the_phone(app: Any, live_server: LiveServer
     await page.get_by_test_id("households").get_by_role("button").first.click()
     form = page.get_by_test_id("visit-form")
     await form.locator("textarea[name=notes]").fill("老人身体尚好，孩子已上大学")
+    await form.locator("input[name=photos]").set_input_files(
+        {"name": "home.jpg", "mimeType": "image/jpeg", "buffer": phone_jpeg()}
+    )
     await form.get_by_test_id("visit-submit").click()
     await expect(page.get_by_test_id("visit-saved")).to_contain_text("网格员")
+    await expect(page.get_by_test_id("visit-photos").locator("img")).to_have_count(1)
     await page.screenshot(path=str(shot_path("field-visit")), full_page=True)
 
     # 上报 with the network off: the report waits on the phone (待发送 1), and goes when it is back.

@@ -470,3 +470,33 @@ async def test_a_report_sent_twice_through_the_api_is_one_report(app: Any, tenan
             assert await s.scalar(select(func.count(Event.id)).where(Event.description == marker)) == 1
     finally:
         await api.aclose()
+
+
+async def test_a_visit_keeps_its_photos_without_their_metadata_for_those_who_may_see_it(
+    app: Any, tenant: Any, as_grid_worker: httpx.AsyncClient, signed_in: Any, sibling_worker: httpx.AsyncClient
+) -> None:
+    from tests.plugins.smart_service.fixtures.images import phone_jpeg
+
+    room = await node(app, tenant, "sl-ybs-sa-g01-asly-b1-u1-101")
+    url = f"{T}/field/households/{room.id}/visit"
+    not_a_photo = await as_grid_worker.post(
+        url,
+        data={"_csrf_token": csrf_of(as_grid_worker), "notes": "带照片的走访"},
+        files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))],
+    )
+    assert not_a_photo.status_code == 400 and 'aria-invalid="true"' in not_a_photo.text
+    made = await as_grid_worker.post(
+        url,
+        data={"_csrf_token": csrf_of(as_grid_worker), "notes": "带照片的走访", "client_id": str(uuid.uuid4())},
+        files=[("photos", ("p.jpg", phone_jpeg(), "image/jpeg"))],
+    )
+    assert made.status_code == 303, made.text[:300]
+    page = await as_grid_worker.get(made.headers["location"])
+    photo = re.search(r'data-testid="visit-photos"><a href="([^"]+)"', page.text).group(1)
+    mine = await as_grid_worker.get(photo)
+    assert mine.status_code == 200 and mine.content[:2] == b"\xff\xd8" and b"Exif" not in mine.content
+    community = await signed_in("shuangluan", "community")
+    assert (await community.get(photo)).status_code == 200
+    assert (await sibling_worker.get(photo)).status_code == 404
+    async with app.state.db.session(tenant.id) as s:
+        assert await s.scalar(select(func.count(Visit.id)).where(Visit.notes == "带照片的走访")) == 1

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -22,17 +23,22 @@ from core.grids.fieldwork import service as fw
 from core.grids.fieldwork.models import DailyLog, Patrol, Visit
 from core.grids.models import GridNode
 from core.i18n import gettext as _
+from core.i18n import lazy
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.services import submissions
-from core.services.errors import ServiceError
+from core.services.errors import InvalidInput, ServiceError
+from core.services.files.storage import UploadError
+from core.services.files.uploads import IMAGES
 from core.web.context import RequestContext, ctx
 from core.web.forms import Form, checked, text
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
+from core.web.uploads import save_upload
 
 RECORD, VIEW = fw.RECORD, fw.VIEW
+UPLOAD_LIMIT = (fw.MAX_PHOTOS * 20 + 1) * 1024 * 1024  # four phone photos and the form
 SEEN = (RECORD, VIEW)
 
 
@@ -281,16 +287,26 @@ def changes_from_form(data: Any, resident_ids: list[int]) -> list[fw.ResidentCha
     return out
 
 
-@post("/field/households/{node_id:int}/visit", guards=[requires(RECORD)], status_code=200)
-async def visit_create(request: Request, node_id: FromPath[int], data: Form) -> Any:
+@post(
+    "/field/households/{node_id:int}/visit",
+    guards=[requires(RECORD)],
+    status_code=200,
+    request_max_body_size=UPLOAD_LIMIT,
+)
+async def visit_create(request: Request, node_id: FromPath[int]) -> Any:
     c = _c(request)
     node = await _household(request, node_id)
+    form = await request.form()
+    data = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
+    uploads = [u for u in form.getall("photos") if isinstance(u, UploadFile) and u.filename] if "photos" in form else []
     client_id = submissions.clean_client_id(text(data, "client_id", 64))
     claim, new = await submissions.claim(c.db, c.user.id, client_id, "core.field_visit")
     if not new and claim is not None:
         return Redirect(c.url(claim.location or "/field/visits"), status_code=303)
     residents = await fw.residents_of(c.db, node)
     try:
+        if len(uploads) > fw.MAX_PHOTOS:
+            raise InvalidInput(lazy("Add at most %(n)s photos."), field="photos", n=fw.MAX_PHOTOS)
         visit = await fw.record_visit(
             c.db,
             _vault(request),
@@ -300,13 +316,19 @@ async def visit_create(request: Request, node_id: FromPath[int], data: Form) -> 
             changes_from_form(data, [r.id for r in residents]),
             may_edit=c.can(fw.RESIDENT_EDIT, node.path),
         )
-    except ServiceError as err:
+        for upload in uploads:
+            photo = fw.clean_photo(await upload.read())
+            if photo is None:
+                raise InvalidInput(lazy("That file is not a photo we can read."), field="photos")
+            clean = UploadFile(content_type="image/jpeg", filename="visit.jpg", file_data=photo)
+            await save_upload(request, clean, fw.VISIT_FILES, visit.id, allowed_types=IMAGES)
+    except (ServiceError, UploadError) as err:
         await c.db.rollback()
         await c.db.refresh(c.user)
         node = await _household(request, node_id)
-        return await _visit_form(
-            request, node, errors={err.field or "form": err.translate(_)}, form=data, status_code=400
-        )
+        message = err.translate(_) if isinstance(err, ServiceError) else str(err)
+        field = getattr(err, "field", None) or ("photos" if isinstance(err, UploadError) else "form")
+        return await _visit_form(request, node, errors={field: message}, form=data, status_code=400)
     submissions.complete(claim, visit.id, f"/field/visits/{visit.id}")
     await c.db.commit()
     return Redirect(c.url(f"/field/visits/{visit.id}"), status_code=303)
@@ -330,7 +352,10 @@ async def visit_detail(request: Request, visit_id: FromPath[int]) -> Any:
         raise NotFoundException()
     node = (await _nodes(c, {visit.household_node_id}))[visit.household_node_id]
     worker = (await _names(c, {visit.user_id})).get(visit.user_id, "")
-    return await render(request, "core/field/visit.html", {"visit": visit, "node": node, "worker": worker, "c": c})
+    photos = await fw.visit_photos(c.db, visit.id)
+    return await render(
+        request, "core/field/visit.html", {"visit": visit, "node": node, "worker": worker, "photos": photos, "c": c}
+    )
 
 
 # ---- 民情日志 ----------------------------------------------------------------------------------

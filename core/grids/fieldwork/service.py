@@ -402,3 +402,39 @@ async def counts_today(session: AsyncSession, user_id: int, day: date) -> dict[s
     )
     logs = await session.scalar(select(func.count(DailyLog.id)).where(DailyLog.user_id == user_id, DailyLog.day == day))
     return {"visits": int(visits or 0), "logs": int(logs or 0)}
+
+
+# ---- visit photos ---------------------------------------------------------------------------
+
+VISIT_FILES = "core.field_visit"  # owner_type of a visit's photos (routes_files.py decides who sees them)
+MAX_PHOTOS = 4
+MAX_SIDE = 1600
+
+
+def clean_photo(data: bytes) -> bytes | None:
+    """A photo as JPEG, turned upright, at most ``MAX_SIDE`` px, with no metadata (EXIF carries the
+    place and the phone); None if it is not a picture Pillow can read."""
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+async def visit_photos(session: AsyncSession, visit_id: int) -> list[int]:
+    from core.services.files.models import StoredFile
+
+    rows = await session.execute(
+        select(StoredFile.id)
+        .where(StoredFile.owner_type == VISIT_FILES, StoredFile.owner_id == str(visit_id))
+        .order_by(StoredFile.id)
+    )
+    return list(rows.scalars())
