@@ -537,10 +537,11 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
     from sqlalchemy import select
 
     from core.db.engine import Database
+    from core.grids.geo import contains as _contains
     from core.grids.models import GridNode
     from plugins.smart_service.models import Category
     from plugins.smart_service.open311_keys import ensure_api_key
-    from plugins.smart_service.routes.open311 import _contains, locate_node
+    from plugins.smart_service.routes.open311 import locate_node
 
     db = Database(prep.owner_url)
     try:

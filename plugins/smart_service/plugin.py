@@ -17,10 +17,25 @@ from plugins.smart_service import services
 
 NAME = "smart_service"
 VIEW = f"{NAME}.view"
+# http(s), a host (t{s}.… for subdomains), then a path holding {z}, {x} and {y}; or empty.
+TILE_URL_PATTERN = r"^$|^https?://[A-Za-z0-9.{}-]+(:[0-9]+)?/(?=.*\{z\})(?=.*\{x\})(?=.*\{y\})[^\s\"'<>\\]*$"
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
+
+    # A base map under the boundaries (天地图 or the district's own tile server, WGS84/CGCS2000 Web
+    # Mercator tiles); empty: the boundaries alone on a plain background. routes/maps.py reads it.
+    map_tile_url: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=500,
+            pattern=TILE_URL_PATTERN,
+            title="底图瓦片地址 Base-map tile URL",
+            description="https://…{z}…{x}…{y}…（天地图可用 t{s} 子域名与 tk 密钥）；留空则只画边界",
+        ),
+    ] = ""
+    map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200, title="底图署名 Base-map attribution")] = ""
 
     hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
     proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
@@ -111,6 +126,39 @@ def register_jobs() -> list[JobSpec]:
     return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60)]
 
 
+# Pages with a map (templates/smart_service/_map.html): they get the tenant's base map as ``basemap``.
+MAP_PAGES = frozenset(
+    {"smart_service/report.html", "smart_service/inbox.html", "smart_service/board.html", "smart_service/event.html"}
+)
+
+
+@hookimpl
+def extra_template_vars(request: Request, template: str) -> dict[str, Any] | None:
+    if template not in MAP_PAGES:
+        return None
+    from plugins.smart_service.routes.maps import map_config
+
+    return {"basemap": map_config(request)}
+
+
+@hookimpl
+def node_panels(request: Request, node: Any) -> list[Any]:
+    """A grid node's page: a map of its boundaries and the open events in it (for who sees events there)."""
+    from core.pluginhost.manifest import Panel
+    from plugins.smart_service.routes.maps import map_config
+
+    c = ctx(request)
+    if not c.can(VIEW, node.path):
+        return []
+
+    html = render_string(
+        request,
+        "smart_service/node_map.html",
+        {"node": node, "basemap": map_config(request), "c": c, "locale": c.locale},
+    )
+    return [Panel("事件地图", "Events on the map", html, 20)]
+
+
 @hookimpl
 def register_routes() -> list[Any]:
     from plugins.smart_service.routes import admin as admin_routes
@@ -121,8 +169,10 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import open311 as open311_routes
     from plugins.smart_service.routes import resident as resident_routes
     from plugins.smart_service.routes import staff as staff_routes
+    from plugins.smart_service.routes.maps import handlers as map_handlers
 
     return [
+        *map_handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
         *staff_routes.handlers,  # inbox (at /smart-service/), event page, board
         *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
         *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating

@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.audit import record
 from core.db.base import new_id, utcnow
 from core.db.context import Actor
-from core.grids import validation
+from core.grids import geo, validation
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.services.events import APP_STATE, delivered, emit
@@ -617,15 +617,8 @@ async def _actor_name(session: AsyncSession, actor: Actor | None) -> str:
 
 # ---- duplicates (我也遇到) -----------------------------------------------------------------------
 
-EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+haversine_m = geo.haversine_m  # moved to core/grids/geo.py (issue #8); the old name still works
 
 
 async def find_nearby_open(

@@ -29,6 +29,7 @@ from core import i18n
 from core.db.base import utcnow
 from core.db.context import Actor, set_tenant
 from core.grids import geo
+from core.grids.locate import node_at_or_root
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.i18n import lazy
@@ -389,31 +390,9 @@ def _attribute_answers(form: Any) -> dict[str, Any]:
     return answers
 
 
-def _point_in_ring(lon: float, lat: float, ring: list[tuple[float, float]]) -> bool:
-    inside = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
-
-
-def _contains(boundary: dict[str, Any] | None, lon: float, lat: float) -> bool:
-    for polygon in geo.polygons(boundary):
-        outer, holes = polygon[0], polygon[1:]
-        if _point_in_ring(lon, lat, list(outer)) and not any(_point_in_ring(lon, lat, list(h)) for h in holes):
-            return True
-    return False
-
-
 async def locate_node(db: AsyncSession, lon: float | None, lat: float | None) -> GridNode | None:
     """The deepest grid node whose boundary holds the point; else the district's root."""
-    if lon is not None and lat is not None:
-        rows = await db.execute(select(GridNode).where(GridNode.boundary.is_not(None)))
-        holding = [n for n in rows.scalars() if _contains(n.boundary, lon, lat)]
-        if holding:
-            return max(holding, key=lambda n: (n.depth, n.id))
-    root = await db.execute(select(GridNode).order_by(GridNode.depth, GridNode.id).limit(1))
-    return root.scalar_one_or_none()
+    return await node_at_or_root(db, lon, lat)
 
 
 def _coordinate(form: Any, name: str) -> float | None:
@@ -441,6 +420,11 @@ async def _create(request: Request, j: Jurisdiction, form: Any, key: Open311Key)
     lat, lon = _coordinate(form, "lat"), _coordinate(form, "long")
     if (lat is None) != (lon is None):
         raise Open311Error(400, _("Give both lat and long"))
+    coord_system = text("coord_system", 10).lower() or "wgs84"
+    if coord_system not in geo.COORD_SYSTEMS:
+        raise Open311Error(400, _("coord_system is wgs84 or gcj02"))
+    if lon is not None and lat is not None:
+        lon, lat = geo.to_wgs84(lon, lat, coord_system)
     address = text("address_string", 300)
     answers = _attribute_answers(form)
     title = str(answers.get("TITLE") or "").strip()
