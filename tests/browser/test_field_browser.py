@@ -121,6 +121,11 @@ async def test_a_grid_workers_day_on_the_phone(app: Any, live_server: LiveServer
     await expect(page.get_by_test_id("pending-bar")).to_be_visible()
     await expect(page.get_by_test_id("pending-count")).to_have_text("1")
     await page.screenshot(path=str(shot_path("field-offline-queued")), full_page=False)
+    # Still offline, 我的 opens from the phone's copy and lists what waits.
+    await page.goto(live.url(T + "/field/"))
+    await expect(page.get_by_test_id("queue-list")).to_contain_text("巡查上报")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    await page.screenshot(path=str(shot_path("field-offline-me")), full_page=False)
     await context.set_offline(False)
     await expect(page.get_by_test_id("pending-bar")).to_be_hidden()
     await page.screenshot(path=str(shot_path("field-offline-sent")), full_page=False)

@@ -177,7 +177,8 @@
   if ("serviceWorker" in navigator && me.dataset.sw) {
     navigator.serviceWorker.register(me.dataset.sw, { scope: me.dataset.scope }).then(async () => {
       const reg = await navigator.serviceWorker.ready;
-      const urls = [location.href];
+      // Offered for offline use: the tab pages and a page whose form can wait for the signal.
+      const urls = document.querySelector("form[data-lz-queue]") ? [location.href] : [];
       document.querySelectorAll("link[rel=stylesheet][href], script[src]").forEach((el) => urls.push(el.href || el.src));
       document.querySelectorAll(".lz-tabbar a[href]").forEach((a) => urls.push(a.href));
       if (reg.active) reg.active.postMessage({ type: "cache", urls });

@@ -1,5 +1,5 @@
-// Liuzhi service worker: pages network-first with the last copy as fallback (offline), static files
-// stale-while-revalidate. It hard-codes no file list: pages tell it what they use (offline.js posts
+// Liuzhi service worker: pages offered for offline use network-first with the last copy as fallback,
+// static files stale-while-revalidate. It hard-codes no file list: pages tell it what they use (offline.js posts
 // their stylesheets, scripts and tab links), so renamed or content-hashed URLs need no change here.
 const PAGES = "liuzhi-pages-v1";
 const STATIC = "liuzhi-static-v1";
@@ -23,7 +23,7 @@ self.addEventListener("message", (event) => {
       const url = new URL(href, self.location.href);
       if (url.origin !== self.location.origin) return;
       const cache = await caches.open(isStatic(url) ? STATIC : PAGES);
-      if (!isStatic(url) && (await cache.match(url.href))) return;  // a page already kept stays until visited again
+      if (!isStatic(url) && (await cache.match(url.href))) return;  // kept already: refreshed on each visit
       try {
         const response = await fetch(url.href, { credentials: "same-origin" });
         if (response.ok && !response.redirected) await cache.put(url.href, response);
@@ -38,7 +38,9 @@ async function networkFirst(request) {
   const cache = await caches.open(PAGES);
   const network = fetch(request).then(async (response) => {
     if (response.ok && new URL(response.url).pathname.endsWith("/login")) await caches.delete(PAGES);
-    else if (response.ok && !response.redirected) await cache.put(request.url, response.clone());
+    // Only pages offered for offline use (the tab pages and forms that queue) are kept: the
+    // register and other personal pages a worker reads are not left on the phone.
+    else if (response.ok && !response.redirected && (await cache.match(request.url))) await cache.put(request.url, response.clone());
     return response;
   });
   const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NETWORK_WAIT_MS));
