@@ -11,6 +11,7 @@ from core.i18n import gettext as _
 from core.pluginhost.manifest import MenuItem
 from core.web import declared
 from core.web.context import ctx
+from core.web.tabbar import build_tabs
 
 CORE_MENU = (
     MenuItem("工作台", "Dashboard", "/", None, "台", 0),
@@ -25,6 +26,10 @@ CORE_MENU = (
     MenuItem("公示", "Notices", "/notices/manage", "core.notice.manage", "公", 9),
     MenuItem("授权记录", "Consents", "/consents/", "core.consent.view", "授", 9),
     MenuItem("账号关联", "Account links", "/accounts/links", "core.account.link", "联", 9),
+    MenuItem("外勤", "Field work", "/field/", "core.field.record", "勤", 3),
+    MenuItem("民情日志", "Daily logs", "/field/logs", "core.field.view", "志", 10),
+    MenuItem("巡查记录", "Patrols", "/field/patrols", "core.field.view", "巡", 10),
+    MenuItem("走访记录", "Visits", "/field/visits", "core.field.view", "访", 10),
 )
 ADMIN_MENU = (
     MenuItem(
@@ -96,6 +101,7 @@ async def page_context(request: Request, template: str) -> dict[str, Any]:
     if c.tenant is not None:
         out["menu"] = await build_menu(request)
         out["unread"] = await unread_count(request)
+        out["tabbar"] = build_tabs(request)
         out.update(await _extra_vars(request, template))
     else:
         out["menu"] = []

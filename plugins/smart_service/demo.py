@@ -47,6 +47,7 @@ BOOKINGS = 30
 DAYS_BACK = 90
 DISTRICT_ROOT = "sl"  # events and bookings are seeded for 双滦区 only
 DEMO_COMMUNITY = "sl-ybs-sa"  # 双安社区: the demo grid worker's community
+DEMO_GRID = "sl-ybs-sa-g01"  # the demo grid worker's own grid: only its events are assigned to them
 CENTRE = (117.79, 40.96)  # 双滦区, when a node has no boundary
 
 LIMITS = {"accept": 2, "dispatch": 4, "sign": 2, "handle": 24, "inspect": 8}
@@ -433,7 +434,9 @@ async def _events(
             now=clock.t,
         )
         made += 1
-        assignee = worker if in_demo and worker is not None else None
+        own_grid = nodes.get(DEMO_GRID)
+        mine = own_grid is not None and node.path.startswith(own_grid.path)
+        assignee = worker if in_demo and mine and worker is not None else None
         handler = assignee or admin
         unit = _unit_for(node, by_id, unit_of)
 

@@ -113,6 +113,11 @@ MANIFEST = Manifest(
         # Configuration: categories, working calendar, handling units and the dispatch catalogue.
         Action(f"{NAME}.config.edit", "维护事件分类、工作日历与派单目录", "Edit categories, calendar and dispatch", ()),
     ),
+    # The grid worker's phone: tasks to sign and handle, and what they find to report.
+    mobile_tabs=(
+        MenuItem("任务", "Tasks", "/smart-service/tasks", (f"{NAME}.event.sign", f"{NAME}.event.handle"), "任", 10),
+        MenuItem("上报", "Report", "/smart-service/report?source=grid_patrol", f"{NAME}.event.report", "报", 20),
+    ),
 )
 
 

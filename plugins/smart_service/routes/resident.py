@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,11 +20,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from core.grids import geo, locate
+from core.db.base import utcnow
+from core.grids import fieldwork, geo, locate
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
+from core.services import submissions
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.forms import Form
@@ -315,8 +318,28 @@ async def report_submit(request: Request) -> Any:
     data = await request.form()
     form = ReportInput.of(data)
     uploads = [u for u in data.getall("photos") if isinstance(u, UploadFile)] if "photos" in data else []
+    # A phone's offline queue may send the same report twice: the client id makes it one report.
+    client_id = submissions.clean_client_id(data.get("client_id"))
+    claim, new = await submissions.claim(c.db, c.user.id, client_id, "smart_service.report")
+    if not new and claim is not None:
+        return Redirect(c.url(claim.location or "/smart-service/mine"), status_code=303)
     try:
         event = await submit_report(request, form, uploads)
+        location = f"/smart-service/mine/{event.id}"
+        if event.source == "grid_patrol":
+            location = "/smart-service/tasks"
+            found = await fieldwork.note_finding(
+                c.db,
+                c.user.id,
+                source="smart_service",
+                ref=event.number,
+                title=event.title,
+                href=f"/smart-service/events/{event.id}",
+                at=_queued_at(data.get("queued_at")),
+            )
+            if found is not None and found.at >= utcnow() - timedelta(minutes=5):
+                location = "/field/patrol"  # back to the patrol under way
+        submissions.complete(claim, event.number, location)
         await c.db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
@@ -324,9 +347,18 @@ async def report_submit(request: Request) -> Any:
     except TransitionError as exc:
         await rollback(request)
         return await _form_page(request, form, error=exc.translated(_), status_code=400)
-    if event.source == "grid_patrol":
-        return Redirect(c.url("/smart-service/tasks"), status_code=303)
-    return Redirect(c.url(f"/smart-service/mine/{event.id}"), status_code=303)
+    return Redirect(c.url(location), status_code=303)
+
+
+def _queued_at(raw: Any) -> datetime | None:
+    """When a report queued on the phone was made (ms since the epoch), if plausible: the patrol it
+    belongs to is the one under way then, not now."""
+    try:
+        at = datetime.fromtimestamp(int(str(raw)) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    now = utcnow()
+    return at if now - timedelta(days=2) <= at <= now else None
 
 
 @post("/smart-service/events/{event_id:int}/me-too", guards=[requires(REPORT)], status_code=200)
