@@ -8,6 +8,7 @@ non-owner role without BYPASSRLS; the tenant is set per transaction in ``after_b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event, text
@@ -34,6 +35,20 @@ def enable(op: Any, *tables: str) -> None:
     for table in tables:
         for stmt in enable_sql(table):
             op.execute(stmt)
+
+
+def each_tenant(op: Any) -> Iterator[int]:
+    """For a migration's data step on tenant tables: yields each tenant's id with the transaction's
+    tenant setting pointing at it, so the step sees and changes that tenant's rows under FORCE row-level
+    security even when migrations run as a non-superuser owner (on SQLite: just the ids)."""
+    conn = op.get_bind()
+    pg = conn.dialect.name == "postgresql"
+    for tenant_id in list(conn.execute(text("SELECT id FROM tenants")).scalars()):
+        if pg:
+            conn.execute(text("SELECT set_config(:k, :v, true)"), {"k": SETTING, "v": str(tenant_id)})
+        yield tenant_id
+    if pg:
+        conn.execute(text("SELECT set_config(:k, '', true)"), {"k": SETTING})
 
 
 def install(session_class: type[Session]) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from core.db import rls
+
 revision: str = "core_0011"
 down_revision: str | Sequence[str] | None = "core_0010"
 branch_labels: str | Sequence[str] | None = None
@@ -26,10 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("plugins_on", sa.Text(), server_default="", nullable=False))
     op.create_index("ix_periodic_runs_next_run_at", "periodic_runs", ["next_run_at"])
     conn = op.get_bind()
-    pg = conn.dialect.name == "postgresql"
-    for tenant_id in conn.execute(sa.text("SELECT id FROM tenants")).scalars().all():
-        if pg:  # tenant_plugins forces row-level security, on its owner too: read as the tenant
-            conn.execute(sa.text("SELECT set_config('liuzhi.tenant_id', :t, true)"), {"t": str(tenant_id)})
+    for tenant_id in rls.each_tenant(op):  # tenant_plugins forces row-level security, on its owner too
         on = sorted(
             conn.execute(
                 sa.text("SELECT plugin FROM tenant_plugins WHERE tenant_id = :t AND enabled = :yes"),
@@ -40,8 +39,6 @@ def upgrade() -> None:
             sa.text("UPDATE tenants SET plugins_on = :p WHERE id = :t"),
             {"p": "".join(f",{p}" for p in on) + "," if on else "", "t": tenant_id},
         )
-    if pg:
-        conn.execute(sa.text("SELECT set_config('liuzhi.tenant_id', '', true)"))
 
 
 def downgrade() -> None:
