@@ -40,6 +40,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
     proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
     allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
+    # 综合指标 weights (local practice; indicators.COMPOSITE): relative, need not add up to 100.
+    weight_on_time_closure: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期结案率权重 Weight: on time")] = 40
+    weight_on_time_handling: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期处置率权重 Weight: handled")] = 30
+    weight_rework: Annotated[int, msgspec.Meta(ge=0, le=100, title="返工率权重 Weight: rework (inverted)")] = 10
+    weight_satisfaction: Annotated[int, msgspec.Meta(ge=0, le=100, title="满意率权重 Weight: satisfaction")] = 20
+    dispute_category: Annotated[
+        str, msgspec.Meta(max_length=32, title="转入纠纷的事件分类代码 Category code for referred disputes")
+    ] = ""
 
 
 _COMMUNITY = ("community_secretary", "community_worker")
@@ -84,6 +92,16 @@ MANIFEST = Manifest(
         Action(f"{NAME}.event.supervise", "督办", "Supervise an event", ("subdistrict_officer",)),
         Action(f"{NAME}.event.rate", "评价结果", "Rate the result", ("resident",)),
         Action(f"{NAME}.event.revisit", "回访", "Record a follow-up visit", _COMMUNITY),
+        Action(
+            f"{NAME}.event.publish",
+            "填写公开办理情况",
+            "Write the status note for residents",
+            (*_COMMUNITY, "subdistrict_officer"),
+        ),
+        # 转人民调解 (referrals.py): offered only while the mediation pillar is on.
+        Action(
+            f"{NAME}.event.refer", "转人民调解", "Refer to people's mediation", (*_COMMUNITY, "subdistrict_officer")
+        ),
         # 预约代办 (bookings.py): residents and staff book; community staff take and do them.
         Action(
             f"{NAME}.booking.request",
@@ -122,8 +140,11 @@ def register_migrations() -> Path:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """The SLA clock: breached stages are supervised and escalated one level up, once."""
-    return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60)]
+    """The SLA clock: breached stages are supervised and escalated one level up, once. And the
+    referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
+    from plugins.smart_service import referrals
+
+    return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60), *referrals.JOBS]
 
 
 # Pages with a map (templates/smart_service/_map.html): they get the tenant's base map as ``basemap``.
@@ -228,12 +249,17 @@ async def usage_figures(session: Any) -> dict[str, int]:
 
 
 @hookimpl
-def on_event(tenant_id: int, event: Any, context: Any) -> None:
-    """Live board: every committed change of an event reaches the tenant's open boards."""
+async def on_event(tenant_id: int, event: Any, context: Any) -> None:
+    """Live board: every committed change of an event reaches the tenant's open boards. A dispute
+    referred by the mediation pillar (or its answer to our referral) queues a job (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
         from plugins.smart_service import board
 
         board.publish(context, tenant_id, event.payload)
+    elif event.name.startswith("rule_of_law."):
+        from plugins.smart_service import referrals
+
+        await referrals.hear(tenant_id, event, context)
 
 
 @hookimpl

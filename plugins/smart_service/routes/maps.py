@@ -31,7 +31,7 @@ from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
 from core.web.headers import allow_images_from
 from core.web.routes.api import api_router
-from plugins.smart_service import board
+from plugins.smart_service import board, publicity
 from plugins.smart_service.lifecycle import FINAL, OPEN, REPORT, STATE_LABELS, State
 from plugins.smart_service.models import Category, Event
 from plugins.smart_service.routes.staff import VIEW, _filters, _inbox_statement, _is_overdue
@@ -87,11 +87,19 @@ def _point(event: Event) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [float(event.lon), float(event.lat)]}
 
 
-def public_feature(event: Event, service_name: str, *, mine: bool = False) -> dict[str, Any]:
-    """What anyone allowed to report may see of an event on a map: Open311 GET's public fields."""
+def public_feature(
+    event: Event, service_name: str, *, mine: bool = False, category: Category | None = None
+) -> dict[str, Any]:
+    """What anyone allowed to report may see of an event on a map: Open311 GET's public fields, at
+    the location publicity allows (snapped to the category's grid); a resident's own report as filed."""
+    if mine:
+        geometry = _point(event)
+    else:
+        lat, lon, _address = publicity.location(event, category)
+        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]}
     return {
         "type": "Feature",
-        "geometry": _point(event),
+        "geometry": geometry,
         "properties": {
             "number": event.number,
             "service_name": service_name,
@@ -213,6 +221,7 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
         select(Event)
         .where(
             in_scope(Event.node_path, c.scope_prefixes(REPORT)),
+            await publicity.public_event_filter(c.db),  # others' reports: public categories only
             Event.state.in_([s.value for s in OPEN]),
             Event.lon.is_not(None),
             Event.lat.is_not(None),
@@ -230,9 +239,14 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
     seen: dict[int, Event] = {}
     for e in [*(await c.db.execute(own)).scalars(), *(await c.db.execute(stmt)).scalars()]:
         seen.setdefault(e.id, e)
-    names = await _category_names(c.db, c.locale)
+    categories = {cat.code: cat for cat in (await c.db.execute(select(Category))).scalars()}
     return [
-        public_feature(e, names.get(e.category_code, e.category_code), mine=e.reporter_user_id == c.user.id)
+        public_feature(
+            e,
+            categories[e.category_code].label(c.locale) if e.category_code in categories else e.category_code,
+            mine=e.reporter_user_id == c.user.id,
+            category=categories.get(e.category_code),
+        )
         for e in seen.values()
     ]
 

@@ -35,7 +35,7 @@ from core.web.pagination import paginate
 from core.web.render import render
 from core.web.uploads import upload_state
 from plugins.smart_service import photos as ph
-from plugins.smart_service import services
+from plugins.smart_service import publicity, services
 from plugins.smart_service.lifecycle import (
     ACTION_LABELS,
     FINAL,
@@ -52,26 +52,10 @@ NEARBY_M = 300.0
 UPLOAD_LIMIT = (ph.MAX_COUNT + 1) * ph.MAX_BYTES + 1024 * 1024
 NODE_CHOICES = 300
 
-# What a resident reads on their timeline: the steps that change what happens to their report.
-# Staff-internal lines (returns, rework, supervision, extensions, parking, escalation) are left out.
-PUBLIC_ACTIONS = frozenset(
-    {
-        "report",
-        "accept",
-        "reject",
-        "register",
-        "dispatch",
-        "sign",
-        "handle",
-        "feedback",
-        "pass",
-        "close",
-        "merge",
-        "rate",
-    }
-)
-# Notes a resident may read: why it was not registered, what was done, the closing word, their rating.
-PUBLIC_NOTES = frozenset({"report", "reject", "feedback", "close", "rate"})
+# What a resident reads on their timeline, and whose notes (publicity.py: only their own words and
+# the status note written for them; internal notes never).
+PUBLIC_ACTIONS = publicity.PUBLIC_ACTIONS
+PUBLIC_NOTES = publicity.RESIDENT_NOTES
 
 
 class ReportProblem(ValueError):
@@ -242,8 +226,8 @@ async def nearby(request: Request, category: str, where: tuple[float, float] | N
     """Open reports of the same category within 300 m that the user may join (in their scope)."""
     c = ctx(request)
     assert c.db is not None
-    if not category or where is None:
-        return []
+    if not category or where is None or category not in await publicity.public_codes(c.db):
+        return []  # events of a non-public category are not shown to other residents
     found = await services.find_nearby_open(c.db, category, where[0], where[1], NEARBY_M)
     return [(e, d) for e, d in found if c.can(REPORT, e.node_path) and e.reporter_user_id != (c.user and c.user.id)]
 

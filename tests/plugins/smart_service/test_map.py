@@ -17,8 +17,9 @@ from core.grids import geo, locate
 from core.identity.models import ApiToken
 from core.tenancy.service import TenantError, set_plugin, validate_settings
 from core.web.context import hash_token
+from plugins.smart_service import publicity
 from plugins.smart_service import services as sv
-from plugins.smart_service.models import Event
+from plugins.smart_service.models import Category, Event
 from plugins.smart_service.open311_keys import ensure_api_key
 from plugins.smart_service.routes.maps import tile_source
 from tests.conftest import csrf_of, make_client
@@ -286,6 +287,31 @@ async def test_a_residents_map_shows_only_what_open311_publishes(district: Distr
     api = await api_client(d, "resident")
     r = await api.get(d.url("/api/v1/smart-service/map/reports"))
     assert r.status_code == 200 and {f["properties"]["number"] for f in r.json()["features"]} == set(features)
+
+
+async def test_a_residents_map_leaves_out_non_public_categories_and_snaps_the_others(district: District) -> None:
+    d = district
+    theirs = await seed_event(d, IN_G01, "g01")
+    me = await d.client("resident")
+    assert (await report(d, me, lon=str(IN_G01[0]), lat=str(IN_G01[1]))).status_code == 303
+    own = await newest(d)
+
+    async def shown() -> dict[str, Any]:
+        r = await me.get(d.url("/smart-service/map/reports"))
+        assert r.status_code == 200
+        return {f["properties"]["number"]: f["geometry"]["coordinates"] for f in r.json()["features"]}
+
+    async with d.tx() as s:  # the district marks the category non-public (say, 邻里纠纷)
+        (await s.execute(select(Category).where(Category.code == "SR"))).scalar_one().public = False
+    assert set(await shown()) == {own.number}  # others' reports of it are gone; one's own stays
+
+    async with d.tx() as s:  # public again, its points snapped to a 500 m grid
+        category = (await s.execute(select(Category).where(Category.code == "SR"))).scalar_one()
+        category.public, category.public_location_m = True, 500
+    points = await shown()
+    lat, lon = publicity.coarsen(IN_G01[1], IN_G01[0], 500)
+    assert points[theirs.number] == [lon, lat] and points[theirs.number] != [IN_G01[0], IN_G01[1]]
+    assert points[own.number] == pytest.approx([IN_G01[0], IN_G01[1]])  # one's own report as filed
 
 
 # ---- pages -------------------------------------------------------------------------------------
