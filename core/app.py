@@ -132,8 +132,9 @@ def create_app(
     settings = settings or Settings.from_env()
     from core.services.accounts.identity import core_plugins as identity_plugins
     from core.services.glance import ServicesGlance
+    from core.web.worklist import CoreWorklist
 
-    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), *identity_plugins(settings)]
+    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), CoreWorklist(), *identity_plugins(settings)]
     host = PluginHost([*extra_plugins, *core_helpers], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)

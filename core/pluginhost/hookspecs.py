@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         Notification,
         Panel,
         Widget,
+        WorkItem,
     )
     from core.services.events import Event, EventContext
     from core.services.files.models import StoredFile
@@ -184,6 +185,16 @@ def node_figures(request: Request, node: GridNode, session: AsyncSession) -> lis
     closed, hours served, cases mediated, votes held, projects done …), so a community's page shows
     every enabled pillar at a glance. Read through ``session``; keep it to a few cheap queries.
     Collected by ``core.pluginhost.glance.node_figures``."""
+
+
+@contained
+@hookspec
+def worklist_items(request: Request, session: AsyncSession) -> WorkItem | list[WorkItem] | None:
+    """Return the plugin's ``WorkItem`` s for the signed-in user's worklist dashboard: what waits
+    for them now in their scope (待受理, 待签收, 待核查, 待审批, overdue …), each with a count and a
+    tenant-relative link to the list filtered to those rows. Only items the user may act on (check
+    ``ctx(request).can``); items counting 0 may be returned and are hidden. One or two cheap counting
+    queries through ``session`` (bound to the tenant). Collected by ``core.pluginhost.glance.worklist``."""
 
 
 @contained

@@ -167,3 +167,24 @@ class MySection:
 
     def title(self, locale: str) -> str:
         return self.title_en if locale.startswith("en") else self.title_zh
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One line of a person's worklist on the dashboard: what waits for them now (待受理, 待签收,
+    待审批 …) with a count and a link to the list filtered to exactly those rows.
+
+    ``kind`` says how it is shown: "todo" waits for this person, "overdue" is late (shown first,
+    in red), "info" is news rather than work (an import finished)."""
+
+    label_zh: str
+    label_en: str
+    count: int
+    href: str  # tenant-relative, the filtered list, e.g. "/smart-service/events?state=reported"
+    kind: str = "todo"
+    order: int = 100
+
+    KINDS = ("overdue", "todo", "info")
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh

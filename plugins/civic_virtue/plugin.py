@@ -209,3 +209,10 @@ async def my_page(request: Request, user_id: int, session: Any) -> MySection | N
         Figure("我的评选投票", "My campaign votes", mine["votes"], "票", "", "/civic-virtue/take-part/"),
     )
     return MySection("榜样评选", "Role-model campaigns", figures, href="/civic-virtue/take-part/", order=60)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.civic_virtue import worklist
+
+    return await worklist.items(request, session, REVIEW)

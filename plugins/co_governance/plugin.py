@@ -241,3 +241,10 @@ def select_settings(model: Any) -> Any:
     from sqlalchemy import select
 
     return select(model.settings).where(model.plugin == NAME)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.co_governance import worklist
+
+    return await worklist.items(request, session, {"service": SERVICE_MANAGE, "store": STORE_MANAGE})

@@ -309,3 +309,10 @@ async def _captain_names(session: Any, member_ids: list[int]) -> dict[int, str]:
     from plugins.party_leadership.models import Member
 
     return dict((await session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids)))).all())
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.party_leadership import worklist
+
+    return await worklist.items(request, session, {"matters": MATTERS, "lists": LISTS, "view": VIEW})

@@ -239,3 +239,11 @@ def register_roles() -> list[DeclaredRole]:
     """调解员 (a built-in role of every district, declared here rather than in core's list), and the
     pillar's 律师, 心理咨询师 and 特殊人群专管员."""
     return list(ROLES)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.rule_of_law import worklist
+
+    actions = {"view": VIEW, "accept": CASE_ACCEPT, "read": CASE_READ, "petition": PETITION_MANAGE}
+    return await worklist.items(request, session, actions)

@@ -198,3 +198,10 @@ def menu_items(request: Request) -> list[MenuItem]:
         MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20),
         MenuItem("业主表决与议题", "Owners' votes and matters", "/self-governance/my/", (VOTE, RAISE), "票", 21),
     ]
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.self_governance import worklist
+
+    return await worklist.items(request, session)

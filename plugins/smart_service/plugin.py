@@ -203,3 +203,10 @@ def dashboard_widgets(request: Request) -> list[Widget]:
         return []
     html = render_string(request, "smart_service/widget.html", {})
     return [Widget("服务智治", "Smart service", html, 30, "/smart-service/")]
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.smart_service import worklist
+
+    return await worklist.items(request, session)

@@ -595,6 +595,67 @@ async def test_hook_dashboard_widgets_render_on_the_dashboard_of_districts_that_
     assert "待办事项" not in main_text(other)
 
 
+class Chores(Switchable):
+    """A pillar whose worklist has one line per kind, one of them empty, one only for a permission."""
+
+    __liuzhi_name__ = "contract_chores"
+
+    @hookimpl
+    async def worklist_items(self, request: Request, session: Any) -> list[Any]:
+        from core.pluginhost.manifest import WorkItem
+
+        c = ctx(request)
+        name = await session.scalar(select(User.display_name).where(User.id == c.user.id))
+        items = [
+            WorkItem("契约待审批", "To approve", 3, "/contract-chores/?state=pending", order=20),
+            WorkItem(f"{name}的超时", "Late", 1, "/contract-chores/?overdue=1", "overdue", 50),
+            WorkItem("已完成的导入", "Nothing", 0, "/contract-chores/?state=none"),
+        ]
+        if c.can("contract_chores.view"):
+            items.append(WorkItem("仅管理员", "Admins only", 2, "/contract-chores/?mine=1", "info", 10))
+        return items
+
+
+class BrokenChores:
+    __liuzhi_name__ = "contract_broken_chores"
+
+    @hookimpl
+    def worklist_items(self, request: Request, session: Any) -> Any:
+        raise RuntimeError("a bug in a plugin")
+
+
+async def test_hook_worklist_items_list_what_waits_for_me_with_counts_and_filtered_links(
+    migrated: Any, districts: Any
+) -> None:
+    async with running(migrated, Chores(), BrokenChores()) as app:
+        d = await districts(
+            app, enable=["contract_chores"], users=[("admin", "district_admin"), ("resident", "resident")]
+        )
+        async with signed_in_client(app, d.slug) as admin:
+            html = (await admin.get(f"/t/{d.slug}/")).text
+        async with signed_in_client(app, d.slug, "resident") as resident:
+            theirs = (await resident.get(f"/t/{d.slug}/")).text
+        async with signed_in_client(app, "shuangluan") as other_admin:
+            other = (await other_admin.get("/t/shuangluan/")).text
+    section = re.search(r'<section class="lz-worklist".*?</section>', html, re.S)
+    assert section is not None
+    rows = [
+        main_text(li)
+        for li in re.findall(
+            r"<li class=\"lz-work-[a-z]+\" data-plugin=\"contract_chores\">.*?</li>", section.group(0), re.S
+        )
+    ]
+    # Overdue first, then work, then news; the empty line is hidden; the broken plugin is skipped.
+    assert rows == [
+        "1 admin的超时 contract_chores（测试）",
+        "3 契约待审批 contract_chores（测试）",
+        "2 仅管理员 contract_chores（测试）",
+    ]
+    assert f'href="/t/{d.slug}/contract-chores/?state=pending"' in html
+    assert "契约待审批" in main_text(theirs) and "仅管理员" not in main_text(theirs)  # only what the user may act on
+    assert "契约待审批" not in main_text(other)  # a district with the plugin off
+
+
 class Panels(Switchable):
     __liuzhi_name__ = "contract_panels"
 
