@@ -34,6 +34,8 @@ def build_environment(plugin_template_dirs: list[Path], auto_reload: bool = Fals
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["locale_names"] = i18n.LOCALE_NAMES
+    # The app replaces it with the hashed URLs of core.web.assets; a bare environment links plainly.
+    env.globals["static_url"] = lambda rel: "/static/" + rel.lstrip("/")
     env.filters["tojson_attr"] = lambda v: Markup(json.dumps(v, ensure_ascii=False)).replace('"', "&quot;")
     env.filters["datetime"] = _format_datetime
     return env
@@ -66,10 +68,13 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
     folder = template.split("/", 1)[0] if "/" in template else None
     with i18n.in_domain(folder if folder in i18n.CATALOGUES.domains else None):
         if block is None:
-            return tpl.render(ctx)
-        if block not in tpl.blocks:
+            html = tpl.render(ctx)
+        elif block not in tpl.blocks:
             raise KeyError(f"{template} has no block {block!r}")
-        return "".join(tpl.blocks[block](tpl.new_context(ctx)))
+        else:
+            html = "".join(tpl.blocks[block](tpl.new_context(ctx)))
+    assets = getattr(request.app.state, "assets", None)
+    return assets.rewrite(html) if assets is not None else html
 
 
 async def render(
