@@ -119,6 +119,16 @@ def load_models(host: PluginHost) -> None:
                 raise RuntimeError(f"{table.name}: tenant-owned table must lead its key with tenant_id")
 
 
+def _compression() -> CompressionConfig:
+    """Brotli where the client takes it and the library is installed, else gzip."""
+    exclude = ["/stream$", "^/assets/"]
+    if importlib.util.find_spec("brotli") is not None:
+        return CompressionConfig(
+            backend="brotli", brotli_quality=5, brotli_gzip_fallback=True, minimum_size=1024, exclude=exclude
+        )
+    return CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude=exclude)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -233,11 +243,9 @@ def create_app(
         ],
         stores={"sessions": session_store},
         plugins=[channels, *tracing.plugins(settings.ops)],
-        # Pages and API answers gzip-compressed for a weak signal; not live streams (each event must
+        # Pages and API answers compressed for a weak signal; not live streams (each event must
         # reach the browser at once) and not /assets/, compressed once ahead (core/web/assets.py).
-        compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude=["/stream$", "^/assets/"]
-        ),
+        compression_config=_compression(),
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from core.grids.models import GridNode
     from core.pluginhost.manifest import (
+        AuditTerm,
         DeclaredRole,
         Figure,
         Manifest,
@@ -112,6 +113,13 @@ def register_roles() -> list[DeclaredRole]:
     """Return the built-in roles the plugin brings (``DeclaredRole(code, title_zh, title_en,
     grants)``): every tenant gets them, with ``grants`` (core actions such as ``core.grid.view``)
     by default, when it is created or applied. Its own actions' grants go in ``Action.default_roles``."""
+
+
+@hookspec
+def audit_terms() -> Mapping[str, AuditTerm]:
+    """Return ``{key: AuditTerm}``: how the district's audit log names the plugin's entries for
+    people. A key is an object type (the table name, "ss_events": 事件, labelled by its number) or
+    a named action ("smart_service.export": 导出事件). Called at start-up; core's own terms win."""
 
 
 # ---- tenant lifecycle ----------------------------------------------------------------------

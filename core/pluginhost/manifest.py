@@ -188,3 +188,27 @@ class WorkItem:
 
     def label(self, locale: str) -> str:
         return self.label_en if locale.startswith("en") else self.label_zh
+
+
+@dataclass(frozen=True)
+class AuditTerm:
+    """How the audit log names one kind of entry for people (``audit_terms`` hook), keyed by the
+    object type (table name, e.g. "ss_events") or by a named action ("auth.login").
+
+    ``title`` is the noun (事件) — or the whole phrase for a named action (登录). ``label`` names
+    the object's column that identifies it to a person ("number" → SL-…; "name" with ``mask``
+    → 张*). A row of a log table may speak for another object: ``verb_key`` is the key in the
+    entry's changes whose value picks a phrase from ``verbs`` ({"redispatch": ("改派事件",
+    "Redispatched event")}), and ``refers`` = (changes key holding the id, object type) whose
+    label is shown."""
+
+    title_zh: str
+    title_en: str
+    label: str | None = None
+    mask: bool = False
+    verb_key: str | None = None
+    verbs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refers: tuple[str, str] | None = None
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale.startswith("en") else self.title_zh

@@ -1,6 +1,6 @@
 """Static files for a weak signal: served under content-hashed URLs (``/assets/<hash>/<mount>/<path>``)
-with a year-long ``immutable`` cache, gzip-compressed once in memory, so a phone downloads each
-file once per release and a warm page needs no request for them at all.
+with a year-long ``immutable`` cache, compressed once in memory (brotli; gzip for older clients), so
+a phone downloads each file once per release and a warm page needs no request for them at all.
 
 ``static_url("core/liuzhi.css")`` (a Jinja global, also ``Assets.url``) gives a file's hashed URL;
 pages that still write ``/static/<mount>/<path>`` are rewritten to it when rendered (``rewrite``),
@@ -28,11 +28,20 @@ COMPRESSIBLE = (".css", ".js", ".svg", ".json", ".map", ".txt", ".html", ".webma
 _STATIC_REF = re.compile(r'((?:src|href)=")/static/([A-Za-z0-9_./@-]+?)(")')
 
 
+def _brotli(body: bytes) -> bytes | None:
+    try:
+        import brotli
+    except ImportError:  # an install without it serves gzip
+        return None
+    return bytes(brotli.compress(body, quality=11))
+
+
 @dataclass(frozen=True)
 class Asset:
     digest: str
     body: bytes
     gzipped: bytes | None
+    brotlied: bytes | None
     media_type: str
 
 
@@ -65,8 +74,9 @@ class Assets:
         if path is not None:
             body = path.read_bytes()
             media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            packed = gzip.compress(body, 9, mtime=0) if path.suffix in COMPRESSIBLE and len(body) > 512 else None
-            asset = Asset(hashlib.sha256(body).hexdigest()[:12], body, packed, media)
+            worth = path.suffix in COMPRESSIBLE and len(body) > 512
+            packed = gzip.compress(body, 9, mtime=0) if worth else None
+            asset = Asset(hashlib.sha256(body).hexdigest()[:12], body, packed, _brotli(body) if worth else None, media)
         if self.cache:
             self._files[rel] = asset
         return asset
@@ -94,7 +104,11 @@ async def serve_asset(request: Request, digest: FromPath[str], rel: FromPath[str
     # serve the current file either way; only an exact digest may be cached for a year.
     headers = {"Cache-Control": YEAR if digest == asset.digest else "public, max-age=300", "Vary": "Accept-Encoding"}
     body = asset.body
-    if asset.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+    accepted = {e.split(";")[0].strip() for e in request.headers.get("accept-encoding", "").split(",")}
+    if asset.brotlied is not None and "br" in accepted:
+        body = asset.brotlied
+        headers["Content-Encoding"] = "br"
+    elif asset.gzipped is not None and "gzip" in accepted:
         body = asset.gzipped
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=asset.media_type, headers=headers)

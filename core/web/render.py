@@ -74,7 +74,14 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
         else:
             html = "".join(tpl.blocks[block](tpl.new_context(ctx)))
     assets = getattr(request.app.state, "assets", None)
-    return assets.rewrite(html) if assets is not None else html
+    if assets is not None:
+        html = assets.rewrite(html)
+    c = request.state.get("ctx") if hasattr(request, "state") else None
+    if c is not None and c.tenant is not None and c.tenant.terminology and c.locale == "zh_Hans":
+        from core.web.terminology import apply
+
+        html = apply(html, c.tenant.terminology)
+    return html
 
 
 async def render(

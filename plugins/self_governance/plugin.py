@@ -135,7 +135,9 @@ async def node_panels(request: Request, node: Any) -> list[Panel]:
     from plugins.self_governance import glance
 
     figures = await glance.figures(c.db, node, settings_of(request))
-    html = render_string(request, "self_governance/panel.html", {"c": c, "node": node, "figures": figures})
+    html = render_string(
+        request, "self_governance/panel.html", {"c": c, "locale": c.locale, "node": node, "figures": figures}
+    )
     return [Panel("居民自治", "Resident self-governance", html, 20)]
 
 

@@ -32,6 +32,10 @@ async def test_a_hashed_file_is_gzipped_and_cached_for_a_year(client: Any) -> No
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert "set-cookie" not in r.headers  # a shared cache may keep it
     assert int(r.headers["content-length"]) < len(r.content) / 2  # httpx decoded a much smaller body
+    br = await client.get(url, headers={"accept-encoding": "gzip, deflate, br"})
+    assert br.headers["content-encoding"] == "br" and int(br.headers["content-length"]) < int(
+        r.headers["content-length"]
+    )
     raw = await client.get(url, headers={"accept-encoding": "identity"})
     assert "content-encoding" not in raw.headers and raw.content == r.content
 

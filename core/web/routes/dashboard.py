@@ -12,6 +12,7 @@ from core.pluginhost.manifest import Widget
 from core.web import declared
 from core.web.context import ctx
 from core.web.guards import signed_in
+from core.web.links import may_open
 from core.web.render import render
 
 
@@ -35,7 +36,7 @@ async def dashboard(request: Request) -> Any:
                     "title": w.title(c.locale),
                     "html": Markup(w.html),
                     "order": w.order,
-                    "href": c.url(w.href) if w.href else None,
+                    "href": c.url(w.href) if w.href and may_open(request, w.href) else None,
                 }
             )
     widgets.sort(key=lambda w: (w["order"], w["plugin"]))
@@ -65,6 +66,7 @@ async def _worklist(request: Request) -> list[dict[str, Any]]:
             "kind": p.item.kind,
         }
         for p in parts
+        if may_open(request, p.item.href)  # a plugin's slip must not offer a page that refuses
     ]
 
 
