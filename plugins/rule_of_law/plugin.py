@@ -247,3 +247,17 @@ async def worklist_items(request: Request, session: Any) -> list[Any]:
 
     actions = {"view": VIEW, "accept": CASE_ACCEPT, "read": CASE_READ, "petition": PETITION_MANAGE}
     return await worklist.items(request, session, actions)
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "rl_cases": AuditTerm("调解案件", "mediation case", label="number"),
+        "rl_disputes": AuditTerm("矛盾纠纷", "dispute", label="number"),
+        "rl_petitions": AuditTerm("信访事项", "petition", label="number"),
+        "rl_special_people": AuditTerm("特殊人群人员", "special-register person", label="name", mask=True),
+        "rl_teams": AuditTerm("调解队伍", "mediation team", label="name"),
+    }

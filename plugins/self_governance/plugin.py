@@ -207,3 +207,18 @@ async def worklist_items(request: Request, session: Any) -> list[Any]:
     from plugins.self_governance import worklist
 
     return await worklist.items(request, session)
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "sg_matters": AuditTerm("议题", "matter", label="title"),
+        "sg_assemblies": AuditTerm("业主大会", "owners' assembly", label="title"),
+        "sg_meetings": AuditTerm("议事会议", "meeting", label="title"),
+        "sg_committees": AuditTerm("业委会", "owners' committee", label="name"),
+        "sg_covenants": AuditTerm("居民公约", "covenant", label="title"),
+        "sg_petitions": AuditTerm("居民联名", "petition", label="title"),
+    }
