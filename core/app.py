@@ -159,7 +159,9 @@ def create_app(
     dirs = plugin_dirs(host)
 
     env = build_environment(
-        [d / "templates" for d in dirs.values() if (d / "templates").is_dir()], auto_reload=settings.debug
+        [d / "templates" for d in dirs.values() if (d / "templates").is_dir()],
+        auto_reload=settings.debug,
+        strict=settings.strict_templates,
     )
     host.call_sync("prepare_jinja2_environment", env=env)
 

@@ -96,12 +96,28 @@ async def page_context(request: Request, template: str) -> dict[str, Any]:
     if c.tenant is not None:
         out["menu"] = await build_menu(request)
         out["unread"] = await unread_count(request)
-        for _name, extra in await request.app.state.plugins.run(
-            "extra_template_vars", c.enabled, request=request, template=template
-        ):
-            if isinstance(extra, dict):
-                out.update(extra)
+        out.update(await _extra_vars(request, template))
     else:
         out["menu"] = []
         out["unread"] = 0
+    return out
+
+
+async def partial_context(request: Request, template: str) -> dict[str, Any]:
+    """What a block rendered alone (htmx) sees: the page's variables but the layout's own (menu,
+    unread count), so a partial and its full page agree on every plugin's extra_template_vars."""
+    c = ctx(request)
+    out: dict[str, Any] = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
+    if c.tenant is not None:
+        out.update(await _extra_vars(request, template))
+    return out
+
+
+async def _extra_vars(request: Request, template: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _name, extra in await request.app.state.plugins.run(
+        "extra_template_vars", ctx(request).enabled, request=request, template=template
+    ):
+        if isinstance(extra, dict):
+            out.update(extra)
     return out
