@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -34,6 +35,7 @@ from core.rbac.subjects import SubjectCache
 from core.services import events
 from core.services.files.storage import LocalStorage
 from core.web import declared
+from core.web.assets import Assets, serve_asset
 from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
 from core.web.csrf import CSRFRotationMiddleware, CSRFSettings, SessionCSRFMiddleware
 from core.web.errors import exception_handlers
@@ -123,6 +125,16 @@ def load_models(host: PluginHost) -> None:
                 raise RuntimeError(f"{table.name}: tenant-owned table must lead its key with tenant_id")
 
 
+def _compression() -> CompressionConfig:
+    """Brotli where the client takes it and the library is installed, else gzip."""
+    exclude = ["/stream$", "^/assets/"]
+    if importlib.util.find_spec("brotli") is not None:
+        return CompressionConfig(
+            backend="brotli", brotli_quality=5, brotli_gzip_fallback=True, minimum_size=1024, exclude=exclude
+        )
+    return CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude=exclude)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -139,8 +151,16 @@ def create_app(
     from core.grids.fieldwork.routes_files import FieldworkFiles
     from core.services.accounts.identity import core_plugins as identity_plugins
     from core.services.glance import ServicesGlance
+    from core.web.worklist import CoreWorklist
 
-    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), FieldworkFiles(), *identity_plugins(settings)]
+    core_helpers = [
+        LoggingSender(),
+        ImportJobs(),
+        ServicesGlance(),
+        CoreWorklist(),
+        FieldworkFiles(),
+        *identity_plugins(settings),
+    ]
     host = PluginHost([*extra_plugins, *core_helpers], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)
@@ -159,20 +179,21 @@ def create_app(
             i18n.CATALOGUES.load_dir(d / "locale", domain=name)
 
     handlers: list[Any] = list(core_route_handlers())
-    handlers.append(
-        create_static_files_router("/static/core", [Path(__file__).parent / "web" / "static"], opt={"area": "public"})
-    )
+    mounts: dict[str, Path] = {"core": Path(__file__).parent / "web" / "static"}
     for alias, rel in VENDOR.items():
         folder = settings.vendor_dir / rel
         if folder.is_dir():
-            handlers.append(create_static_files_router(f"/static/vendor/{alias}", [folder], opt={"area": "public"}))
+            mounts[f"vendor/{alias}"] = folder
         else:
             log.warning("front-end files missing at %s: run `npm ci`", folder)
     for name, d in dirs.items():
         if (d / "static").is_dir():
-            handlers.append(
-                create_static_files_router(f"/static/plugins/{name}", [d / "static"], opt={"area": "public"})
-            )
+            mounts[f"plugins/{name}"] = d / "static"
+    for mount, folder in mounts.items():  # the plain paths; pages link the hashed ones (core/web/assets.py)
+        handlers.append(create_static_files_router(f"/static/{mount}", [folder], opt={"area": "public"}))
+    assets = Assets(mounts, cache=not settings.debug)
+    env.globals["static_url"] = assets.url
+    handlers.append(serve_asset)
     registered = dict(host.call_sync("register_routes"))
     for name, manifest in host.manifests.items():  # declared landing pages (core/web/declared.py)
         page = declared.landing_route(manifest, registered.get(name, ()))
@@ -238,6 +259,9 @@ def create_app(
         ],
         stores={"sessions": session_store},
         plugins=[channels, *tracing.plugins(settings.ops)],
+        # Pages and API answers compressed for a weak signal; not live streams (each event must
+        # reach the browser at once) and not /assets/, compressed once ahead (core/web/assets.py).
+        compression_config=_compression(),
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -255,6 +279,7 @@ def create_app(
                 "storage": LocalStorage(settings.data_dir / "files", limits=StorageLimits(settings.ops)),
                 "vault": Vault(settings.data_keys, settings.hash_key),
                 "repo_root": REPO_ROOT,
+                "assets": assets,
                 "redis": redis,
                 "login_brake": brake,
                 "trusted_proxies": parse_networks(settings.trusted_proxies),

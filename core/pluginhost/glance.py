@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.pluginhost.manifest import Figure, MySection
+from core.pluginhost.manifest import Figure, MySection, WorkItem
 
 log = logging.getLogger("liuzhi.plugins")
 
@@ -41,6 +41,15 @@ async def node_figures(host: Any, enabled: Iterable[str] | None, request: Any, n
     """Every enabled plugin's ``Figure`` s for ``node``, ordered; a failing plugin is skipped."""
     results = await host.run("node_figures", enabled, request=request, node=node, session=session)
     return _flatten(results, Figure)
+
+
+async def worklist(host: Any, enabled: Iterable[str] | None, request: Any, session: Any) -> list[Part]:
+    """Every enabled plugin's ``WorkItem`` s for the current user that count something: overdue
+    first, then work, then news; a failing plugin is skipped."""
+    results = await host.run("worklist_items", enabled, request=request, session=session)
+    parts = [p for p in _flatten(results, WorkItem) if p.item.count]
+    rank = {k: i for i, k in enumerate(WorkItem.KINDS)}
+    return sorted(parts, key=lambda p: (rank.get(p.item.kind, len(rank)), p.item.order, p.plugin))
 
 
 def ballot_rules(host: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from core.grids.models import GridNode
     from core.pluginhost.manifest import (
+        AuditTerm,
         DeclaredRole,
         Figure,
         Manifest,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         Notification,
         Panel,
         Widget,
+        WorkItem,
     )
     from core.services.events import Event, EventContext
     from core.services.files.models import StoredFile
@@ -113,6 +115,13 @@ def register_roles() -> list[DeclaredRole]:
     by default, when it is created or applied. Its own actions' grants go in ``Action.default_roles``."""
 
 
+@hookspec
+def audit_terms() -> Mapping[str, AuditTerm]:
+    """Return ``{key: AuditTerm}``: how the district's audit log names the plugin's entries for
+    people. A key is an object type (the table name, "ss_events": 事件, labelled by its number) or
+    a named action ("smart_service.export": 导出事件). Called at start-up; core's own terms win."""
+
+
 # ---- tenant lifecycle ----------------------------------------------------------------------
 
 
@@ -184,6 +193,16 @@ def node_figures(request: Request, node: GridNode, session: AsyncSession) -> lis
     closed, hours served, cases mediated, votes held, projects done …), so a community's page shows
     every enabled pillar at a glance. Read through ``session``; keep it to a few cheap queries.
     Collected by ``core.pluginhost.glance.node_figures``."""
+
+
+@contained
+@hookspec
+def worklist_items(request: Request, session: AsyncSession) -> WorkItem | list[WorkItem] | None:
+    """Return the plugin's ``WorkItem`` s for the signed-in user's worklist dashboard: what waits
+    for them now in their scope (待受理, 待签收, 待核查, 待审批, overdue …), each with a count and a
+    tenant-relative link to the list filtered to those rows. Only items the user may act on (check
+    ``ctx(request).can``); items counting 0 may be returned and are hidden. One or two cheap counting
+    queries through ``session`` (bound to the tenant). Collected by ``core.pluginhost.glance.worklist``."""
 
 
 @contained

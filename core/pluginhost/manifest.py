@@ -170,3 +170,48 @@ class MySection:
 
     def title(self, locale: str) -> str:
         return self.title_en if locale.startswith("en") else self.title_zh
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One line of a person's worklist on the dashboard: what waits for them now (待受理, 待签收,
+    待审批 …) with a count and a link to the list filtered to exactly those rows.
+
+    ``kind`` says how it is shown: "todo" waits for this person, "overdue" is late (shown first,
+    in red), "info" is news rather than work (an import finished)."""
+
+    label_zh: str
+    label_en: str
+    count: int
+    href: str  # tenant-relative, the filtered list, e.g. "/smart-service/events?state=reported"
+    kind: str = "todo"
+    order: int = 100
+
+    KINDS = ("overdue", "todo", "info")
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+
+@dataclass(frozen=True)
+class AuditTerm:
+    """How the audit log names one kind of entry for people (``audit_terms`` hook), keyed by the
+    object type (table name, e.g. "ss_events") or by a named action ("auth.login").
+
+    ``title`` is the noun (事件) — or the whole phrase for a named action (登录). ``label`` names
+    the object's column that identifies it to a person ("number" → SL-…; "name" with ``mask``
+    → 张*). A row of a log table may speak for another object: ``verb_key`` is the key in the
+    entry's changes whose value picks a phrase from ``verbs`` ({"redispatch": ("改派事件",
+    "Redispatched event")}), and ``refers`` = (changes key holding the id, object type) whose
+    label is shown."""
+
+    title_zh: str
+    title_en: str
+    label: str | None = None
+    mask: bool = False
+    verb_key: str | None = None
+    verbs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refers: tuple[str, str] | None = None
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale.startswith("en") else self.title_zh

@@ -200,6 +200,11 @@ class ContextMiddleware:
                 resolved = await state.plugins.run("resolve_tenant", host=host, path=scope["path"])
                 if resolved:
                     config = await load_tenant(state, slug=resolved)
+            if config is None and not slug and scope["path"] == "/" and scope["type"] == "http":
+                from core.web.root import bare_root  # the deployment's own front door
+
+                await (await bare_root(request)).to_asgi_response(None, request)(scope, receive, send)
+                return
             if config is None:
                 raise NotFoundException("unknown tenant")
             c.tenant, c.enabled, c.plugin_settings = config.tenant, config.enabled, config.settings

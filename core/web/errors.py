@@ -54,6 +54,8 @@ def error_response(
     title: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    if request.scope.get("state", {}).get(STATE_KEY) is None:  # no route ran: the browser's language
+        i18n.set_locale(i18n.normalise(i18n.from_accept_language(request.headers.get("accept-language"))))
     title = title or _(TITLES.get(status, TITLES[500]))
     handler = request.scope.get("route_handler")
     responder = handler.opt.get("error_responder") if handler is not None else None
@@ -72,9 +74,7 @@ def error_response(
 
     try:
         # Before the request context exists (the session store failed, say), a bare one will do.
-        c = request.scope.get("state", {}).get(STATE_KEY) or RequestContext(
-            locale=i18n.normalise(i18n.from_accept_language(request.headers.get("accept-language")))
-        )
+        c = request.scope.get("state", {}).get(STATE_KEY) or RequestContext(locale=i18n.current_locale())
         html = render_string(
             request,
             "core/error.html",
@@ -89,12 +89,26 @@ def error_response(
                 "locale": c.locale,
                 "menu": [],
                 "unread": 0,
+                "home": _home(request, c),
             },
         )
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
         html = f"<h1>{status}</h1><p>{title}</p>"
     return Response(html, status_code=status, media_type="text/html", headers=headers)
+
+
+def _home(request: Request, c: RequestContext) -> str:
+    """Where "back to the start page" leads: the tenant's home (also on an unknown path under
+    /t/<slug>/, where no route ran), the operators' console, or the deployment's root."""
+    from core.web.context import PREFIX_KEY
+
+    if c.tenant is not None:
+        return c.url("/")
+    prefix = request.scope.get(PREFIX_KEY)  # type: ignore[call-overload]
+    if prefix:
+        return f"{prefix}/"
+    return "/platform/" if c.operator is not None else "/"
 
 
 def _not_signed_in(request: Request, exc: Exception) -> Response[Any]:

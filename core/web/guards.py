@@ -41,6 +41,7 @@ def requires(action: str, *alternatives: str) -> Guard:
 
     guard.__name__ = f"requires[{'|'.join(actions)}]"
     guard.action = action  # type: ignore[attr-defined]
+    guard.actions = actions  # type: ignore[attr-defined]  (core.web.links.may_open reads them)
     return guard
 
 

@@ -66,12 +66,16 @@ def with_security_headers(scope: Scope, send: Send) -> Send:
             policy = csp(nonce_value, img_sources).encode()
             headers = list(message.get("headers", []))
             present = {k.lower() for k, _ in headers}
+            kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            # A stylesheet or script is no document: its policy would be half a kilobyte per file
+            # for nothing on a slow link (a page's policy governs what it loads).
+            static = scope.get("path", "").startswith("/assets/") and kind.startswith((b"text/css", b"text/javascript"))
             extra = [
-                (b"content-security-policy", policy),
                 (b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"same-origin"),
-                (b"x-frame-options", b"DENY"),
             ]
+            if not static:
+                extra += [(b"content-security-policy", policy), (b"x-frame-options", b"DENY")]
             if is_https(scope):
                 extra.append((b"strict-transport-security", HSTS))
             headers += [(k, v) for k, v in extra if k not in present]

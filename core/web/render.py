@@ -49,6 +49,8 @@ def build_environment(plugin_template_dirs: list[Path], auto_reload: bool = Fals
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["locale_names"] = i18n.LOCALE_NAMES
+    # The app replaces it with the hashed URLs of core.web.assets; a bare environment links plainly.
+    env.globals["static_url"] = lambda rel: "/static/" + rel.lstrip("/")
     env.filters["tojson_attr"] = lambda v: Markup(json.dumps(v, ensure_ascii=False)).replace('"', "&quot;")
     env.filters["datetime"] = _format_datetime
     return env
@@ -80,9 +82,21 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
     # A plugin's templates live under "<plugin>/": they translate in the plugin's own domain.
     folder = template.split("/", 1)[0] if "/" in template else None
     with i18n.in_domain(folder if folder in i18n.CATALOGUES.domains else None):
-        if block is None:
-            return tpl.render(ctx)
-        return render_block(tpl, block, ctx)
+        html = tpl.render(ctx) if block is None else render_block(tpl, block, ctx)
+    return _finish(request, html)
+
+
+def _finish(request: Request, html: str) -> str:
+    """What every rendered page and block gets: hashed static URLs, the district's own words."""
+    assets = getattr(request.app.state, "assets", None)
+    if assets is not None:
+        html = assets.rewrite(html)
+    c = request.state.get("ctx") if hasattr(request, "state") else None
+    if c is not None and c.tenant is not None and c.tenant.terminology and c.locale == "zh_Hans":
+        from core.web.terminology import apply
+
+        html = apply(html, c.tenant.terminology)
+    return html
 
 
 def render_block(tpl: Template, block: str, variables: dict[str, Any]) -> str:

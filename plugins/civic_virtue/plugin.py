@@ -209,3 +209,23 @@ async def my_page(request: Request, user_id: int, session: Any) -> MySection | N
         Figure("我的评选投票", "My campaign votes", mine["votes"], "票", "", "/civic-virtue/take-part/"),
     )
     return MySection("榜样评选", "Role-model campaigns", figures, href="/civic-virtue/take-part/", order=60)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.civic_virtue import worklist
+
+    return await worklist.items(request, session, REVIEW)
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "cv_campaigns": AuditTerm("评选活动", "campaign", label="title"),
+        "cv_nominations": AuditTerm("提名", "nomination", label="nominee_name", mask=True),
+        "cv_places": AuditTerm("主题阵地", "place", label="name"),
+        "cv_categories": AuditTerm("评选类别", "category", label="name"),
+    }

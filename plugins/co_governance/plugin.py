@@ -241,3 +241,26 @@ def select_settings(model: Any) -> Any:
     from sqlalchemy import select
 
     return select(model.settings).where(model.plugin == NAME)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.co_governance import worklist
+
+    return await worklist.items(request, session, {"service": SERVICE_MANAGE, "store": STORE_MANAGE})
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "cg_volunteers": AuditTerm("志愿者", "volunteer", label="name", mask=True),
+        "cg_teams": AuditTerm("志愿服务队", "volunteer team", label="name"),
+        "cg_bookings": AuditTerm("家政预约", "home-service booking", label="number"),
+        "cg_redemptions": AuditTerm("积分兑换", "redemption", label="number"),
+        "cg_store_items": AuditTerm("兑换商品", "store item", label="name"),
+        "cg_property_companies": AuditTerm("物业企业", "property company", label="name"),
+        "cg_courses": AuditTerm("培训课程", "course", label="title"),
+    }

@@ -309,3 +309,26 @@ async def _captain_names(session: Any, member_ids: list[int]) -> dict[int, str]:
     from plugins.party_leadership.models import Member
 
     return dict((await session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids)))).all())
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.party_leadership import worklist
+
+    return await worklist.items(request, session, {"matters": MATTERS, "lists": LISTS, "view": VIEW})
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "pl_members": AuditTerm("党员", "party member", label="name", mask=True),
+        "pl_units": AuditTerm("报到单位", "reporting unit", label="name"),
+        "pl_matters": AuditTerm("报到事项", "matter", label="title"),
+        "pl_needs": AuditTerm("需求清单", "need", label="title"),
+        "pl_projects": AuditTerm("项目清单", "project", label="title"),
+        "pl_agreements": AuditTerm("共建协议", "agreement", label="title"),
+        "pl_meetings": AuditTerm("联席会议", "joint meeting", label="title"),
+    }

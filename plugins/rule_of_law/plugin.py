@@ -251,3 +251,25 @@ def register_roles() -> list[DeclaredRole]:
     """调解员 (a built-in role of every district, declared here rather than in core's list), and the
     pillar's 律师, 心理咨询师 and 特殊人群专管员."""
     return list(ROLES)
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.rule_of_law import worklist
+
+    actions = {"view": VIEW, "accept": CASE_ACCEPT, "read": CASE_READ, "petition": PETITION_MANAGE}
+    return await worklist.items(request, session, actions)
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "rl_cases": AuditTerm("调解案件", "mediation case", label="number"),
+        "rl_disputes": AuditTerm("矛盾纠纷", "dispute", label="number"),
+        "rl_petitions": AuditTerm("信访事项", "petition", label="number"),
+        "rl_special_people": AuditTerm("特殊人群人员", "special-register person", label="name", mask=True),
+        "rl_teams": AuditTerm("调解队伍", "mediation team", label="name"),
+    }

@@ -135,7 +135,9 @@ async def node_panels(request: Request, node: Any) -> list[Panel]:
     from plugins.self_governance import glance
 
     figures = await glance.figures(c.db, node, settings_of(request))
-    html = render_string(request, "self_governance/panel.html", {"c": c, "node": node, "figures": figures})
+    html = render_string(
+        request, "self_governance/panel.html", {"c": c, "locale": c.locale, "node": node, "figures": figures}
+    )
     return [Panel("居民自治", "Resident self-governance", html, 20)]
 
 
@@ -198,3 +200,25 @@ def menu_items(request: Request) -> list[MenuItem]:
         MenuItem("居民自治", "Resident self-governance", "/self-governance/", VIEW, "居", 20),
         MenuItem("业主表决与议题", "Owners' votes and matters", "/self-governance/my/", (VOTE, RAISE), "票", 21),
     ]
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.self_governance import worklist
+
+    return await worklist.items(request, session)
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    """How the district's audit log names this pillar's records (people's names masked)."""
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "sg_matters": AuditTerm("议题", "matter", label="title"),
+        "sg_assemblies": AuditTerm("业主大会", "owners' assembly", label="title"),
+        "sg_meetings": AuditTerm("议事会议", "meeting", label="title"),
+        "sg_committees": AuditTerm("业委会", "owners' committee", label="name"),
+        "sg_covenants": AuditTerm("居民公约", "covenant", label="title"),
+        "sg_petitions": AuditTerm("居民联名", "petition", label="title"),
+    }

@@ -258,6 +258,26 @@ class Step:
         return self.rule.clock
 
 
+# ---- what a resident reads -------------------------------------------------------------------
+
+# A resident follows their report in three words, not the thirteen states of the office's loop.
+RESIDENT_WORDS: Mapping[State, str] = {
+    State.REPORTED: lazy("Submitted"),
+    State.ACCEPTED: lazy("Accepted"),
+    State.REGISTERED: lazy("Accepted"),
+    State.DISPATCHED: lazy("In progress"),
+    State.SIGNED: lazy("In progress"),
+    State.HANDLING: lazy("In progress"),
+    State.FEEDBACK: lazy("In progress"),
+    State.INSPECTING: lazy("In progress"),
+    State.INSPECTED: lazy("In progress"),
+    State.PARKED: lazy("In progress"),
+    State.CLOSED: lazy("Done"),
+    State.REJECTED: lazy("Not accepted"),
+    State.MERGED: lazy("Handled with a similar report"),
+}
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 S = State

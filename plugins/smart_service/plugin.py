@@ -266,6 +266,8 @@ async def on_event(tenant_id: int, event: Any, context: Any) -> None:
 def menu_items(request: Request) -> list[MenuItem]:
     return [
         MenuItem("服务智治", "Smart service", "/smart-service/", VIEW, "服", 30),
+        MenuItem("随手拍", "Report a problem", "/smart-service/report", f"{NAME}.event.report", "拍", 3),
+        MenuItem("我的上报", "My reports", "/smart-service/mine", f"{NAME}.event.report", "报", 4),
         MenuItem(
             "预约代办",
             "Proxy services",
@@ -284,3 +286,47 @@ def dashboard_widgets(request: Request) -> list[Widget]:
         return []
     html = render_string(request, "smart_service/widget.html", {})
     return [Widget("服务智治", "Smart service", html, 30, "/smart-service/")]
+
+
+@hookimpl
+async def worklist_items(request: Request, session: Any) -> list[Any]:
+    from plugins.smart_service import worklist
+
+    return await worklist.items(request, session)
+
+
+# The audit log in words: "改派事件 SL-…" from a transition row, "修改事件 SL-…" from the event's own.
+_EVENT_VERBS = {
+    "report": ("上报事件", "Reported event"),
+    "accept": ("受理事件", "Accepted event"),
+    "reject": ("不予立案", "Did not register event"),
+    "register": ("立案事件", "Registered event"),
+    "dispatch": ("派遣事件", "Dispatched event"),
+    "redispatch": ("改派事件", "Re-dispatched event"),
+    "sign": ("签收事件", "Signed for event"),
+    "return": ("退回事件", "Returned event"),
+    "handle": ("处置事件", "Started handling event"),
+    "feedback": ("反馈事件", "Reported the result of event"),
+    "inspect": ("核查事件", "Inspected event"),
+    "pass": ("核查通过事件", "Passed the inspection of event"),
+    "rework": ("返工事件", "Sent back for rework event"),
+    "close": ("结案事件", "Closed event"),
+    "merge": ("并单事件", "Merged event"),
+    "supervise": ("督办事件", "Supervised event"),
+    "escalate": ("超时升级事件", "Escalated event"),
+}
+
+
+@hookimpl
+def audit_terms() -> dict[str, Any]:
+    from core.pluginhost.manifest import AuditTerm
+
+    return {
+        "ss_events": AuditTerm("事件", "event", label="number"),
+        "ss_event_transitions": AuditTerm(
+            "事件流转", "event step", verb_key="action", verbs=_EVENT_VERBS, refers=("event_id", "ss_events")
+        ),
+        "ss_bookings": AuditTerm("预约代办", "booking", label="number"),
+        "ss_categories": AuditTerm("事件类别", "event category", label="name_zh"),
+        "ss_handling_units": AuditTerm("处置单位", "handling unit", label="name"),
+    }

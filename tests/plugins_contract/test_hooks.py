@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core import hookimpl
 from core.app import create_app
+from core.audit import AuditEntry
 from core.db.base import Base, TenantScoped, new_id
 from core.db.migrate import current_heads, upgrade
 from core.grids.models import GridNode
@@ -42,7 +43,7 @@ from core.tenancy.demo import seed_demo
 from core.tenancy.service import TenantError, create_tenant, set_plugin, validate_settings
 from core.tenancy.transfer import tenant_tables
 from core.web.context import ctx, load_tenant
-from core.web.guards import public, requires
+from core.web.guards import public, requires, signed_in
 from core.web.render import render
 from tests.conftest import login, main_text, make_client, nav_links
 from tests.plugins_contract.conftest import drop_tenant, forget_tables, running
@@ -593,6 +594,109 @@ async def test_hook_dashboard_widgets_render_on_the_dashboard_of_districts_that_
     assert "待办事项" in main_text(html) and "3 件待办" in main_text(html)
     assert f'href="/t/{d.slug}/contract-widgets/"' in html  # the card links into the tenant
     assert "待办事项" not in main_text(other)
+
+
+class Chores(Switchable):
+    """A pillar whose worklist has one line per kind, one of them empty, one only for a permission."""
+
+    __liuzhi_name__ = "contract_chores"
+
+    @hookimpl
+    def register_routes(self) -> list[Any]:
+        @get("/contract-chores/", guards=[signed_in])
+        async def chores(request: Request) -> str:
+            return "chores"
+
+        return [chores]
+
+    @hookimpl
+    async def worklist_items(self, request: Request, session: Any) -> list[Any]:
+        from core.pluginhost.manifest import WorkItem
+
+        c = ctx(request)
+        name = await session.scalar(select(User.display_name).where(User.id == c.user.id))
+        items = [
+            WorkItem("契约待审批", "To approve", 3, "/contract-chores/?state=pending", order=20),
+            WorkItem(f"{name}的超时", "Late", 1, "/contract-chores/?overdue=1", "overdue", 50),
+            WorkItem("已完成的导入", "Nothing", 0, "/contract-chores/?state=none"),
+        ]
+        if c.can("contract_chores.view"):
+            items.append(WorkItem("仅管理员", "Admins only", 2, "/contract-chores/?mine=1", "info", 10))
+        return items
+
+
+class BrokenChores:
+    __liuzhi_name__ = "contract_broken_chores"
+
+    @hookimpl
+    def worklist_items(self, request: Request, session: Any) -> Any:
+        raise RuntimeError("a bug in a plugin")
+
+
+async def test_hook_worklist_items_list_what_waits_for_me_with_counts_and_filtered_links(
+    migrated: Any, districts: Any
+) -> None:
+    async with running(migrated, Chores(), BrokenChores()) as app:
+        d = await districts(
+            app, enable=["contract_chores"], users=[("admin", "district_admin"), ("resident", "resident")]
+        )
+        async with signed_in_client(app, d.slug) as admin:
+            html = (await admin.get(f"/t/{d.slug}/")).text
+        async with signed_in_client(app, d.slug, "resident") as resident:
+            theirs = (await resident.get(f"/t/{d.slug}/")).text
+        async with signed_in_client(app, "shuangluan") as other_admin:
+            other = (await other_admin.get("/t/shuangluan/")).text
+    section = re.search(r'<section class="lz-worklist".*?</section>', html, re.S)
+    assert section is not None
+    rows = [
+        main_text(li)
+        for li in re.findall(
+            r"<li class=\"lz-work-[a-z]+\" data-plugin=\"contract_chores\">.*?</li>", section.group(0), re.S
+        )
+    ]
+    # Overdue first, then work, then news; the empty line is hidden; the broken plugin is skipped.
+    assert rows == [
+        "1 admin的超时 contract_chores（测试）",
+        "3 契约待审批 contract_chores（测试）",
+        "2 仅管理员 contract_chores（测试）",
+    ]
+    assert f'href="/t/{d.slug}/contract-chores/?state=pending"' in html
+    assert "契约待审批" in main_text(theirs) and "仅管理员" not in main_text(theirs)  # only what the user may act on
+    assert "契约待审批" not in main_text(other)  # a district with the plugin off
+
+
+class Terms:
+    __liuzhi_name__ = "contract_terms"
+
+    @hookimpl
+    def audit_terms(self) -> dict[str, Any]:
+        from core.pluginhost.manifest import AuditTerm
+
+        return {
+            "grid_nodes": AuditTerm("抢注", "hijack"),  # core's own term: refused
+            "contract_permits": AuditTerm("许可证", "permit", label="name"),
+            "contract.approve": AuditTerm("批准许可", "Approved permit"),
+        }
+
+
+async def test_hook_audit_terms_name_a_plugins_entries_in_the_audit_log(migrated: Any, districts: Any) -> None:
+    from core.audit.wording import collect_terms, describe
+    from core.db.context import Actor
+
+    async with running(migrated, Terms()) as app:
+        terms = collect_terms(app.state.plugins.call_sync("audit_terms"))
+        assert terms["contract_permits"].title("zh_Hans") == "许可证"
+        assert terms["grid_nodes"].title("zh_Hans") == "网格节点"  # a plugin cannot rename core's
+        d = await districts(app)
+        async with app.state.db.transaction(d.tenant.id, Actor("user", None, "somebody")) as s:
+            from core.audit import record
+
+            record(s, "contract.approve", "contract_permits", 7, {})
+            record(s, "grid_nodes.update", "grid_nodes", d.root.id, {"name": ["旧", "新"]})
+        async with app.state.db.session(d.tenant.id) as s:
+            entries = list((await s.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(2))).scalars())
+            words = [x.what for x in await describe(s, d.tenant.id, entries, terms, "zh_Hans")]
+    assert words == ["修改网格节点 契约测试区", "批准许可"]
 
 
 class Panels(Switchable):

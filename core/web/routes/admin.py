@@ -344,31 +344,46 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-@get("/admin/audit", guards=[requires(AUDIT)])
-async def audit_page(
-    request: Request,
-    action: FromQuery[str | None] = None,
-    actor: FromQuery[str | None] = None,
-    object_type: FromQuery[str | None] = None,
-    date_from: FromQuery[str | None] = None,
-    date_to: FromQuery[str | None] = None,
-    page: FromQuery[int] = 1,
-) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    filters = {
-        "action": (action or "").strip(),
-        "actor": (actor or "").strip(),
-        "object_type": (object_type or "").strip(),
+def audit_terms(request: Request) -> dict[str, Any]:
+    from core.audit.wording import collect_terms
+
+    return collect_terms(request.app.state.plugins.call_sync("audit_terms"))
+
+
+def _audit_filters(
+    action: str | None,
+    actor: str | None,
+    what: str | None,
+    object_type: str | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> dict[str, str]:
+    return {
+        "action": (action or "").strip()[:120],
+        "actor": (actor or "").strip()[:100],
+        "what": (what or "").strip()[:120],
+        "object_type": (object_type or "").strip()[:120],
         "date_from": (date_from or "").strip(),
         "date_to": (date_to or "").strip(),
     }
-    errors: dict[str, str] = {}
+
+
+def _audit_statement(filters: dict[str, str], errors: dict[str, str]) -> Any:
+    from sqlalchemy import or_
+
+    from core.identity.models import User
+
     stmt = select(AuditEntry)
     if filters["action"]:
         stmt = stmt.where(AuditEntry.action.startswith(filters["action"], autoescape=True))
     if filters["actor"]:
-        stmt = stmt.where(AuditEntry.actor_name.icontains(filters["actor"], autoescape=True))
+        # By the name people know (display name) or the sign-in name the entry keeps.
+        named = select(User.id).where(User.display_name.icontains(filters["actor"], autoescape=True))
+        stmt = stmt.where(
+            or_(AuditEntry.actor_name.icontains(filters["actor"], autoescape=True), AuditEntry.actor_id.in_(named))
+        )
+    if filters["what"]:  # a kind of object (its table) or a named action
+        stmt = stmt.where(or_(AuditEntry.object_type == filters["what"], AuditEntry.action == filters["what"]))
     if filters["object_type"]:
         stmt = stmt.where(AuditEntry.object_type == filters["object_type"])
     for key in ("date_from", "date_to"):
@@ -382,10 +397,36 @@ async def audit_page(
             stmt = stmt.where(AuditEntry.at >= datetime.combine(day, time.min, LOCAL_TZ))
         else:
             stmt = stmt.where(AuditEntry.at < datetime.combine(day + timedelta(days=1), time.min, LOCAL_TZ))
-    result = await paginate(c.db, stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page)
+    return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+@get("/admin/audit", guards=[requires(AUDIT)])
+async def audit_page(
+    request: Request,
+    action: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    what: FromQuery[str | None] = None,
+    object_type: FromQuery[str | None] = None,
+    date_from: FromQuery[str | None] = None,
+    date_to: FromQuery[str | None] = None,
+    page: FromQuery[int] = 1,
+) -> Any:
+    from core.audit.wording import describe
+
+    c = ctx(request)
+    assert c.db is not None and c.tenant is not None
+    filters = _audit_filters(action, actor, what, object_type, date_from, date_to)
+    errors: dict[str, str] = {}
+    result = await paginate(c.db, _audit_statement(filters, errors), page)
     query = urlencode({k: v for k, v in filters.items() if v})
     base = c.url("/admin/audit") + "?" + (query + "&" if query else "")
-    rows = [{"entry": e, "changes": compact_changes(e.changes)} for e in result.items]
+    terms = audit_terms(request)
+    described = await describe(c.db, c.tenant.id, result.items, terms, c.locale)
+    rows = [
+        {"entry": d.entry, "who": d.who, "role": d.role, "what": d.what, "changes": compact_changes(d.entry.changes)}
+        for d in described
+    ]
+    kinds = sorted(((k, t.title(c.locale)) for k, t in terms.items()), key=lambda kv: kv[1])
     context = {
         "rows": rows,
         "page": result,
@@ -393,8 +434,54 @@ async def audit_page(
         "errors": errors,
         "base": base,
         "filtered": bool(query),
+        "kinds": kinds,
+        "export": c.url("/admin/audit.xlsx") + ("?" + query if query else ""),
     }
     return await render(request, "core/admin/audit.html", context)
 
 
-handlers = [admin_index, save_tenant, plugins_page, toggle_plugin, save_plugin_settings, audit_page]
+AUDIT_EXPORT_MAX = 10_000
+
+
+@get("/admin/audit.xlsx", guards=[requires(AUDIT)])
+async def audit_export(
+    request: Request,
+    action: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    what: FromQuery[str | None] = None,
+    object_type: FromQuery[str | None] = None,
+    date_from: FromQuery[str | None] = None,
+    date_to: FromQuery[str | None] = None,
+) -> Any:
+    """The filtered log as a spreadsheet, newest first, at most ``AUDIT_EXPORT_MAX`` rows."""
+    from core.audit.wording import describe
+    from core.web.excel import excel_response
+
+    c = ctx(request)
+    assert c.db is not None and c.tenant is not None
+    filters = _audit_filters(action, actor, what, object_type, date_from, date_to)
+    errors: dict[str, str] = {}
+    stmt = _audit_statement(filters, errors)
+    if errors:
+        from litestar.exceptions import ValidationException
+
+        raise ValidationException(next(iter(errors.values())))
+    entries = list((await c.db.execute(stmt.limit(AUDIT_EXPORT_MAX))).scalars())
+    described = await describe(c.db, c.tenant.id, entries, audit_terms(request), c.locale)
+    record(c.db, "audit.export", "audit_log", None, {"rows": len(entries), **{k: v for k, v in filters.items() if v}})
+    await c.db.commit()
+    rows = [
+        (
+            d.entry.at.astimezone(LOCAL_TZ).replace(tzinfo=None),
+            d.who,
+            d.role,
+            d.what,
+            "; ".join(f"{k}: {v}" if k else v for k, v in compact_changes(d.entry.changes)),
+        )
+        for d in described
+    ]
+    headers = [_("Time"), _("Who"), _("Role"), _("What"), _("Changes")]
+    return excel_response(_("Audit log"), _("Audit log"), headers, rows)
+
+
+handlers = [admin_index, save_tenant, plugins_page, toggle_plugin, save_plugin_settings, audit_page, audit_export]

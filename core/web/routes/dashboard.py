@@ -1,4 +1,5 @@
-"""The tenant start page: a grid of widgets from the enabled plugins."""
+"""The tenant start page: the user's worklist (what waits for them now), their area's pillars at a
+glance and the enabled plugins' cards."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from core.pluginhost.manifest import Widget
 from core.web import declared
 from core.web.context import ctx
 from core.web.guards import signed_in
+from core.web.links import may_open
 from core.web.render import render
 
 
@@ -34,11 +36,38 @@ async def dashboard(request: Request) -> Any:
                     "title": w.title(c.locale),
                     "html": Markup(w.html),
                     "order": w.order,
-                    "href": c.url(w.href) if w.href else None,
+                    "href": c.url(w.href) if w.href and may_open(request, w.href) else None,
                 }
             )
     widgets.sort(key=lambda w: (w["order"], w["plugin"]))
-    return await render(request, "core/dashboard.html", {"widgets": widgets, **await _glance(request)})
+    return await render(
+        request,
+        "core/dashboard.html",
+        {"widgets": widgets, "worklist": await _worklist(request), **await _glance(request)},
+    )
+
+
+async def _worklist(request: Request) -> list[dict[str, Any]]:
+    """What waits for this user now, from every enabled plugin and core (``worklist_items``)."""
+    from core.pluginhost import glance
+
+    c = ctx(request)
+    if c.db is None or c.user is None:
+        return []
+    parts = await glance.worklist(request.app.state.plugins, c.enabled, request, c.db)
+    host = request.app.state.plugins
+    return [
+        {
+            "plugin": p.plugin,
+            "pillar": host.manifests[p.plugin].title(c.locale) if p.plugin in host.manifests else "",
+            "label": p.item.label(c.locale),
+            "count": p.item.count,
+            "href": c.url(p.item.href),
+            "kind": p.item.kind,
+        }
+        for p in parts
+        if may_open(request, p.item.href)  # a plugin's slip must not offer a page that refuses
+    ]
 
 
 async def _glance(request: Request) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from core.pluginhost import glance
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
+from core.web.links import may_open
 from core.web.pagination import paginate
 from core.web.render import render
 
@@ -68,7 +69,7 @@ def figure_groups(request: Request, parts: list[glance.Part]) -> list[dict[str, 
                 "label": f.label(c.locale),
                 "value": f.value,
                 "unit": f.unit(c.locale),
-                "href": c.url(f.href) if f.href else None,
+                "href": c.url(f.href) if f.href and may_open(request, f.href) else None,
             }
         )
     return list(groups.values())

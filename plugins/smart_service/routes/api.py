@@ -39,8 +39,8 @@ from plugins.smart_service.routes.resident import (
     nearby,
     point,
     public_timeline,
+    resident_label,
     rollback,
-    state_label,
     submit_report,
 )
 from plugins.smart_service.routes.resident import (
@@ -64,7 +64,7 @@ def _summary(request: Request, event: Event) -> dict[str, Any]:
         "title": event.title,
         "category": event.category_code,
         "state": event.state,
-        "state_label": state_label(event.state),
+        "state_label": resident_label(event.state),
         "lon": float(event.lon) if event.lon is not None else None,
         "lat": float(event.lat) if event.lat is not None else None,
         "me_too_count": event.me_too_count,

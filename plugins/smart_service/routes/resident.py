@@ -42,6 +42,7 @@ from plugins.smart_service.lifecycle import (
     HANDLE,
     RATE,
     REPORT,
+    RESIDENT_WORDS,
     STATE_LABELS,
     State,
     TransitionError,
@@ -233,8 +234,17 @@ async def nearby(request: Request, category: str, where: tuple[float, float] | N
 
 
 def state_label(state: str) -> str:
+    """The office's word for a state (grid workers' and staff pages)."""
     try:
         return _(STATE_LABELS[State(state)])
+    except (ValueError, KeyError):
+        return state
+
+
+def resident_label(state: str) -> str:
+    """A resident's word for a state: 已受理, 处理中, 已办结 …"""
+    try:
+        return _(RESIDENT_WORDS[State(state)])
     except (ValueError, KeyError):
         return state
 
@@ -390,7 +400,9 @@ async def my_reports(request: Request, page: FromQuery[int] = 1) -> Any:
     assert c.db is not None and c.user is not None
     stmt = select(Event).where(Event.reporter_user_id == c.user.id).order_by(Event.created_at.desc(), Event.id.desc())
     result = await paginate(c.db, stmt, page)
-    return await render(request, "smart_service/my_reports.html", {"page": result, "state_label": state_label, "c": c})
+    return await render(
+        request, "smart_service/my_reports.html", {"page": result, "state_label": resident_label, "c": c}
+    )
 
 
 async def my_event(request: Request, event_id: int) -> Event:
@@ -418,7 +430,7 @@ async def _my_report_page(request: Request, event: Event, *, error: str | None =
         {
             "at": line.at,
             "label": _(ACTION_LABELS.get(line.action, line.action)),
-            "state": state_label(line.to_state),
+            "state": resident_label(line.to_state),
             "note": line.note if line.action in PUBLIC_NOTES else "",
             "photos": await photo_cards(request, list(line.photos or [])),
         }
@@ -431,7 +443,7 @@ async def _my_report_page(request: Request, event: Event, *, error: str | None =
         {
             "event": event,
             "lines": shown,
-            "state": state_label(event.state),
+            "state": resident_label(event.state),
             "final": State(event.state) in FINAL,
             "may_rate": may_rate,
             "error": error,

@@ -55,6 +55,7 @@ class Filters:
     level: int | None = None
     overdue: bool = False
     mine: bool = False
+    pending: bool = False  # a request (extension, parking) waits for approval
     q: str = ""
 
     def query(self) -> str:
@@ -67,6 +68,7 @@ class Filters:
             "level": self.level or "",
             "overdue": "1" if self.overdue else "",
             "mine": "1" if self.mine else "",
+            "pending": "1" if self.pending else "",
             "q": self.q,
         }
         text = urlencode({k: v for k, v in pairs.items() if v})
@@ -74,13 +76,20 @@ class Filters:
 
 
 def _filters(
-    state: str | None, category: str | None, level: str | None, overdue: str | None, mine: str | None, q: str | None
+    state: str | None,
+    category: str | None,
+    level: str | None,
+    overdue: str | None,
+    mine: str | None,
+    q: str | None,
+    pending: str | None = None,
 ) -> Filters:
     f = Filters(
         state=(state or "").strip(),
         category=(category or "").strip(),
         overdue=bool(overdue),
         mine=bool(mine),
+        pending=bool(pending),
         q=(q or "").strip()[:100],
     )
     if f.state not in ("", "all") and f.state not in {s.value for s in State}:
@@ -105,6 +114,8 @@ def _inbox_statement(c: Any, f: Filters, now: datetime) -> Any:
         stmt = stmt.where(Event.state.in_([s.value for s in STAGE_OF]), Event.due_at < now)
     if f.mine:
         stmt = stmt.where(Event.assignee_user_id == c.user.id)
+    if f.pending:
+        stmt = stmt.where(Event.pending.is_not(None))
     if f.q:
         stmt = stmt.where(
             or_(
@@ -141,12 +152,13 @@ async def inbox(
     overdue: FromQuery[str | None] = None,
     mine: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
+    pending: FromQuery[str | None] = None,
     page: FromQuery[int] = 1,
 ) -> Any:
     c = ctx(request)
     assert c.db is not None
     now = utcnow()
-    f = _filters(state_, category, level, overdue, mine, q)
+    f = _filters(state_, category, level, overdue, mine, q, pending)
     result = await paginate(c.db, _inbox_statement(c, f, now), page, PER_PAGE)
     categories = (
         (
