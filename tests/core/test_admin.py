@@ -107,7 +107,7 @@ async def test_switching_a_plugin_back_on_shows_it_again_with_its_settings_kept(
     r = await form_post(
         d.client,
         f"{d.base}/admin/plugins/smart_service/settings",
-        {"hotline": "0314-7654321", "proxy_service_days": "5"},
+        smart_service_form({"hotline": "0314-7654321", "proxy_service_days": "5"}),
     )
     assert r.status_code == 200
     await toggle(d, "smart_service", False)
@@ -190,7 +190,9 @@ async def test_valid_settings_are_saved_and_used_by_the_plugin(district: Any, db
     await toggle(d, "smart_service", True)
     url = f"{d.base}/admin/plugins/smart_service/settings"
     r = await form_post(
-        d.client, url, {"hotline": " 0314-2345678 ", "proxy_service_days": "7", "allow_anonymous_reports": "1"}
+        d.client,
+        url,
+        smart_service_form({"hotline": " 0314-2345678 ", "proxy_service_days": "7", "allow_anonymous_reports": "1"}),
     )
     assert r.status_code == 200 and "The settings have been saved." in r.text
     row = await plugin_row(db, d.tenant, "smart_service")
@@ -200,7 +202,7 @@ async def test_valid_settings_are_saved_and_used_by_the_plugin(district: Any, db
     assert "0314-2345678" in (await d.client.get(f"{d.base}/smart-service/")).text
 
     # An unticked checkbox is not sent by the browser: it means "off".
-    await form_post(d.client, url, {"hotline": "0314-2345678", "proxy_service_days": "7"})
+    await form_post(d.client, url, smart_service_form({"hotline": "0314-2345678", "proxy_service_days": "7"}))
     row = await plugin_row(db, d.tenant, "smart_service")
     assert row is not None and row.settings["allow_anonymous_reports"] is False
 
@@ -347,6 +349,21 @@ async def test_district_settings_are_saved_shown_and_audited(district: Any, db: 
 
 
 # ---- settings_form (pure) -----------------------------------------------------------------------
+
+
+def smart_service_form(sent: dict[str, str]) -> dict[str, str]:
+    """The settings form as a browser posts it: every field at its default, ``sent`` typed over them
+    (a checkbox at False is left out, as a browser leaves it out)."""
+    form: dict[str, str] = {}
+    for f in sf.fields_of(_settings_of("smart_service")):
+        if f.kind == sf.BOOL:
+            if f.default:
+                form[f.name] = "1"
+        elif f.kind != sf.OTHER:
+            form[f.name] = "" if f.default is None else str(f.default)
+    if "allow_anonymous_reports" not in sent:
+        form.pop("allow_anonymous_reports", None)
+    return form | sent
 
 
 def _settings_of(plugin: str) -> type[msgspec.Struct]:

@@ -577,6 +577,15 @@ class Widgets(Switchable):
     __liuzhi_name__ = "contract_widgets"
 
     @hookimpl
+    def register_routes(self) -> list[Any]:
+        # The card's link leads somewhere: the dashboard drops links to pages the user could not open.
+        @get("/contract-widgets/", guards=[signed_in])
+        async def widgets_page(request: Request) -> str:
+            return "widgets"
+
+        return [widgets_page]
+
+    @hookimpl
     async def dashboard_widgets(self, request: Request) -> list[Widget]:
         return [Widget("待办事项", "To do", "<p class='todo'>3 件待办</p>", 10, "/contract-widgets/")]
 
