@@ -147,7 +147,6 @@ async def enter(
     vault: Any = None,
     app_state: Any = None,
     now: datetime | None = None,
-    can: Any = None,
 ) -> Event:
     """Create the event of a 12345 order or a superior's assignment, with its work order; with a
     ``unit_id`` also accept, register and dispatch it to that unit. The caller commits."""
@@ -199,11 +198,11 @@ async def enter(
     )
     await session.flush()
     if data.unit_id is not None:
+        # An order comes accepted by its source: entering it (smart_service.intake) is the authority
+        # to accept, register and dispatch it in one go.
         for action in ("accept", "register"):
-            await services.transition(session, event, action, actor, can=can, app_state=app_state, now=now)
-        await services.transition(
-            session, event, "dispatch", actor, can=can, app_state=app_state, now=now, unit_id=data.unit_id
-        )
+            await services.transition(session, event, action, actor, app_state=app_state, now=now)
+        await services.transition(session, event, "dispatch", actor, app_state=app_state, now=now, unit_id=data.unit_id)
     return event
 
 

@@ -123,9 +123,7 @@ async def _enter(request: Request, fields: dict[str, Any]) -> Event:
     c = ctx(request)
     assert c.db is not None and c.actor is not None
     data = await _order_input(request, fields)
-    return await workorders.enter(
-        c.db, data, c.actor, vault=request.app.state.vault, app_state=request.app.state, can=c.can
-    )
+    return await workorders.enter(c.db, data, c.actor, vault=request.app.state.vault, app_state=request.app.state)
 
 
 # ---- the staff form ----------------------------------------------------------------------------
