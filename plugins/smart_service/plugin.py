@@ -56,7 +56,14 @@ MANIFEST = Manifest(
             VIEW,
             "查看服务智治",
             "View smart service",
-            ("subdistrict_officer", "community_secretary", "community_worker", "grid_leader", "grid_worker"),
+            (
+                "subdistrict_officer",
+                "community_secretary",
+                "community_worker",
+                "grid_leader",
+                "grid_worker",
+                "hotline_operator",  # follows the orders it entered, wherever they went
+            ),
         ),
         # The event lifecycle (lifecycle.py names which of these each transition needs). The district
         # command centre is district_admin, who has every action.
