@@ -79,11 +79,12 @@ async def recipients(session: AsyncSession, event: Event, action: str, actor_use
     elif action == "escalate":
         for uid in await supervisors(session, event):
             told[uid] = "breach"
+        # Those working it open it from their queue (they may have no view of the district's events).
         if event.handling_unit_id is not None:
             for uid in await units.member_ids(session, event.handling_unit_id):
-                told.setdefault(uid, "breach")
+                told.setdefault(uid, "late")
         if event.assignee_user_id is not None:
-            told.setdefault(event.assignee_user_id, "breach")
+            told.setdefault(event.assignee_user_id, "late")
     elif action in ("report", "handle_on_spot"):
         category = (
             await session.execute(select(Category).where(Category.code == event.category_code))
@@ -139,8 +140,9 @@ def message(kind: str, event: Event) -> tuple[str, str, str]:
             _("Please rate how it was handled."),
             f"/smart-service/mine/{event.id}",
         )
-    if kind == "breach":
-        return _("Time limit passed: %(number)s", number=number), title, f"/smart-service/events/{event.id}"
+    if kind in ("breach", "late"):
+        where = "events" if kind == "breach" else "tasks"
+        return _("Time limit passed: %(number)s", number=number), title, f"/smart-service/{where}/{event.id}"
     return _("New report in an area you follow: %(title)s", title=title), number, "/smart-service/follows"
 
 
