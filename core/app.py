@@ -27,9 +27,10 @@ from core.db.engine import Database
 from core.identity.store import DatabaseStore, SessionConfig
 from core.identity.throttle import LoginBrake, RedisCounter, SqlCounter
 from core.ops import tracing
-from core.ops.limits import ApiRateLimit, StorageLimits
+from core.ops.limits import StorageLimits
 from core.ops.wiring import Ops
 from core.pluginhost.manager import PluginHost
+from core.rbac.subjects import SubjectCache
 from core.services import events
 from core.services.files.storage import LocalStorage
 from core.web import declared
@@ -39,6 +40,7 @@ from core.web.errors import exception_handlers
 from core.web.headers import with_security_headers
 from core.web.inputs import InputGuardMiddleware
 from core.web.proxies import parse_networks, resolve_client
+from core.web.ratelimit import ApiRateLimit
 from core.web.render import build_environment
 
 log = logging.getLogger("liuzhi")
@@ -104,8 +106,12 @@ def load_models(host: PluginHost) -> None:
     import core.models  # noqa: F401  (registers core tables)
     from core.audit import log as audit_log
     from core.db.engine import TenantSession
+    from core.rbac.subjects import watch_assignments
+    from core.tenancy import plugins_on
 
     audit_log.install(TenantSession)  # every flush of a tenant-owned row is audited (once per process)
+    watch_assignments(TenantSession)  # a changed role assignment expires cached subjects everywhere
+    plugins_on.watch(TenantSession)  # the tenant row mirrors its switched-on plugins for the scheduler
 
     # SQLAlchemy's registry holds classes weakly: keep what plugins return alive with the host.
     host.models = [m for _name, result in host.call_sync("register_models") for m in result]
@@ -239,6 +245,7 @@ def create_app(
                 "db": db,
                 "jinja": env,
                 "policies": {},
+                "subjects": SubjectCache(),
                 "tenant_cache": TenantCache(),
                 "channels": channels,
                 "jobs": runner,

@@ -33,6 +33,7 @@ from core.i18n import current_locale, gettext, lazy
 from core.identity.models import User
 from core.rbac.models import Role, RoleAssignment
 from core.rbac.scope import in_scope
+from core.rbac.subjects import expire_subjects
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 CODE_MAX = 64
@@ -355,6 +356,9 @@ async def move_subtree(session: AsyncSession, node: GridNode, new_parent: GridNo
             .execution_options(synchronize_session=False)
         )
         counts[model.__tablename__] = result.rowcount or 0
+    if counts.get(RoleAssignment.__tablename__):
+        # Bulk UPDATEs bypass the flush watch too: assignments moved, so cached subjects expire.
+        await expire_subjects(session, node.tenant_id)
     # Bulk UPDATEs bypass the flush-time audit: one named entry says what happened.
     record(session, "grid.move", "grid_nodes", node.id, {"from": old, "to": new, "rows": counts})
     await session.refresh(node)

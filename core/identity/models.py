@@ -69,7 +69,7 @@ class ApiToken(TenantScoped, Base):
     __tablename__ = "api_tokens"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
-        UniqueConstraint("token_hash"),
+        UniqueConstraint("tenant_id", "token_hash"),
     )
 
     user_id: Mapped[int]

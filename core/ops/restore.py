@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, update
 
 from core.audit import record
 from core.db.context import Actor
+from core.tenancy import plugins_on
 from core.tenancy.models import Tenant, TenantDomain
 from core.tenancy.service import TenantError
 from core.tenancy.transfer import FORMAT, VERSION, _load, parents_first, tenant_tables
@@ -90,6 +91,7 @@ async def restore_tenant(owner_db: Any, raw: bytes, storage: Any = None) -> Rest
                 for i in range(0, len(batch), 500):
                     await s.execute(insert(table), batch[i : i + 500])
                 rows += len(batch)
+            await s.run_sync(lambda sync: plugins_on.refresh(sync.connection(), tenant_id))
             record(s, "tenant.restore", "tenants", tenant_id, {"rows": rows, "files": len(doc.get("files", {}))})
     except Exception:
         for path in written:  # files that were not there before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, new_id, utcnow
@@ -33,6 +33,8 @@ class Tenant(Base):
     require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Per-tenant limits set by an operator (core/ops/limits.py); a missing key means the default.
     limits: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # The switched-on plugins as ",a,b," for cross-district readers (core/tenancy/plugins_on.py).
+    plugins_on: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def name(self, locale: str) -> str:

@@ -24,7 +24,7 @@ from core.i18n import gettext as _
 from core.identity.models import ApiToken, Operator, User
 from core.identity.sessions import session_current, token_usable, touch_token
 from core.rbac.enforcer import Subject, TenantPolicy
-from core.rbac.subjects import POLICY_MAX_AGE, load_subject, policy_for  # noqa: F401  (also their old home)
+from core.rbac.subjects import POLICY_MAX_AGE, load_subject, policy_for, subject_for  # noqa: F401  (also their old home)
 from core.tenancy.models import Tenant, TenantDomain, TenantPlugin
 from core.web.proxies import client_host, within
 
@@ -265,7 +265,7 @@ class ContextMiddleware:
         if user is None or not user.is_active:
             return
         c.user = user
-        c.subject = await load_subject(session, user.id)
+        c.subject = await subject_for(request.app.state, c.tenant, session, user.id)
         c.policy = await policy_for(request.app.state, c.tenant, session)
 
 

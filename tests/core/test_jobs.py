@@ -256,3 +256,30 @@ async def test_a_periodic_job_still_queued_is_not_queued_again(
         )
     assert await runner.schedule_periodic() == 0  # the first run has not happened yet
     assert len(await tick_jobs(db, fresh_tenant.id)) == 1
+
+
+async def test_a_district_that_switches_the_plugin_off_gets_no_more_runs_and_on_again_does(
+    db: Any, runners: tuple[JobRunner, JobRunner], fresh_tenant: Any
+) -> None:
+    from core.tenancy.models import Tenant
+
+    await probe_on(db, runners, fresh_tenant)
+    runner = runners[0]
+    async with db.session(None) as s:
+        assert ",jobs_probe," in (await s.get(Tenant, fresh_tenant.id)).plugins_on  # the mirror the scheduler reads
+    assert await runner.schedule_periodic() == 1
+    await runner.run_pending()
+
+    await set_plugin(db, runner.plugins, fresh_tenant, "jobs_probe", False)
+    async with db.session(None) as s:
+        assert ",jobs_probe," not in (await s.get(Tenant, fresh_tenant.id)).plugins_on
+    async with db.transaction(None) as s:
+        await s.execute(
+            update(PeriodicRun)
+            .where(PeriodicRun.tenant_id == fresh_tenant.id, PeriodicRun.name == TICK)
+            .values(next_run_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert await runner.schedule_periodic() == 0  # due, but the plugin is off here
+    await set_plugin(db, runner.plugins, fresh_tenant, "jobs_probe", True)
+    assert await runner.schedule_periodic() == 1
+    assert len(await tick_jobs(db, fresh_tenant.id)) == 2

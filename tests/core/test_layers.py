@@ -1,5 +1,5 @@
 """Layers point one way: the lower layers of core (db, tenancy, identity, rbac, grids, services,
-imports, audit, pluginhost, i18n) never import the web layer (``core.web``), and the import cycles
+imports, audit, pluginhost, ops, i18n) never import the web layer (``core.web``), and the import cycles
 issue 8 named stay broken. Read from the source (imports at any depth, also inside functions), so a
 late ``from core.web …`` inside a function counts too — except in a module's ``__getattr__``,
 where a deprecated name is looked up lazily in its new home."""
@@ -12,7 +12,7 @@ from pathlib import Path
 from core.config import REPO_ROOT
 
 CORE = REPO_ROOT / "core"
-LOWER = ("db", "tenancy", "identity", "rbac", "grids", "services", "imports", "audit", "pluginhost")
+LOWER = ("db", "tenancy", "identity", "rbac", "grids", "services", "imports", "audit", "pluginhost", "ops")
 LOWER_FILES = ("i18n.py", "crypto.py", "config.py", "models.py")
 
 

@@ -1,8 +1,9 @@
 """Role, grant and assignment changes reach every app process: two app instances share one database.
 
 App A is where the district admin works; app B is another process serving the same district.
-Grants travel through the tenant's policy_version (read with the tenant, cached for 1 s);
-assignments are read on every request; a 300 s full reload is the backstop.
+Grants and assignments travel through the tenant's policy_version (read with the tenant, cached for
+1 s): a process keeps each user's assignments until that counter moves, so a warm request reads
+none; a 300 s full reload is the backstop.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from core.rbac.models import RolePermission
+from core.rbac.subjects import _CACHES
 from core.tenancy.models import Tenant
 from core.tenancy.service import PLATFORM
 from core.web.context import POLICY_MAX_AGE
@@ -103,16 +106,50 @@ async def test_a_grant_made_in_one_process_is_allowed_in_another_within_a_second
     assert status == 403, f"app B still allowed {took:.2f} s after the revocation"
 
 
-async def test_an_assignment_added_in_one_process_applies_at_once_in_another(district: Any) -> None:
+async def test_an_assignment_added_in_one_process_applies_in_another_within_a_second(district: Any) -> None:
     d = district
+    # App B stands for another process: what app A's commit drops in this process must not reach it.
+    _CACHES.discard(d.app_b.state.subjects)
     uid = await new_account(d, "worker")
     worker_b = await d.client_of(d.app_b, "worker")
     grid = f"{d.base}/grid/{d.nodes['a1'].id}"
-    assert (await worker_b.get(grid)).status_code == 403
+
+    async def in_b() -> int:
+        return (await worker_b.get(grid)).status_code
+
+    assert await in_b() == 403  # app B now holds the worker's (empty) assignments
 
     assert (await assign(d, uid, "grid_worker", "a1")).status_code == 303
-    assert (await worker_b.get(grid)).status_code == 200  # no waiting: assignments are read per request
+    status, took = await status_within(PROPAGATION, in_b, 200)
+    assert status == 200, f"app B still refused {took:.2f} s after the assignment"
     assert (await worker_b.get(f"{d.base}/grid/{d.nodes['a2'].id}")).status_code == 404
+
+
+async def test_a_warm_request_reads_no_role_assignments_and_a_change_in_this_process_applies_at_once(
+    district: Any,
+) -> None:
+    d = district
+    uid = await new_account(d, "worker")
+    worker = await d.client_of(d.app, "worker")
+    grid = f"{d.base}/grid/{d.nodes['a1'].id}"
+    assert (await worker.get(grid)).status_code == 403
+
+    statements: list[str] = []
+    engine = d.app.state.db.engine.sync_engine
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert (await worker.get(grid)).status_code == 403
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements, "the request did reach the database (for the user)"
+    assert not [q for q in statements if "role_assignments" in q], "a warm request loaded the assignments"
+
+    assert (await assign(d, uid, "grid_worker", "a1")).status_code == 303
+    assert (await worker.get(grid)).status_code == 200  # same process: dropped at commit, no wait
 
 
 async def test_a_policy_change_that_missed_the_version_counter_is_picked_up_by_the_periodic_reload(

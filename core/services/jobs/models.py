@@ -41,5 +41,5 @@ class PeriodicRun(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     tenant_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(120))
-    next_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_run_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_run_at: Mapped[datetime | None]

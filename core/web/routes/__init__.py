@@ -8,7 +8,6 @@ from typing import Any
 def core_route_handlers() -> list[Any]:
     from core.grids import routes_people, routes_tree
     from core.imports import routes as import_routes
-    from core.ops import platform_routes as ops_platform
     from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
     from core.web.routes import (
@@ -24,6 +23,7 @@ def core_route_handlers() -> list[Any]:
         platform,
         second_factor,
     )
+    from core.web.routes import platform_ops as ops_platform
     from core.web.services import service_route_handlers
 
     return [
