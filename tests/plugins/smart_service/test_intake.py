@@ -229,6 +229,7 @@ async def test_a_failing_adapter_leaves_the_message_queued_and_the_job_retries(
 async def test_anonymous_reports_only_where_the_district_allows_them(district: District) -> None:
     d = district
     anon = make_client(d.app)
+    anon.headers["Accept-Language"] = "en"  # nobody signed in: the language comes from the browser
     d.clients.append(anon)
     body = {"category": "SR", "description": "小区门口污水外溢", "node_id": d.nodes["g02"].id}
     assert (await anon.get(d.url("/smart-service/report/anonymous"))).status_code == 404
