@@ -79,6 +79,11 @@ async def recipients(session: AsyncSession, event: Event, action: str, actor_use
     elif action == "escalate":
         for uid in await supervisors(session, event):
             told[uid] = "breach"
+        # The unit set to supervise it (where escalation names one) hears of it too.
+        supervisor_unit = getattr(event, "supervisor_unit_id", None)
+        if supervisor_unit is not None:
+            for uid in await units.member_ids(session, supervisor_unit):
+                told.setdefault(uid, "breach")
         # Those working it open it from their queue (they may have no view of the district's events).
         if event.handling_unit_id is not None:
             for uid in await units.member_ids(session, event.handling_unit_id):
