@@ -122,6 +122,15 @@ def event_rows(
         due = created + timedelta(hours=rng.uniform(4, 24 * (RECENT_DAYS + 3))) if stage else None
         closed = created + timedelta(days=rng.uniform(0.2, 10)) if state == "closed" else None
         final = state in ("closed", "rejected", "merged")
+        # The handling clock from 派遣 and the case's deadline (indicators: 应处置数, 应结案数).
+        sent = created + timedelta(hours=rng.uniform(0.5, 8)) if dispatched else None
+        handle_due = sent + timedelta(hours=rng.uniform(8, 72)) if sent else None
+        close_due = handle_due + timedelta(hours=8) if handle_due else None
+        handled = (
+            handle_due + timedelta(hours=rng.uniform(-48, 12))
+            if handle_due and state in ("feedback", "inspecting", "inspected", "closed")
+            else None
+        )
         rows.append(
             {
                 "tenant_id": tenant_id,
@@ -168,6 +177,10 @@ def event_rows(
                 "updated_at": closed or created,
                 "closed_at": closed,
                 "version": 1 if not final else 8,
+                "dispatched_at": sent,
+                "handle_due_at": handle_due,
+                "close_due_at": close_due,
+                "handled_at": handled,
             }
         )
     return rows
@@ -537,10 +550,11 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
     from sqlalchemy import select
 
     from core.db.engine import Database
+    from core.grids.geo import contains as _contains
     from core.grids.models import GridNode
     from plugins.smart_service.models import Category
     from plugins.smart_service.open311_keys import ensure_api_key
-    from plugins.smart_service.routes.open311 import _contains, locate_node
+    from plugins.smart_service.routes.open311 import locate_node
 
     db = Database(prep.owner_url)
     try:

@@ -136,17 +136,20 @@ def create_app(
     from core.web.routes import core_route_handlers
 
     settings = settings or Settings.from_env()
+    from core.grids.fieldwork.routes_files import FieldworkFiles
     from core.services.accounts.identity import core_plugins as identity_plugins
     from core.services.glance import ServicesGlance
 
-    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), *identity_plugins(settings)]
+    core_helpers = [LoggingSender(), ImportJobs(), ServicesGlance(), FieldworkFiles(), *identity_plugins(settings)]
     host = PluginHost([*extra_plugins, *core_helpers], load_entry_points=load_entry_points)
     load_models(host)
     db = Database(settings.database_url)
     dirs = plugin_dirs(host)
 
     env = build_environment(
-        [d / "templates" for d in dirs.values() if (d / "templates").is_dir()], auto_reload=settings.debug
+        [d / "templates" for d in dirs.values() if (d / "templates").is_dir()],
+        auto_reload=settings.debug,
+        strict=settings.strict_templates,
     )
     host.call_sync("prepare_jinja2_environment", env=env)
 

@@ -57,6 +57,55 @@ def db_upgrade() -> None:
     click.echo("schema at: " + ", ".join(sorted(_run(current_heads(settings)))))
 
 
+@db.command("revision")
+@click.option("--plugin", "plugin", required=True, help="the installed plugin whose branch gets the revision")
+@click.option("-m", "--message", required=True, help="what the revision does")
+def db_revision(plugin: str, message: str) -> None:
+    """Write the plugin's next migration on its own branch from its models (keys named by core's
+    convention; row-level security for new tenant-owned tables). The database must be at every
+    head (`liuzhi db upgrade`)."""
+    from core.db.autogen import RevisionError, write_revision
+
+    try:
+        path = _run(write_revision(Settings.from_env(), _host(), plugin, message))
+    except RevisionError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # alembic's "Target database is not up to date" among them: say it, no trace
+        _fail(f"{type(exc).__name__}: {exc}")
+    if path is None:
+        click.echo(f"{plugin}: models and migrations agree; no revision written")
+    else:
+        click.echo(f"{plugin}: wrote {path}")
+
+
+@db.command("check")
+@click.option("--live", is_flag=True, help="compare the LIUZHI_DATABASE_URL database (at every head) instead")
+def db_check(live: bool) -> None:
+    """Fail when core's or any installed plugin's models and migrations disagree. By default a new
+    temporary SQLite database is migrated from nothing and compared with the models."""
+    import tempfile
+    from dataclasses import replace
+
+    from core.db.autogen import differences, echo_differences
+    from core.db.migrate import upgrade
+
+    host = _host()
+    settings = Settings.from_env()
+    with tempfile.TemporaryDirectory(prefix="liuzhi-check-") as tmp:
+        if not live:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'check.sqlite3'}"
+            settings = replace(settings, database_url=url, migrate_database_url=None)
+            _run(upgrade(settings, host))
+        found = _run(differences(settings, host))
+    if found:
+        click.secho(f"models and migrations disagree ({len(found)}):", fg="red", err=True)
+        echo_differences(found, sys.stderr)
+        for owner in sorted({d.owner for d in found} - {"core"}):
+            click.echo(f'  → liuzhi db revision --plugin {owner} -m "…"', err=True)
+        sys.exit(1)
+    click.echo("models and migrations agree: core, " + ", ".join(host.names))
+
+
 # ---- tenants --------------------------------------------------------------------------------
 
 
@@ -104,7 +153,8 @@ def tenants_plan(folder: Path | None) -> None:
 
 @tenants.command("apply")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="tenants/ folder")
-def tenants_apply(folder: Path | None) -> None:
+@click.option("--demo", is_flag=True, help="then seed demo accounts and every enabled plugin's demo_data")
+def tenants_apply(folder: Path | None, demo: bool) -> None:
     """Carry out the plan for each definition in tenants/: each tenant all or nothing."""
     from core.tenancy.definitions import read_all
     from core.tenancy.plan import apply_plan
@@ -124,6 +174,11 @@ def tenants_apply(folder: Path | None) -> None:
             click.echo(lines[0].replace(" change(s)", " change(s) applied") if plan.changes else lines[0])
             for line in lines[1:]:
                 click.echo(line)
+            if demo:
+                # After the whole definition is applied: every plugin it switches on is on, whatever
+                # the order, so each one's demo_data runs (idempotent: a second apply adds nothing).
+                await _seed_demo(settings, database, host, d)
+                click.echo(f"{d.slug}: demo accounts and data seeded")
         return failed
 
     try:
@@ -132,6 +187,17 @@ def tenants_apply(folder: Path | None) -> None:
         _fail(str(exc))
     if failed:
         _fail("not applied: " + ", ".join(failed))
+
+
+async def _seed_demo(settings: Settings, database: Any, host: Any, d: Any) -> None:
+    from core.crypto import Vault
+    from core.services.demo import seed_services_demo
+    from core.services.files.storage import LocalStorage
+    from core.tenancy.demo import seed_demo
+
+    vault = Vault(settings.data_keys, settings.hash_key)
+    await seed_demo(database, host, d, vault=vault, storage=LocalStorage(settings.data_dir / "files"))
+    await seed_services_demo(database, d.slug)
 
 
 @tenants.command("list")
@@ -350,12 +416,38 @@ def plugins() -> None:
 
 @plugins.command("list")
 def plugins_list() -> None:
-    """Name, version, pillar and the hooks each plugin implements."""
+    """Name, version, pillar, the core API it targets and the hooks each plugin implements; then
+    the installed plugins that were refused (failed to import, or written for another core API)."""
+    from core import CORE_API_VERSION, OLDEST_CORE_API
+
     host = _host()
+    api = f"{OLDEST_CORE_API}–{CORE_API_VERSION}" if OLDEST_CORE_API < CORE_API_VERSION else str(CORE_API_VERSION)
+    click.echo(f"core API {api}")
     for name in host.names:
         m = host.manifests[name]
-        click.echo(f"{name}  {m.version}  pillar={m.pillar}  {m.title_zh} / {m.title_en}")
+        click.echo(f"{name}  {m.version}  pillar={m.pillar}  {m.title_zh} / {m.title_en}  core_api={m.core_api}")
         click.echo("    hooks: " + ", ".join(host.hooks_of(name)))
+    for name, problem in sorted(host.broken.items()):
+        click.secho(f"{name}  REFUSED: {problem}", fg="red")
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("."), help="where to create it")
+@click.option("--title-zh", default=None, help="the name shown in menus (中文)")
+@click.option("--title-en", default=None, help="the name shown in menus (English)")
+def plugins_new(name: str, folder: Path, title_zh: str | None, title_en: str | None) -> None:
+    """Write a working plugin distribution: pyproject with the entry point, plugin.py, a tenant-owned
+    model and its first migration, a list page filtered to the user's scope with an htmx form,
+    templates, a zh_Hans catalogue and tests on liuzhi.testing. `pip install -e` it and it runs."""
+    from core.pluginhost.scaffold import ScaffoldError, scaffold
+
+    try:
+        target = scaffold(name, folder, title_zh=title_zh, title_en=title_en)
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {target}")
+    click.echo(f"next: pip install -e {target} && liuzhi db upgrade && (cd {target} && pytest)")
 
 
 @cli.group()
@@ -456,35 +548,30 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
 @click.option("--port", default=8000, type=int)
 @click.option("--reset", is_flag=True, help="start from an empty demo database")
 def demo(host: str, port: int, reset: bool) -> None:
-    """One command: schema, demo tenants and accounts on embedded SQLite, then serve."""
+    """One command: schema, demo tenants and accounts (embedded SQLite, or LIUZHI_DATABASE_URL), then serve."""
     import os
 
-    from core.crypto import Vault
     from core.db.migrate import upgrade
-    from core.services.demo import seed_services_demo
-    from core.services.files.storage import LocalStorage
     from core.tenancy.definitions import read_all
-    from core.tenancy.demo import DEMO_PASSWORD, seed_demo, seed_operator
+    from core.tenancy.demo import DEMO_PASSWORD, seed_operator
     from core.tenancy.service import apply_definition
 
     os.environ.setdefault("LIUZHI_IDENTITY_DEV", "1")  # the login page offers the development sign-in
     settings = Settings.from_env()
-    if not settings.is_sqlite:
-        _fail("`liuzhi demo` runs on embedded SQLite; unset LIUZHI_DATABASE_URL")
-    db_file = Path(settings.database_url.split(":///", 1)[1])
-    if reset and db_file.exists():
-        db_file.unlink()
+    if reset:
+        if not settings.is_sqlite:
+            _fail("--reset deletes the SQLite demo file; on PostgreSQL drop and create the database yourself")
+        db_file = Path(settings.database_url.split(":///", 1)[1])
+        if db_file.exists():
+            db_file.unlink()
     hostp = _host()
     definitions = read_all(settings.tenants_dir)
 
     async def go(st: Settings, database: Any) -> None:
-        await upgrade(st, hostp)
+        await upgrade(st, hostp)  # as the owner (LIUZHI_MIGRATE_DATABASE_URL) on PostgreSQL
         for d in definitions:
             await apply_definition(database, hostp, d)
-            await seed_demo(
-                database, hostp, d, vault=Vault(st.data_keys, st.hash_key), storage=LocalStorage(st.data_dir / "files")
-            )
-            await seed_services_demo(database, d.slug)
+            await _seed_demo(st, database, hostp, d)
         await seed_operator(database)
 
     click.echo("准备演示数据 / preparing demo data …")

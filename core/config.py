@@ -43,6 +43,9 @@ class Settings:
     tenants_dir: Path = REPO_ROOT / "tenants"
     default_locale: str = "zh_Hans"
     debug: bool = False
+    # A missing template variable fails the render (tests: liuzhi.testing sets LIUZHI_STRICT_TEMPLATES=1);
+    # in production it is logged and renders empty.
+    strict_templates: bool = field(default_factory=lambda: _flag("STRICT_TEMPLATES"))
     session_max_age: int = 12 * 3600
     # The login brake (core.identity.throttle): free failures, then base·2ⁿ seconds up to max.
     login_free_attempts: int = 5
@@ -81,6 +84,7 @@ class Settings:
             tenants_dir=Path(_env("TENANTS_DIR", str(REPO_ROOT / "tenants"))),
             default_locale=_env("DEFAULT_LOCALE", "zh_Hans"),
             debug=_env("DEBUG", "0") in ("1", "true", "yes"),
+            strict_templates=_flag("STRICT_TEMPLATES"),
             cookie_secure=_flag("COOKIE_SECURE"),
             trusted_proxies=_list("TRUSTED_PROXIES"),
             platform_allowed_ips=_list("PLATFORM_ALLOWED_IPS"),

@@ -18,9 +18,9 @@ from core.db.engine import make_engine
 
 log = logging.getLogger("liuzhi.migrate")
 HERE = Path(__file__).parent / "migrations"
-# core_0005 (security) follows core_0007, core_0009 (points rules) follows it, then core_0010 and core_0011; plugins
-# depend on core_0001 or later.
-CORE_HEAD = "core_0011"
+# core_0005 (security) follows core_0007, core_0009 (points rules) follows it, then core_0010, core_0011 and
+# core_0008 (field work); plugins depend on core_0001 or later.
+CORE_HEAD = "core_0008"
 # The app role may neither change nor delete these (row triggers also refuse UPDATE on both databases).
 APPEND_ONLY_TABLES = ("audit_log", "ledger_entries", "ledger_postings")
 

@@ -33,33 +33,47 @@ def _criteria(tenant_id: int | None) -> Any:
 
 
 def install(session_class: type[Session]) -> None:
-    @event.listens_for(session_class, "do_orm_execute")
-    def _filter(state: ORMExecuteState) -> None:
-        if state.is_column_load or state.is_relationship_load:
-            return  # criteria were already added to the parent statement
-        if state.execution_options.get("all_tenants"):
-            return  # platform export/purge; RLS still applies on PostgreSQL
-        if state.is_select or state.is_update or state.is_delete:
-            state.statement = state.statement.options(_criteria(session_tenant(state.session)))
+    event.listen(session_class, "do_orm_execute", _filter)
+    event.listen(session_class, "before_flush", _stamp)
 
-    @event.listens_for(session_class, "before_flush")
-    def _stamp(session: Session, flush_context: Any, instances: Any) -> None:
-        tenant_id = session_tenant(session)
-        allow_any = session.info.get("all_tenants", False)
-        for obj in session.new:
-            if isinstance(obj, TenantScoped):
-                if obj.tenant_id is None:
-                    if tenant_id is None:
-                        raise TenantViolation(f"{type(obj).__name__}: no tenant bound to session")
-                    obj.tenant_id = tenant_id
-                elif obj.tenant_id != tenant_id and not allow_any:
-                    raise TenantViolation(f"{type(obj).__name__}: insert for another tenant")
-                if obj.id is None:
-                    obj.id = new_id()
-            elif getattr(obj, "id", 1) is None and hasattr(type(obj), "__table__"):
-                col = type(obj).__table__.c.get("id")
-                if col is not None and col.default is not None:
-                    obj.id = new_id()
-        for obj in list(session.dirty) + list(session.deleted):
-            if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id and not allow_any:
-                raise TenantViolation(f"{type(obj).__name__}: change to another tenant's row")
+
+def _filter(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return  # criteria were already added to the parent statement
+    if state.execution_options.get("all_tenants"):
+        return  # platform export/purge; RLS still applies on PostgreSQL
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(_criteria(session_tenant(state.session)))
+
+
+def _stamp(session: Session, flush_context: Any, instances: Any) -> None:
+    tenant_id = session_tenant(session)
+    allow_any = session.info.get("all_tenants", False)
+    for obj in session.new:
+        if isinstance(obj, TenantScoped):
+            _stamp_tenant_owned(obj, tenant_id, allow_any)
+        else:
+            _stamp_shared(obj)
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id and not allow_any:
+            raise TenantViolation(f"{type(obj).__name__}: change to another tenant's row")
+
+
+def _stamp_tenant_owned(obj: TenantScoped, tenant_id: int | None, allow_any: bool) -> None:
+    """A new tenant-owned row takes the session's tenant and an id; another tenant's is refused."""
+    if obj.tenant_id is None:
+        if tenant_id is None:
+            raise TenantViolation(f"{type(obj).__name__}: no tenant bound to session")
+        obj.tenant_id = tenant_id
+    elif obj.tenant_id != tenant_id and not allow_any:
+        raise TenantViolation(f"{type(obj).__name__}: insert for another tenant")
+    if obj.id is None:
+        obj.id = new_id()
+
+
+def _stamp_shared(obj: Any) -> None:
+    """A new platform row gets an id only if its table declares an id column with a default."""
+    if getattr(obj, "id", 1) is None and hasattr(type(obj), "__table__"):
+        col = type(obj).__table__.c.get("id")
+        if col is not None and col.default is not None:
+            obj.id = new_id()

@@ -382,3 +382,116 @@ def to_geojson_text(geometry: dict[str, Any] | None) -> str:
     if not geometry:
         return ""
     return json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}, ensure_ascii=False)
+
+
+# ---- points: inside which boundary, how far -----------------------------------------------------
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def point_in_ring(lon: float, lat: float, ring: Sequence[Sequence[float]]) -> bool:
+    """Even-odd ray casting; a closed or open ring of (lon, lat)."""
+    inside = False
+    n = len(ring)
+    for i in range(n):
+        (x1, y1), (x2, y2) = ring[i], ring[(i + 1) % n]
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def contains(geometry: dict[str, Any] | None, lon: float, lat: float) -> bool:
+    """Whether a stored boundary holds the point (holes excluded). Each polygon's bounding box is
+    checked first, on the stored coordinates as they are, so a far boundary is ruled out without
+    walking its edges."""
+    if not geometry:
+        return False
+    coords = geometry.get("coordinates") or []
+    for polygon in [coords] if geometry.get("type") == "Polygon" else coords:
+        if not polygon or not _in_box(polygon[0], lon, lat):
+            continue
+        if point_in_ring(lon, lat, polygon[0]) and not any(point_in_ring(lon, lat, h) for h in polygon[1:]):
+            return True
+    return False
+
+
+def _in_box(ring: Sequence[Sequence[float]], lon: float, lat: float) -> bool:
+    xs = [p[0] for p in ring]
+    if not min(xs) <= lon <= max(xs):
+        return False
+    ys = [p[1] for p in ring]
+    return min(ys) <= lat <= max(ys)
+
+
+def deepest_holding(nodes: Iterable[Any], lon: float, lat: float) -> Any | None:
+    """Of grid nodes (anything with ``boundary``, ``depth`` and ``id``), the deepest whose boundary
+    holds the point, or None."""
+    holding = [n for n in nodes if n.boundary and contains(n.boundary, lon, lat)]
+    return max(holding, key=lambda n: (n.depth, n.id)) if holding else None
+
+
+# ---- GCJ-02 (the "Mars" datum of Chinese phone maps) <-> WGS84 ---------------------------------
+# The published GCJ-02 obfuscation (as in eviltransform / coordtransform), on the Krasovsky 1940
+# ellipsoid. Outside China GCJ-02 equals WGS84. WGS84 -> GCJ-02 is the formula; the inverse has no
+# closed form and is found by fixed-point iteration to well under a centimetre.
+
+_KRASOVSKY_A = 6_378_245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+COORD_SYSTEMS = ("wgs84", "gcj02")
+
+
+def out_of_china(lon: float, lat: float) -> bool:
+    return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _gcj_delta(lon: float, lat: float) -> tuple[float, float]:
+    x, y = lon - 105.0, lat - 35.0
+    xp, yp = x * math.pi, y * math.pi
+    common = 20.0 * math.sin(6.0 * xp) + 20.0 * math.sin(2.0 * xp)
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    d_lat += (common + 20.0 * math.sin(yp) + 40.0 * math.sin(yp / 3.0)) * 2.0 / 3.0
+    d_lat += (160.0 * math.sin(yp / 12.0) + 320.0 * math.sin(yp / 30.0)) * 2.0 / 3.0
+    d_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    d_lon += (common + 20.0 * math.sin(xp) + 40.0 * math.sin(xp / 3.0)) * 2.0 / 3.0
+    d_lon += (150.0 * math.sin(xp / 12.0) + 300.0 * math.sin(xp / 30.0)) * 2.0 / 3.0
+    rad = math.radians(lat)
+    magic = 1 - _KRASOVSKY_EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = d_lat * 180.0 / ((_KRASOVSKY_A * (1 - _KRASOVSKY_EE)) / (magic * sqrt_magic) * math.pi)
+    d_lon = d_lon * 180.0 / (_KRASOVSKY_A / sqrt_magic * math.cos(rad) * math.pi)
+    return d_lon, d_lat
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> Position:
+    if out_of_china(lon, lat):
+        return lon, lat
+    d_lon, d_lat = _gcj_delta(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def gcj02_to_wgs84(lon: float, lat: float) -> Position:
+    if out_of_china(lon, lat):
+        return lon, lat
+    x, y = lon, lat
+    for _ in range(30):  # converges in 3-5 steps: the offset changes by <1e-5 per degree
+        gx, gy = wgs84_to_gcj02(x, y)
+        dx, dy = gx - lon, gy - lat
+        x, y = x - dx, y - dy
+        if abs(dx) < 1e-10 and abs(dy) < 1e-10:
+            break
+    return x, y
+
+
+def to_wgs84(lon: float, lat: float, coord_system: str | None) -> Position:
+    """A point as a client sent it (``coord_system`` "wgs84", the default, or "gcj02") in WGS84."""
+    if (coord_system or "wgs84").lower() == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    return lon, lat

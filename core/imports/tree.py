@@ -150,103 +150,78 @@ class TreeImporter:
         return out
 
     async def _one(self, session: AsyncSession, number: int, values: dict[str, str], write: bool) -> Outcome:
-        code, parent = values.get("code", "").strip(), values.get("parent", "").strip()
-        name, name_en = values.get("name", "").strip(), values.get("name_en", "").strip()
-        shown = {k: values.get(k, "") for k in ("code", "parent", "kind", "name", "name_en")}
+        line = _Line.read(number, values)
+        kind = self._kind(line.kind_text)
+        problems = self._problems(line, kind)
+        if problems:
+            return line.error(" ".join(problems))
+        assert kind is not None
+        existing = self.nodes.get(line.code)
+        if existing is not None:
+            return await self._update(session, line, kind, existing, write)
+        return self._create(session, line, kind, write)
 
-        def error(reason: str) -> Outcome:
-            return Outcome(number, ERROR, shown, reason)
-
-        problems = []
-        if not code:
-            problems.append(_("A code is required."))
-        elif len(code) > rules.CODE_MAX or not rules.CODE.match(code):
-            problems.append(
-                _("A code uses a–z, 0–9 and - (not starting with -), at most %(hi)s characters.", hi=rules.CODE_MAX)
-            )
-        if not name:
-            problems.append(_("A name is required."))
-        elif len(name) > rules.NAME_MAX:
-            problems.append(_("A name has at most %(hi)s characters.", hi=rules.NAME_MAX))
-        if len(name_en) > rules.NAME_MAX:
-            problems.append(_("An English name has at most %(hi)s characters.", hi=rules.NAME_MAX))
-        kind = self._kind(values.get("kind", ""))
+    def _problems(self, line: _Line, kind: str | None) -> list[str]:
+        """Everything wrong with the row on its own, all at once (the reader fixes them in one go)."""
+        problems = _field_problems(line.code, line.name, line.name_en)
         if kind is None:
             problems.append(
                 _(
                     "Unknown node kind “%(kind)s”; the kinds are: %(kinds)s.",
-                    kind=values.get("kind", ""),
+                    kind=line.kind_text,
                     kinds=", ".join(self.kind_names),
                 )
             )
-        if code and parent == code:
+        if line.code and line.parent == line.code:
             problems.append(_("A node cannot be its own parent."))
-        if code:
-            first = self.first_row.setdefault(code, number)
-            if first != number:
-                problems.append(_("The code %(code)s appears earlier in the file (row %(row)s).", code=code, row=first))
-        if problems:
-            return error(" ".join(problems))
-        assert kind is not None
+        if line.code:
+            # Claimed even when the row has other problems: a later repeat is still the repeat.
+            first = self.first_row.setdefault(line.code, line.number)
+            if first != line.number:
+                problems.append(
+                    _("The code %(code)s appears earlier in the file (row %(row)s).", code=line.code, row=first)
+                )
+        return problems
 
-        existing = self.nodes.get(code)
-        if existing is not None:
-            if not existing.in_area:
-                return error(_("The code %(code)s is already used outside your area.", code=code))
-            if (parent or None) != existing.parent_code:
-                return error(_("This node exists under another parent: use “move” in the tree editor to move it."))
-            if kind != existing.kind:
-                return error(_("This node exists with another kind: change the kind in the tree editor."))
-            changes = {}
-            if name != existing.name:
-                changes["name"] = name
-            if name_en and name_en != existing.name_en:
-                changes["name_en"] = name_en
-            if not changes:
-                return Outcome(number, UNCHANGED, shown)
-            if write:
-                node = (await session.execute(select(GridNode).where(GridNode.id == existing.id))).scalar_one()
-                for key, value in changes.items():
-                    setattr(node, key, value)
+    async def _update(self, session: AsyncSession, line: _Line, kind: str, existing: NodeInfo, write: bool) -> Outcome:
+        """An existing code: a rename is an update, a move or a change of kind is refused."""
+        if not existing.in_area:
+            return line.error(_("The code %(code)s is already used outside your area.", code=line.code))
+        if (line.parent or None) != existing.parent_code:
+            return line.error(_("This node exists under another parent: use “move” in the tree editor to move it."))
+        if kind != existing.kind:
+            return line.error(_("This node exists with another kind: change the kind in the tree editor."))
+        changes = {}
+        if line.name != existing.name:
+            changes["name"] = line.name
+        if line.name_en and line.name_en != existing.name_en:
+            changes["name_en"] = line.name_en
+        if not changes:
+            return Outcome(line.number, UNCHANGED, line.shown)
+        if write:
+            node = (await session.execute(select(GridNode).where(GridNode.id == existing.id))).scalar_one()
             for key, value in changes.items():
-                setattr(existing, key, value)
-            return Outcome(number, UPDATED, shown)
+                setattr(node, key, value)
+        for key, value in changes.items():
+            setattr(existing, key, value)
+        return Outcome(line.number, UPDATED, line.shown)
 
-        parent_info = self.nodes.get(parent) if parent else None
-        if parent and (parent_info is None or not parent_info.in_area):
-            return error(
-                _(
-                    "No node with the code %(code)s in your area, nor imported without error earlier in this file.",
-                    code=parent,
-                )
-            )
-        if not parent and not self.may_add_root:
-            return error(
-                _("A node without a parent code starts a new tree: only a district-wide importer may add one.")
-            )
-        if parent_info is not None:
-            lowest = rules.min_child_level(parent_info, self.kind_rows)  # type: ignore[arg-type]
-            if self.kind_rows[kind].level < lowest:
-                return error(
-                    _(
-                        "A node of the kind %(kind)s (level %(level)s) cannot sit under %(parent)s: "
-                        "choose a kind of level %(lo)s or deeper.",
-                        kind=kind,
-                        level=self.kind_rows[kind].level,
-                        parent=parent,
-                        lo=lowest,
-                    )
-                )
+    def _create(self, session: AsyncSession, line: _Line, kind: str, write: bool) -> Outcome:
+        """A new code: under a parent in the importer's area (or a new tree), at a deeper kind."""
+        parent_info = self.nodes.get(line.parent) if line.parent else None
+        refusal = self._placement_problem(line, kind, parent_info)
+        if refusal:
+            return line.error(refusal)
         node_id = new_id()
         path = (parent_info.path if parent_info else "/") + f"{node_id}/"
         depth = parent_info.depth + 1 if parent_info else 0
         if write:
             node = GridNode(
                 id=node_id,
-                code=code,
+                code=line.code,
                 kind=kind,
-                name=name,
-                name_en=name_en,
+                name=line.name,
+                name_en=line.name_en,
                 parent_id=parent_info.id if parent_info else None,
                 path=path,
                 depth=depth,
@@ -254,5 +229,73 @@ class TreeImporter:
             session.add(node)
             if kind == HOUSEHOLD_KIND:
                 self._households.append(Household(node_id=node_id, node_path=path))
-        self.nodes[code] = NodeInfo(node_id, path, depth, kind, name, name_en, parent or None, True)
-        return Outcome(number, CREATED, shown)
+        self.nodes[line.code] = NodeInfo(node_id, path, depth, kind, line.name, line.name_en, line.parent or None, True)
+        return Outcome(line.number, CREATED, line.shown)
+
+    def _placement_problem(self, line: _Line, kind: str, parent_info: NodeInfo | None) -> str | None:
+        parent = line.parent
+        if parent and (parent_info is None or not parent_info.in_area):
+            return _(
+                "No node with the code %(code)s in your area, nor imported without error earlier in this file.",
+                code=parent,
+            )
+        if not parent and not self.may_add_root:
+            return _("A node without a parent code starts a new tree: only a district-wide importer may add one.")
+        if parent_info is not None:
+            lowest = rules.min_child_level(parent_info, self.kind_rows)  # type: ignore[arg-type]
+            if self.kind_rows[kind].level < lowest:
+                return _(
+                    "A node of the kind %(kind)s (level %(level)s) cannot sit under %(parent)s: "
+                    "choose a kind of level %(lo)s or deeper.",
+                    kind=kind,
+                    level=self.kind_rows[kind].level,
+                    parent=parent,
+                    lo=lowest,
+                )
+        return None
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One row's fields, trimmed, with the values shown back in the report."""
+
+    number: int
+    code: str
+    parent: str
+    kind_text: str  # as written: the error message quotes it
+    name: str
+    name_en: str
+    shown: dict[str, str]
+
+    @classmethod
+    def read(cls, number: int, values: dict[str, str]) -> _Line:
+        return cls(
+            number=number,
+            code=values.get("code", "").strip(),
+            parent=values.get("parent", "").strip(),
+            kind_text=values.get("kind", ""),
+            name=values.get("name", "").strip(),
+            name_en=values.get("name_en", "").strip(),
+            shown={k: values.get(k, "") for k in ("code", "parent", "kind", "name", "name_en")},
+        )
+
+    def error(self, reason: str) -> Outcome:
+        return Outcome(self.number, ERROR, self.shown, reason)
+
+
+def _field_problems(code: str, name: str, name_en: str) -> list[str]:
+    """Code, name and English name against the tree editor's limits."""
+    problems = []
+    if not code:
+        problems.append(_("A code is required."))
+    elif len(code) > rules.CODE_MAX or not rules.CODE.match(code):
+        problems.append(
+            _("A code uses a–z, 0–9 and - (not starting with -), at most %(hi)s characters.", hi=rules.CODE_MAX)
+        )
+    if not name:
+        problems.append(_("A name is required."))
+    elif len(name) > rules.NAME_MAX:
+        problems.append(_("A name has at most %(hi)s characters.", hi=rules.NAME_MAX))
+    if len(name_en) > rules.NAME_MAX:
+        problems.append(_("An English name has at most %(hi)s characters.", hi=rules.NAME_MAX))
+    return problems

@@ -12,7 +12,7 @@ from typing import Any
 
 import pluggy
 
-from core import CORE_API_VERSION
+from core import CORE_API_VERSION, OLDEST_CORE_API
 from core.pluginhost import hookspecs
 from core.pluginhost.manifest import Manifest
 from core.pluginhost.markers import PROJECT
@@ -41,8 +41,11 @@ class PluginHost:
     def __init__(self, extra_plugins: Iterable[Any] = (), load_entry_points: bool = True) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        # Installed plugins that failed to import or target a core API this release does not serve:
+        # reported (``liuzhi plugins list``, the start-up log, the admin's plugin page) and skipped.
         self.broken: dict[str, str] = {}
         self.models: list[type] = []
+        self._from_entry_points: set[str] = set()
         if load_entry_points:
             self._load_entry_points()
         for plugin in extra_plugins:
@@ -66,6 +69,7 @@ class PluginHost:
                 self.broken[ep.name] = f"{type(exc).__name__}: {exc}"
                 continue
             self.pm.register(plugin, name=ep.name)
+            self._from_entry_points.add(ep.name)
 
     def _load_manifests(self) -> None:
         for plugin in self.pm.get_plugins():
@@ -78,8 +82,15 @@ class PluginHost:
                 raise PluginError(f"{name}: plugin_manifest() must return a Manifest")
             if manifest.name != name:
                 raise PluginError(f"{name}: manifest name {manifest.name!r} differs from entry point")
-            if manifest.core_api > CORE_API_VERSION:
-                raise PluginError(f"{name}: needs core API {manifest.core_api}, have {CORE_API_VERSION}")
+            problem = api_problem(manifest)
+            if problem is not None:
+                if name not in self._from_entry_points:
+                    raise PluginError(f"{name}: {problem}")
+                # An installed plugin written for another contract is left out; the rest starts.
+                log.error("plugin %s refused: %s", name, problem)
+                self.broken[name] = problem
+                self.pm.unregister(plugin)
+                continue
             self.manifests[name] = manifest
 
     # ---- introspection ---------------------------------------------------------------------
@@ -191,6 +202,22 @@ class PluginHost:
     def _args(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
         # Like pluggy: an implementation takes any subset of the spec's arguments.
         return {k: kwargs[k] for k in impl.argnames if k in kwargs}
+
+
+def api_problem(manifest: Manifest) -> str | None:
+    """Why this release cannot run a plugin written for ``manifest.core_api`` (None: it can)."""
+    wanted = manifest.core_api
+    if wanted > CORE_API_VERSION:
+        return (
+            f"needs core API {wanted}, this Liuzhi provides core API {CORE_API_VERSION}: "
+            f"upgrade Liuzhi or install a {manifest.name} release for core API {CORE_API_VERSION}"
+        )
+    if wanted < OLDEST_CORE_API:
+        return (
+            f"written for core API {wanted}, which this Liuzhi no longer serves (core API "
+            f"{OLDEST_CORE_API}–{CORE_API_VERSION}): update the plugin (docs/plugins.md, Changelog)"
+        )
+    return None
 
 
 def _deprecated(name: str) -> None:

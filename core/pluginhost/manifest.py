@@ -75,6 +75,9 @@ class Manifest:
     landing: Page | None = None
     menu: tuple[MenuItem, ...] = ()
     widget: CardSpec | None = None
+    # Tabs of the field staff's bottom tab bar on the phone (任务, 上报 …), filtered by their action;
+    # core adds its own (巡查, 居民, 我的) and shows the bar to users who record field work.
+    mobile_tabs: tuple[MenuItem, ...] = ()
 
     def title(self, locale: str) -> str:
         return self.title_en if locale.startswith("en") else self.title_zh

@@ -94,6 +94,20 @@ CORE_ACTIONS: tuple[Action, ...] = (
     Action("core.ballot.vote", "参加表决", "Vote in ballots", PARTICIPANTS),
     Action("core.notice.manage", "发布公示并答复异议", "Put items on notice and answer objections", STAFF),
     Action("core.consent.view", "查看个人信息授权记录", "View consent records", REGISTER_KEEPERS),
+    # Field work (core/grids/fieldwork): grid workers record their own patrols, visits and daily log;
+    # those above them read what was recorded in their area.
+    Action(
+        "core.field.record",
+        "巡查、走访与民情日志",
+        "Record patrols, visits and the daily log",
+        ("grid_leader", "grid_worker"),
+    ),
+    Action(
+        "core.field.view",
+        "查看巡查、走访与民情日志",
+        "View patrols, visits and daily logs",
+        ("subdistrict_officer", "community_secretary", "community_worker", "grid_leader"),
+    ),
 )
 
 # What core grants, by default, the staff roles pillars declare (党组织管理员, 调解员): the core actions

@@ -6,6 +6,8 @@ only ever be called on the event loop (it is not thread-safe).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -22,7 +24,10 @@ async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotSignedIn()
 
 
-def requires(action: str, *alternatives: str):  # type: ignore[no-untyped-def]
+Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
+
+
+def requires(action: str, *alternatives: str) -> Guard:
     """The user must be allowed ``action`` (or one of the alternatives) somewhere in the tenant;
     object checks narrow it further."""
     actions = (action, *alternatives)

@@ -12,6 +12,7 @@ import secrets
 from litestar.types import Message, Scope, Send
 
 NONCE_KEY = "liuzhi.csp_nonce"
+IMG_SOURCES_KEY = "liuzhi.csp_img_sources"
 HSTS = b"max-age=31536000; includeSubDomains"
 
 
@@ -23,13 +24,22 @@ def nonce(scope: Scope) -> str:
     return value
 
 
-def csp(nonce_value: str) -> str:
+def allow_images_from(scope: Scope, source: str) -> None:
+    """Let this response's page load images from ``source`` too (a CSP host-source such as
+    ``https://*.tianditu.gov.cn``: a district's map tiles). Called by a handler before it answers."""
+    sources = scope.setdefault(IMG_SOURCES_KEY, [])  # type: ignore[misc]
+    if source not in sources:
+        sources.append(source)
+
+
+def csp(nonce_value: str, img_sources: list[str] | None = None) -> str:
+    extra = "".join(f" {s}" for s in img_sources or ())
     return "; ".join(
         (
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce_value}'",
             f"style-src 'self' 'nonce-{nonce_value}'",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob:{extra}",
             "connect-src 'self'",
             "font-src 'self' data:",
             "object-src 'none'",
@@ -46,10 +56,14 @@ def is_https(scope: Scope) -> bool:
 
 
 def with_security_headers(scope: Scope, send: Send) -> Send:
-    policy = csp(nonce(scope)).encode()
+    nonce_value = nonce(scope)
+    # One list, shared by the tenant-prefixed copy of the scope the handler sees.
+    img_sources: list[str] = scope.setdefault(IMG_SOURCES_KEY, [])  # type: ignore[misc]
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
+            # Built when the answer starts, so a handler may have widened img-src meanwhile.
+            policy = csp(nonce_value, img_sources).encode()
             headers = list(message.get("headers", []))
             present = {k.lower() for k, _ in headers}
             extra = [

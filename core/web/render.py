@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    Undefined,
+    make_logging_undefined,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from litestar import Request, Response
 from litestar.middleware.csrf import ScopeState
 from markupsafe import Markup
@@ -17,15 +29,18 @@ from core.web.headers import nonce
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_TEMPLATES = REPO_ROOT / "templates"
+# Production: a variable a template lacks is logged (with its name) and renders empty, rather than
+# turning a page into a 500. Tests render strictly (StrictUndefined), so the mistake still fails there.
+LoggingUndefined = make_logging_undefined(logging.getLogger("liuzhi.templates"), Undefined)
 
 
-def build_environment(plugin_template_dirs: list[Path], auto_reload: bool = False) -> Environment:
+def build_environment(plugin_template_dirs: list[Path], auto_reload: bool = False, strict: bool = True) -> Environment:
     loaders = [FileSystemLoader(str(SHARED_TEMPLATES)), FileSystemLoader(str(CORE_TEMPLATES))]
     loaders += [FileSystemLoader(str(d)) for d in plugin_template_dirs]
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(["html", "xml"]),
-        undefined=StrictUndefined,
+        undefined=StrictUndefined if strict else LoggingUndefined,
         enable_async=False,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -67,9 +82,30 @@ def render_string(request: Request, template: str, context: dict[str, Any], bloc
     with i18n.in_domain(folder if folder in i18n.CATALOGUES.domains else None):
         if block is None:
             return tpl.render(ctx)
-        if block not in tpl.blocks:
-            raise KeyError(f"{template} has no block {block!r}")
-        return "".join(tpl.blocks[block](tpl.new_context(ctx)))
+        return render_block(tpl, block, ctx)
+
+
+def render_block(tpl: Template, block: str, variables: dict[str, Any]) -> str:
+    """One block of ``tpl``, seeing what the whole page would: the top-level ``{% from … import %}``
+    and ``{% set %}`` of the template and of every template it extends run first, so a partial
+    needs no import inside its block."""
+    if block not in tpl.blocks:
+        raise KeyError(f"{tpl.name} has no block {block!r}")
+    context = tpl.new_context(variables)
+    _run_top_level(tpl, context)
+    return "".join(context.blocks[block][0](context))
+
+
+def _run_top_level(tpl: Template, context: Context) -> None:
+    # A template's root function runs its top-level statements, then hands over to its parent's
+    # (which does the same) before the first byte of output: step it to that byte and stop, so the
+    # layout itself is never rendered. Its first output may need page-only variables; not our concern.
+    gen = tpl.root_render_func(context)
+    try:
+        with contextlib.suppress(Exception):  # the page's own output failing is not the partial's business
+            next(gen, None)
+    finally:
+        gen.close()
 
 
 async def render(
@@ -82,17 +118,13 @@ async def render(
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """Render ``template``; an htmx request gets only ``block`` (unless ``block`` is None)."""
-    from core.web.shell import page_context  # late: the shell's menu is built by plugins that render
+    from core.web.shell import page_context, partial_context  # late: plugins that render build the menu
 
     context = dict(context or {})
     partial = block is not None and is_htmx(request)
-    if not partial:
-        context = {**await page_context(request, template), **context}
-    else:
-        # A content block needs the basics the page gets (c.url, locale …), not the menu or bell.
-        from core.web.context import ctx
-
-        c = ctx(request)
-        context = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale, **context}
+    # A partial gets what the page gets (c, tenant, user, locale, plugins' extra_template_vars) but
+    # the layout's menu and bell; the template's top-level imports run for it too (render_block).
+    base = await (partial_context if partial else page_context)(request, template)
+    context = {**base, **context}
     html = render_string(request, template, context, block if partial else None)
     return Response(html, status_code=status_code, media_type="text/html", headers=headers)

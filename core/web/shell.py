@@ -11,6 +11,7 @@ from core.i18n import gettext as _
 from core.pluginhost.manifest import MenuItem
 from core.web import declared
 from core.web.context import ctx
+from core.web.tabbar import build_tabs
 
 CORE_MENU = (
     MenuItem("工作台", "Dashboard", "/", None, "台", 0),
@@ -25,6 +26,10 @@ CORE_MENU = (
     MenuItem("公示", "Notices", "/notices/manage", "core.notice.manage", "公", 9),
     MenuItem("授权记录", "Consents", "/consents/", "core.consent.view", "授", 9),
     MenuItem("账号关联", "Account links", "/accounts/links", "core.account.link", "联", 9),
+    MenuItem("外勤", "Field work", "/field/", "core.field.record", "勤", 3),
+    MenuItem("民情日志", "Daily logs", "/field/logs", "core.field.view", "志", 10),
+    MenuItem("巡查记录", "Patrols", "/field/patrols", "core.field.view", "巡", 10),
+    MenuItem("走访记录", "Visits", "/field/visits", "core.field.view", "访", 10),
 )
 ADMIN_MENU = (
     MenuItem(
@@ -96,12 +101,29 @@ async def page_context(request: Request, template: str) -> dict[str, Any]:
     if c.tenant is not None:
         out["menu"] = await build_menu(request)
         out["unread"] = await unread_count(request)
-        for _name, extra in await request.app.state.plugins.run(
-            "extra_template_vars", c.enabled, request=request, template=template
-        ):
-            if isinstance(extra, dict):
-                out.update(extra)
+        out["tabbar"] = build_tabs(request)
+        out.update(await _extra_vars(request, template))
     else:
         out["menu"] = []
         out["unread"] = 0
+    return out
+
+
+async def partial_context(request: Request, template: str) -> dict[str, Any]:
+    """What a block rendered alone (htmx) sees: the page's variables but the layout's own (menu,
+    unread count), so a partial and its full page agree on every plugin's extra_template_vars."""
+    c = ctx(request)
+    out: dict[str, Any] = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
+    if c.tenant is not None:
+        out.update(await _extra_vars(request, template))
+    return out
+
+
+async def _extra_vars(request: Request, template: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _name, extra in await request.app.state.plugins.run(
+        "extra_template_vars", ctx(request).enabled, request=request, template=template
+    ):
+        if isinstance(extra, dict):
+            out.update(extra)
     return out

@@ -63,21 +63,7 @@ async def nominate(
     the notifications turn into a message) before anything about them is shown."""
     campaigns.require_stage(campaign, "nominate")
     category = await campaigns.category(session, campaign.id, data.category_id)
-    name = data.nominee_name.strip()
-    if not name or len(name) > 50:
-        raise InvalidInput(lazy("Give the nominee's name (at most 50 characters)."), field="nominee_name")
-    headline = data.headline.strip()
-    if not headline or len(headline) > 100:
-        raise InvalidInput(lazy("Sum up the deeds in one line of at most 100 characters."), field="headline")
-    story = data.story.strip()
-    if len(story) < 20 or len(story) > 5000:
-        raise InvalidInput(lazy("Tell the story in 20 to 5000 characters."), field="story")
-    if data.nominator_kind not in NOMINATOR_KINDS:
-        raise InvalidInput(lazy("Say who is nominating."), field="nominator_kind")
-    if data.nominator_kind == "unit" and not data.nominator_unit.strip():
-        raise InvalidInput(lazy("Name the nominating unit."), field="nominator_unit")
-    if not data.node.path.startswith(campaign.node_path):
-        raise InvalidInput(lazy("The nominee lives or works outside this campaign's area."), field="node_id")
+    name, headline, story = _checked_texts(campaign, data)
     nominee_user_id = data.nominee_user_id
     if data.nominator_kind == "self":
         if not campaign.self_nomination:
@@ -85,34 +71,10 @@ async def nominate(
         nominee_user_id = by_user_id
     phone_enc = phone_masked = None
     if data.nominee_phone.strip():
-        try:
-            phone = validation.check_phone(data.nominee_phone)
-        except validation.InvalidValue:
-            raise InvalidInput(lazy("The phone number is not valid."), field="nominee_phone") from None
-        phone_enc, phone_masked = vault.encrypt(phone, PHONE_PURPOSE), validation.mask_phone(phone)
-        account = await accounts.account_by_phone(session, vault, phone)
-        if account is not None and nominee_user_id is None:
-            nominee_user_id = account.user_id
-    if nominee_user_id is not None and nominee_user_id == by_user_id and data.nominator_kind != "self":
-        raise InvalidInput(lazy("To put yourself forward, choose self-nomination."), field="nominator_kind")
-    # 最美共产党员: only party members. The rule is checked on the nominee's account.
-    if campaign.nominee_rule != eligibility.EVERYONE and (
-        nominee_user_id is None
-        or not await eligibility.is_eligible(session, campaign.nominee_rule, nominee_user_id, data.node.path)
-    ):
-        raise Conflict(
-            lazy("The nominee does not meet this campaign's eligibility (%(rule)s)."), rule=campaign.nominee_rule
-        )
-    if nominee_user_id is not None:
-        dup = await session.execute(
-            select(Nomination.id).where(
-                Nomination.campaign_id == campaign.id,
-                Nomination.category_id == category.id,
-                Nomination.nominee_user_id == nominee_user_id,
-            )
-        )
-        if dup.first() is not None:
-            raise Conflict(lazy("This person is already nominated in this category."))
+        phone_enc, phone_masked, account_user_id = await _nominee_phone(session, vault, data.nominee_phone)
+        if nominee_user_id is None:
+            nominee_user_id = account_user_id
+    await _check_nominee(session, campaign, category.id, data, nominee_user_id, by_user_id)
     nomination = Nomination(
         campaign_id=campaign.id,
         category_id=category.id,
@@ -138,6 +100,68 @@ async def nominate(
         {"nomination_id": nomination.id, "campaign_id": campaign.id, "nominee_user_id": nominee_user_id},
     )
     return nomination
+
+
+def _checked_texts(campaign: Campaign, data: NominationInput) -> tuple[str, str, str]:
+    """The nomination's own fields, first problem first; returns name, headline and story trimmed."""
+    name = data.nominee_name.strip()
+    if not name or len(name) > 50:
+        raise InvalidInput(lazy("Give the nominee's name (at most 50 characters)."), field="nominee_name")
+    headline = data.headline.strip()
+    if not headline or len(headline) > 100:
+        raise InvalidInput(lazy("Sum up the deeds in one line of at most 100 characters."), field="headline")
+    story = data.story.strip()
+    if len(story) < 20 or len(story) > 5000:
+        raise InvalidInput(lazy("Tell the story in 20 to 5000 characters."), field="story")
+    if data.nominator_kind not in NOMINATOR_KINDS:
+        raise InvalidInput(lazy("Say who is nominating."), field="nominator_kind")
+    if data.nominator_kind == "unit" and not data.nominator_unit.strip():
+        raise InvalidInput(lazy("Name the nominating unit."), field="nominator_unit")
+    if not data.node.path.startswith(campaign.node_path):
+        raise InvalidInput(lazy("The nominee lives or works outside this campaign's area."), field="node_id")
+    return name, headline, story
+
+
+async def _nominee_phone(session: AsyncSession, vault: Vault, text: str) -> tuple[bytes, str, int | None]:
+    """The phone encrypted and masked, and the user of the account it finds (so they can consent)."""
+    try:
+        phone = validation.check_phone(text)
+    except validation.InvalidValue:
+        raise InvalidInput(lazy("The phone number is not valid."), field="nominee_phone") from None
+    phone_enc, phone_masked = vault.encrypt(phone, PHONE_PURPOSE), validation.mask_phone(phone)
+    account = await accounts.account_by_phone(session, vault, phone)
+    return phone_enc, phone_masked, account.user_id if account is not None else None
+
+
+async def _check_nominee(
+    session: AsyncSession,
+    campaign: Campaign,
+    category_id: int,
+    data: NominationInput,
+    nominee_user_id: int | None,
+    by_user_id: int | None,
+) -> None:
+    """Who may be put forward: not oneself by the back door, eligible, once per category."""
+    if nominee_user_id is not None and nominee_user_id == by_user_id and data.nominator_kind != "self":
+        raise InvalidInput(lazy("To put yourself forward, choose self-nomination."), field="nominator_kind")
+    # 最美共产党员: only party members. The rule is checked on the nominee's account.
+    if campaign.nominee_rule != eligibility.EVERYONE and (
+        nominee_user_id is None
+        or not await eligibility.is_eligible(session, campaign.nominee_rule, nominee_user_id, data.node.path)
+    ):
+        raise Conflict(
+            lazy("The nominee does not meet this campaign's eligibility (%(rule)s)."), rule=campaign.nominee_rule
+        )
+    if nominee_user_id is not None:
+        dup = await session.execute(
+            select(Nomination.id).where(
+                Nomination.campaign_id == campaign.id,
+                Nomination.category_id == category_id,
+                Nomination.nominee_user_id == nominee_user_id,
+            )
+        )
+        if dup.first() is not None:
+            raise Conflict(lazy("This person is already nominated in this category."))
 
 
 async def get(session: AsyncSession, nomination_id: int) -> Nomination:

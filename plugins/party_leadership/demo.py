@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -198,6 +199,24 @@ ACTIVITY_TITLES = (
     "垃圾分类宣传",
     "消防安全检查",
 )
+AGREEMENT_ACTIONS = (
+    ("unit", "开展用电安全进社区宣传"),
+    ("community", "为单位党员安排服务岗位"),
+    ("unit", "捐赠社区图书角图书 200 册"),
+)
+DECISION_TEXTS = (
+    "由驻区单位认领楼道照明改造项目",
+    "开展夏季防汛联合值守",
+    "建立在职党员服务积分台账",
+    "联合开展反诈宣传月活动",
+)
+MATTER_SAMPLES = {
+    "discuss": "老旧小区加装电梯方案",
+    "do": "背街小巷环境整治",
+    "decide": "小区停车位收费标准",
+    "urgent": "暴雨后地下室积水",
+    "solve": "历史遗留房屋产权证办理",
+}
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -214,26 +233,75 @@ def _workday(rng: random.Random, start: date, end: date) -> date:
     return start
 
 
+@dataclass
+class _Demo:
+    """What the seed's sections share: one random draw (in a fixed order, so the data stays the
+    same), the day, the district's nodes and the rows the earlier sections made."""
+
+    rng: random.Random
+    today: date
+    root: GridNode
+    communities: list[GridNode]
+    subdistricts: list[GridNode]
+    by_path: dict[str, GridNode]
+    demo: GridNode  # 双安社区: the members with an account and the activities
+    units: list[Unit] = field(default_factory=list)
+    units_at: dict[str, list[Unit]] = field(default_factory=dict)
+    account_users: list[User] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    by_community: dict[str, list[Member]] = field(default_factory=dict)
+    projects: list[Project] = field(default_factory=list)
+    committees: list[Committee] = field(default_factory=list)
+    seats: list[CommitteeMember] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, nodes: Mapping[str, GridNode]) -> _Demo:
+        communities = sorted((n for n in nodes.values() if n.kind == "community"), key=lambda n: n.code)
+        return cls(
+            rng=random.Random(20261207),
+            today=datetime.now(SH).date(),
+            root=nodes[DISTRICT_ROOT],
+            communities=communities,
+            subdistricts=sorted((n for n in nodes.values() if n.kind in ("subdistrict", "town")), key=lambda n: n.code),
+            by_path={n.path: n for n in nodes.values()},
+            demo=nodes.get(DEMO_COMMUNITY, communities[0]),
+        )
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+
 async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]) -> None:
     if DISTRICT_ROOT not in nodes:
         return
     if (await session.execute(select(Unit.id).limit(1))).first() is not None:
         return
     await ensure_member_role(session)
-    rng = random.Random(20261207)
-    today = datetime.now(SH).date()
-    year = today.year
-    year_start = date(year, 1, 1)
-    root = nodes[DISTRICT_ROOT]
-    communities = sorted((n for n in nodes.values() if n.kind == "community"), key=lambda n: n.code)
-    subdistricts = sorted((n for n in nodes.values() if n.kind in ("subdistrict", "town")), key=lambda n: n.code)
-    by_path = {n.path: n for n in nodes.values()}
+    # The sections run in this order: each draws from the same random sequence.
+    d = _Demo.of(nodes)
+    await _add_units(session, d)
+    await _add_members(session, d)
+    await _add_posts(session, d)
+    _add_service_records(session, d)
+    await _add_activities(session, d)
+    await _add_lists(session, d)
+    await _add_agreements(session, d)
+    await _add_committees(session, d)
+    await _add_meetings(session, d)
+    _add_matters(session, d)
+    _add_feedback(session, d)
+    await _add_captains(session, d, nodes)
+    # last year's 评议
+    await review.run(session, [d.root.path], d.year - 1, rules.Scoring.of(Settings()))
 
-    # ---- units ------------------------------------------------------------------------------
-    units: list[Unit] = []
+
+async def _add_units(session: AsyncSession, d: _Demo) -> None:
+    rng, year = d.rng, d.year
     for i, name in enumerate(UNIT_NAMES[:UNITS]):
-        node = communities[i % len(communities)]
-        units.append(
+        node = d.communities[i % len(d.communities)]
+        d.units.append(
             Unit(
                 id=new_id(),
                 name=name,
@@ -244,17 +312,18 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
                 reported_on=_workday(rng, date(year - 2, 3, 1), date(year, 3, 31)),
             )
         )
-    session.add_all(units)
+    session.add_all(d.units)
     await session.flush()
-    units_at: dict[str, list[Unit]] = {}
-    for u in units:
-        units_at.setdefault(u.node_path, []).append(u)
+    for u in d.units:
+        d.units_at.setdefault(u.node_path, []).append(u)
 
-    # ---- members (a few with an account in 双安社区, the rest reported on paper) ---------------------
-    demo = nodes.get(DEMO_COMMUNITY, communities[0])
+
+async def _add_members(session: AsyncSession, d: _Demo) -> None:
+    """A few members with an account in 双安社区, the rest reported on paper."""
     from core.identity.passwords import hash_password
     from core.tenancy.demo import DEMO_PASSWORD
 
+    rng, today, year, demo = d.rng, d.today, d.year, d.demo
     login = (await session.execute(select(User).where(User.username == "party_member"))).scalar_one_or_none()
     if login is None:
         login = User(
@@ -264,7 +333,7 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             password_hash=hash_password(DEMO_PASSWORD),
         )
         session.add(login)
-    account_users = [
+    d.account_users = [
         User(
             id=new_id(),
             username=f"pl-member-{i:03d}",
@@ -274,18 +343,17 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
         )
         for i in range(ACCOUNTS)
     ]
-    session.add_all(account_users)
+    session.add_all(d.account_users)
     await session.flush()
-    members: list[Member] = []
     for i in range(MEMBERS):
         if i < ACCOUNTS:
-            user, node = account_users[i], demo
+            user, node = d.account_users[i], demo
             name = user.display_name
         else:
-            user, node = None, communities[i % len(communities)]
+            user, node = None, d.communities[i % len(d.communities)]
             name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-        here = units_at.get(node.path) or units
-        members.append(
+        here = d.units_at.get(node.path) or d.units
+        d.members.append(
             Member(
                 id=new_id(),
                 name=name,
@@ -297,18 +365,20 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
                 reported_on=_workday(rng, date(year - 2, 3, 1), min(today, date(year, 6, 30))),
             )
         )
-    session.add_all(members)
+    session.add_all(d.members)
     session.add_all(
-        RoleAssignment(user_id=u.id, role_code=MEMBER_ROLE, node_id=demo.id, node_path=demo.path) for u in account_users
+        RoleAssignment(user_id=u.id, role_code=MEMBER_ROLE, node_id=demo.id, node_path=demo.path)
+        for u in d.account_users
     )
     await session.flush()
-    by_community: dict[str, list[Member]] = {}
-    for m in members:
-        by_community.setdefault(m.node_path, []).append(m)
+    for m in d.members:
+        d.by_community.setdefault(m.node_path, []).append(m)
 
-    # ---- posts and claims ------------------------------------------------------------------
+
+async def _add_posts(session: AsyncSession, d: _Demo) -> None:
+    """The eight categories' posts in every community, four members in five holding one."""
     posts: list[Post] = []
-    for node in communities:
+    for node in d.communities:
         for category in DEFAULT_POST_CATEGORIES:
             title, duty = POSTS[category]
             posts.append(
@@ -328,24 +398,27 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
     for p in posts:
         posts_at.setdefault(p.node_path, []).append(p)
     claims = []
-    for path, people in by_community.items():
+    for path, people in d.by_community.items():
         for m in people:
-            if rng.random() < 0.8:
+            if d.rng.random() < 0.8:
                 free = [p for p in posts_at[path] if p.claimed < p.capacity]
                 if free:
-                    p = rng.choice(free)
+                    p = d.rng.choice(free)
                     p.claimed += 1
                     claims.append(PostClaim(post_id=p.id, member_id=m.id, claimed_at=_at(m.reported_on, 10)))
     session.add_all(claims)
     await session.flush()
 
-    # ---- 服务记录卡: staff lines for everyone, activities with check-ins for those with accounts ---------
+
+def _add_service_records(session: AsyncSession, d: _Demo) -> None:
+    """服务记录卡: staff lines for everyone, over last year and this year so far."""
+    rng, today, year = d.rng, d.today, d.year
     records = []
-    for m in members:
+    for m in d.members:
         target = rng.choice((10, 20, 30, 40, 46, 52, 56, 60, 70))  # hours over the last year and this one
         for span_start, span_end, share in (
             (date(year - 1, 1, 1), date(year - 1, 12, 31), 1.0),
-            (year_start, today, today.timetuple().tm_yday / 365),
+            (date(year, 1, 1), today, today.timetuple().tm_yday / 365),
         ):
             left = int(target * 60 * share)
             while left > 0:
@@ -362,6 +435,11 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
                 )
                 left -= minutes
     session.add_all(records)
+
+
+async def _add_activities(session: AsyncSession, d: _Demo) -> None:
+    """Ten party activities in 双安社区, eight past with check-ins by the members with accounts."""
+    rng, today, demo = d.rng, d.today, d.demo
     acts, signups = [], []
     for k in range(10):
         day = (
@@ -385,34 +463,37 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             status="published",
             created_at=start - timedelta(days=7),
         )
-        people = rng.sample(account_users, 12)
+        people = rng.sample(d.account_users, 12)
         act.signed_up = len(people)
         acts.append(act)
-        for u in people:
-            past = k < 8
-            minutes = rng.choice((150, 165, 180)) if past else None
-            signups.append(
-                ActivitySignup(
-                    activity_id=act.id,
-                    user_id=u.id,
-                    signed_up_at=start - timedelta(days=3),
-                    checked_in_at=start if past else None,
-                    checked_out_at=start + timedelta(minutes=minutes) if past and minutes else None,
-                    check_method="qr" if past else None,
-                    minutes=minutes,
-                    minutes_source="clock" if past else None,
-                )
-            )
+        signups += [_signup(rng, act, u, start, past=k < 8) for u in people]
     session.add_all(acts)
     await session.flush()
     session.add_all(signups)
     await session.flush()
 
-    # ---- 三项清单 -------------------------------------------------------------------------------
-    needs, resources, projects, updates = [], [], [], []
+
+def _signup(rng: random.Random, act: Activity, user: User, start: datetime, *, past: bool) -> ActivitySignup:
+    minutes = rng.choice((150, 165, 180)) if past else None
+    return ActivitySignup(
+        activity_id=act.id,
+        user_id=user.id,
+        signed_up_at=start - timedelta(days=3),
+        checked_in_at=start if past else None,
+        checked_out_at=start + timedelta(minutes=minutes) if past and minutes else None,
+        check_method="qr" if past else None,
+        minutes=minutes,
+        minutes_source="clock" if past else None,
+    )
+
+
+async def _add_lists(session: AsyncSession, d: _Demo) -> None:
+    """三项清单: matched needs and resources with a project in every state, then open needs."""
+    rng, today = d.rng, d.today
+    needs, resources, updates = [], [], []
     states = (["done"] * DONE + ["in_progress"] * 13 + ["claimed"] * 9 + ["listed"] * 9 + ["cancelled"] * 2)[:PROJECTS]
     for i, state in enumerate(states):
-        node = communities[i % len(communities)]
+        node = d.communities[i % len(d.communities)]
         title, text = NEEDS[i % len(NEEDS)]
         created = _at(_workday(rng, today - timedelta(days=300), today - timedelta(days=20)), 10, 30)
         need = Need(
@@ -426,7 +507,7 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             created_at=created,
         )
         kind, offer = RESOURCES[i % len(RESOURCES)]
-        here = units_at.get(node.path) or units
+        here = d.units_at.get(node.path) or d.units
         unit = rng.choice(here)
         resource = Resource(
             id=new_id(),
@@ -448,24 +529,7 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             state=state,
             created_at=created,
         )
-        steps = ["create"]
-        if state in ("claimed", "in_progress", "done"):
-            people = by_community.get(node.path) or []
-            if people and rng.random() < 0.3:
-                project.member_id = rng.choice(people).id
-            else:
-                project.unit_id = unit.id
-            project.claimed_at = created + timedelta(days=3)
-            steps.append("claim")
-        if state in ("in_progress", "done"):
-            steps += ["start", "progress"]
-            project.progress = 100 if state == "done" else rng.choice((20, 40, 60, 80))
-        if state == "done":
-            project.done_at = created + timedelta(days=rng.randint(20, 60))
-            project.summary = f"{title}已完成，居民满意度调查满意率 9{rng.randint(0, 9)}%。"
-            steps.append("complete")
-        if state == "cancelled":
-            steps.append("cancel")
+        steps = _walk_project(d, project, unit, title)
         for n, action in enumerate(steps):
             updates.append(
                 ProjectUpdate(
@@ -478,9 +542,9 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             )
         needs.append(need)
         resources.append(resource)
-        projects.append(project)
+        d.projects.append(project)
     for i in range(20):  # open needs and spare resources still waiting to be matched
-        node = communities[(i * 3) % len(communities)]
+        node = d.communities[(i * 3) % len(d.communities)]
         title, text = NEEDS[(i + 5) % len(NEEDS)]
         needs.append(
             Need(
@@ -497,22 +561,42 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
     session.add_all(needs)
     session.add_all(resources)
     await session.flush()
-    session.add_all(projects)
+    session.add_all(d.projects)
     await session.flush()
     session.add_all(updates)
 
-    # ---- 共建协议 -------------------------------------------------------------------------------
+
+def _walk_project(d: _Demo, project: Project, unit: Unit, title: str) -> list[str]:
+    """Fill in what reaching its state leaves on the project; returns the actions, in order."""
+    rng, state, created = d.rng, project.state, project.created_at
+    steps = ["create"]
+    if state in ("claimed", "in_progress", "done"):
+        people = d.by_community.get(project.node_path) or []
+        if people and rng.random() < 0.3:
+            project.member_id = rng.choice(people).id
+        else:
+            project.unit_id = unit.id
+        project.claimed_at = created + timedelta(days=3)
+        steps.append("claim")
+    if state in ("in_progress", "done"):
+        steps += ["start", "progress"]
+        project.progress = 100 if state == "done" else rng.choice((20, 40, 60, 80))
+    if state == "done":
+        project.done_at = created + timedelta(days=rng.randint(20, 60))
+        project.summary = f"{title}已完成，居民满意度调查满意率 9{rng.randint(0, 9)}%。"
+        steps.append("complete")
+    if state == "cancelled":
+        steps.append("cancel")
+    return steps
+
+
+async def _add_agreements(session: AsyncSession, d: _Demo) -> None:
+    """共建协议 of communities and sub-districts, some expiring, expired or terminated."""
+    rng, today, year = d.rng, d.today, d.year
     agreements = []
     for i in range(COMMUNITY_AGREEMENTS + SUBDISTRICT_AGREEMENTS):
-        unit = units[i % len(units)]
-        if i < COMMUNITY_AGREEMENTS:
-            node = by_path[unit.node_path]
-        else:
-            node = (
-                next(s for s in subdistricts if unit.node_path.startswith(s.path))
-                if any(unit.node_path.startswith(s.path) for s in subdistricts)
-                else root
-            )
+        unit = d.units[i % len(d.units)]
+        node = d.by_path[unit.node_path] if i < COMMUNITY_AGREEMENTS else _subdistrict_of(d, unit)
         start = date(year - rng.choice((0, 1, 2)), rng.choice((1, 3, 4, 7)), 1)
         end = date(start.year + 2, start.month, 1) - timedelta(days=1)
         if i % 13 == 0:
@@ -543,22 +627,28 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             description=text,
         )
         for a in agreements
-        for k, (side, text) in enumerate(
-            (
-                ("unit", "开展用电安全进社区宣传"),
-                ("community", "为单位党员安排服务岗位"),
-                ("unit", "捐赠社区图书角图书 200 册"),
-            )
-        )
+        for k, (side, text) in enumerate(AGREEMENT_ACTIONS)
         if a.starts_on + timedelta(days=30 * (k + 1)) <= today
     )
 
-    # ---- 大工委 / 大党委, 联席会议, decisions ---------------------------------------------------------
-    committees, seats, meetings, decisions = [], [], [], []
-    street_level = [s for s in subdistricts if s.kind == "subdistrict"]
-    for s in street_level + communities:
+
+def _subdistrict_of(d: _Demo, unit: Unit) -> GridNode:
+    """The unit's sub-district (or town), or the district where it sits under none."""
+    return (
+        next(s for s in d.subdistricts if unit.node_path.startswith(s.path))
+        if any(unit.node_path.startswith(s.path) for s in d.subdistricts)
+        else d.root
+    )
+
+
+async def _add_committees(session: AsyncSession, d: _Demo) -> None:
+    """The 街道大工委 and each community's 大党委: a secretary and part-time seats from units."""
+    rng, year = d.rng, d.year
+    seats = d.seats
+    street_level = [s for s in d.subdistricts if s.kind == "subdistrict"]
+    for s in street_level + d.communities:
         kind = "working" if s in street_level else "party"
-        committees.append(
+        d.committees.append(
             Committee(
                 id=new_id(),
                 kind=kind,
@@ -567,10 +657,10 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
                 node_path=s.path,
             )
         )
-    session.add_all(committees)
+    session.add_all(d.committees)
     await session.flush()
     term_start = date(year - 2, 1, 1)
-    for idx, k in enumerate(committees):
+    for idx, k in enumerate(d.committees):
         seats.append(
             CommitteeMember(
                 committee_id=k.id,
@@ -581,7 +671,7 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             )
         )
         part_time = PART_TIME // len(street_level) if k.kind == "working" else 2
-        candidates = [u for u in units if u.node_path.startswith(k.node_path)] or units
+        candidates = [u for u in d.units if u.node_path.startswith(k.node_path)] or d.units
         for j in range(part_time):
             u = candidates[(idx + j) % len(candidates)]
             seats.append(
@@ -596,10 +686,16 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             )
     session.add_all(seats)
     await session.flush()
+
+
+async def _add_meetings(session: AsyncSession, d: _Demo) -> None:
+    """联席会议: quarterly for the 大工委, twice for each 大党委; those held took two decisions."""
+    rng, today, year = d.rng, d.today, d.year
     seats_of: dict[int, list[CommitteeMember]] = {}
-    for s in seats:
+    for s in d.seats:
         seats_of.setdefault(s.committee_id, []).append(s)
-    for k in committees:
+    decisions = []
+    for k in d.committees:
         count = 4 if k.kind == "working" else 2
         for q in range(count):
             day = (
@@ -625,63 +721,54 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
                 minutes="会议听取了项目进展汇报，研究确定了下一阶段共建事项。" if held else "",
                 held_at=_at(day, 16, 30) if held else None,
             )
-            meetings.append(m)
+            d.meetings.append(m)
             if held:
-                for n in range(2):
-                    done = rng.random() < 0.6
-                    decisions.append(
-                        Decision(
-                            meeting_id=m.id,
-                            node_path=k.node_path,
-                            text=rng.choice(
-                                (
-                                    "由驻区单位认领楼道照明改造项目",
-                                    "开展夏季防汛联合值守",
-                                    "建立在职党员服务积分台账",
-                                    "联合开展反诈宣传月活动",
-                                )
-                            ),
-                            owner=rng.choice(units).name,
-                            due_on=day + timedelta(days=30 + 15 * n),
-                            status="done" if done else "open",
-                            done_at=_at(day + timedelta(days=25), 11) if done else None,
-                            done_note="已按期完成" if done else "",
-                            votes_for=len(present) if n == 1 else None,
-                            votes_against=0 if n == 1 else None,
-                            votes_abstain=0 if n == 1 else None,
-                        )
-                    )
-    session.add_all(meetings)
+                decisions += [_decision(d, k, m, day, n, len(present)) for n in range(2)]
+    session.add_all(d.meetings)
     await session.flush()
     session.add_all(decisions)
 
-    # ---- 五事联办 -------------------------------------------------------------------------------
+
+def _decision(d: _Demo, k: Committee, m: Meeting, day: date, n: int, present: int) -> Decision:
+    """The meeting's n-th decision; the second was put to a vote."""
+    done = d.rng.random() < 0.6
+    return Decision(
+        meeting_id=m.id,
+        node_path=k.node_path,
+        text=d.rng.choice(DECISION_TEXTS),
+        owner=d.rng.choice(d.units).name,
+        due_on=day + timedelta(days=30 + 15 * n),
+        status="done" if done else "open",
+        done_at=_at(day + timedelta(days=25), 11) if done else None,
+        done_note="已按期完成" if done else "",
+        votes_for=present if n == 1 else None,
+        votes_against=0 if n == 1 else None,
+        votes_abstain=0 if n == 1 else None,
+    )
+
+
+def _add_matters(session: AsyncSession, d: _Demo) -> None:
+    """五事联办: five of each kind, routed to the community's 大党委 meeting or a project."""
+    today = d.today
     matters = []
-    party_committees = {k.node_path: k for k in committees if k.kind == "party"}
+    party_committees = {k.node_path: k for k in d.committees if k.kind == "party"}
     meetings_of: dict[int, list[Meeting]] = {}
-    for m in meetings:
+    for m in d.meetings:
         meetings_of.setdefault(m.committee_id, []).append(m)
-    samples = {
-        "discuss": "老旧小区加装电梯方案",
-        "do": "背街小巷环境整治",
-        "decide": "小区停车位收费标准",
-        "urgent": "暴雨后地下室积水",
-        "solve": "历史遗留房屋产权证办理",
-    }
     for i in range(25):
-        kind = list(samples)[i % 5]
-        node = communities[i % len(communities)]
+        kind = list(MATTER_SAMPLES)[i % 5]
+        node = d.communities[i % len(d.communities)]
         route = rules.route_for(kind)
         k = party_committees.get(node.path)
         meeting = meetings_of.get(k.id, [None])[0] if k else None
-        project = next((p for p in projects if p.node_path == node.path), None)
+        project = next((p for p in d.projects if p.node_path == node.path), None)
         resolved = i % 3 == 0
         matters.append(
             Matter(
                 node_id=node.id,
                 node_path=node.path,
                 kind=kind,
-                title=samples[kind],
+                title=MATTER_SAMPLES[kind],
                 route=route,
                 description="居民反映强烈，需多方联动解决。",
                 status="resolved" if resolved else "routed",
@@ -694,10 +781,13 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
         )
     session.add_all(matters)
 
-    # ---- quarterly feedback for the quarters past ------------------------------------------------
-    quarter = rules.quarter_of(today)
+
+def _add_feedback(session: AsyncSession, d: _Demo) -> None:
+    """Quarterly feedback to every unit for the quarters past."""
+    year = d.year
+    quarter = rules.quarter_of(d.today)
     feedback = []
-    for u in units:
+    for u in d.units:
         for q in range(1, quarter):
             feedback.append(
                 Feedback(
@@ -711,9 +801,35 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
             )
     session.add_all(feedback)
 
-    # ---- 网络楼长: buildings for the communities' grids, most with a captain -------------------------
+
+async def _add_captains(session: AsyncSession, d: _Demo, nodes: Mapping[str, GridNode]) -> None:
+    """网络楼长 over the communities' buildings; a building in a community without members keeps none."""
+    buildings = await _add_buildings(session, d, nodes)
+    captains = []
+    for n, building in enumerate(buildings[:CAPTAINS]):
+        community = next((c for c in d.communities if building.path.startswith(c.path)), None)
+        people = d.by_community.get(community.path, []) if community else []
+        if not people:
+            continue
+        member = people[n % len(people)]
+        captains.append(
+            Captain(
+                node_id=building.id,
+                node_path=building.path,
+                member_id=member.id,
+                group_link=f"https://work.weixin.qq.com/gm/{building.id:x}",
+                contact=f"{member.name} 微信同号",
+                claimed_at=_at(member.reported_on, 11),
+            )
+        )
+    session.add_all(captains)
+    await session.flush()
+
+
+async def _add_buildings(session: AsyncSession, d: _Demo, nodes: Mapping[str, GridNode]) -> list[GridNode]:
+    """The grid file's buildings, and as many more over the communities' grids as the demo needs."""
     grids = sorted((n for n in nodes.values() if n.kind == "grid"), key=lambda n: n.code)
-    community_grids = [g for g in grids if any(g.path.startswith(c.path) for c in communities)]
+    community_grids = [g for g in grids if any(g.path.startswith(c.path) for c in d.communities)]
     existing = [n for n in nodes.values() if n.kind == "building"]
     buildings: list[GridNode] = list(existing)
     per_grid: dict[int, int] = {}
@@ -736,25 +852,4 @@ async def seed(session: AsyncSession, tenant: Any, nodes: Mapping[str, GridNode]
         i += 1
     session.add_all(b for b in buildings if b not in existing)
     await session.flush()
-    captains = []
-    for n, building in enumerate(buildings[:CAPTAINS]):
-        community = next((c for c in communities if building.path.startswith(c.path)), None)
-        people = by_community.get(community.path, []) if community else []
-        if not people:
-            continue
-        member = people[n % len(people)]
-        captains.append(
-            Captain(
-                node_id=building.id,
-                node_path=building.path,
-                member_id=member.id,
-                group_link=f"https://work.weixin.qq.com/gm/{building.id:x}",
-                contact=f"{member.name} 微信同号",
-                claimed_at=_at(member.reported_on, 11),
-            )
-        )
-    session.add_all(captains)
-    await session.flush()
-
-    # ---- last year's 评议 -----------------------------------------------------------------------------
-    await review.run(session, [root.path], year - 1, rules.Scoring.of(Settings()))
+    return buildings

@@ -122,9 +122,26 @@ def _working_time(rng: random.Random, day: date) -> datetime:
     return local.astimezone(UTC)
 
 
+PETITIONS = (
+    ("小区供暖不达标多次反映未解决", "concluded"),
+    ("征地补偿款分配有异议", "accepted"),
+    ("老旧小区改造施工影响出行", "accepted"),
+    ("企业拖欠农民工工资", "concluded"),
+    ("对物业收费标准有异议", "received"),
+    ("宅基地确权争议", "received"),
+)
+AGREED_TERMS = (
+    "过错方负责修复并赔偿对方损失人民币800元",
+    "双方各让一步，共同承担维修费用",
+    "按月支付赡养费每人500元",
+    "物业公司十日内维修，业主补交物业费",
+)
+
+
 async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = None) -> None:
     if (await session.execute(select(Team.id).limit(1))).first():
         return
+    # One draw for the whole seed: the sections below run in this order so the data stays the same.
     rng = random.Random(f"rule_of_law:{tenant.slug}")
     grids = sorted((n for n in nodes.values() if n.kind == "grid"), key=lambda n: n.code)
     if not grids:
@@ -142,8 +159,30 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
     mediators = [u for u in await _mediators(session)] or [None]
     today = datetime.now(ZONE).date()
 
-    # ---- 全科网格 teams ------------------------------------------------------------------------
-    team_grids = grids[:TEAMS] if big else grids
+    await _add_teams(session, rng, grids[:TEAMS] if big else grids)
+    disputes = await _add_disputes(session, rng, grids, today, 320 if big else 24)
+    cases = await _add_cases(session, rng, disputes, mediators, today, big)
+    year = today.year
+    session.add_all(
+        [
+            Counter(key=f"JF{year}", value=len(disputes)),
+            Counter(key=f"TJ{year}", value=len(cases)),
+            Counter(key=f"XF{year}", value=6),
+        ]
+    )
+    await session.flush()
+    if storage is not None and big:  # a few agreements issued as PDFs; the rest on first download
+        for case in [c for c in cases if c.state in ("agreed", "followed_up")][:6]:
+            await issue_agreement(session, storage, tenant=tenant, case=case, base_url="http://localhost:8000")
+
+    communities = sorted((n for n in nodes.values() if n.kind in ("community", "village")), key=lambda n: n.code)
+    _add_petitions(session, rng, communities, users["lawyer"], today, big)
+    _add_appointments(session, rng, grids, users["counsellor"], today, big)
+    await _add_registers(session, rng, grids, users["register_officer"], today, big)
+
+
+async def _add_teams(session: Any, rng: random.Random, team_grids: list[Any]) -> None:
+    """全科网格 teams "1+1+X+Y", a few still incomplete."""
     teams, members = [], []
     for i, grid in enumerate(team_grids):
         team = Team(id=new_id(), node_id=grid.id, node_path=grid.path, name=f"{grid.name}服务团队")
@@ -168,8 +207,11 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
     await session.flush()
     session.add_all(members)
 
-    # ---- screening visits and disputes ---------------------------------------------------------
-    n_disputes = 320 if big else 24
+
+async def _add_disputes(
+    session: Any, rng: random.Random, grids: list[Any], today: date, n_disputes: int
+) -> list[Dispute]:
+    """Screening visits, each finding one dispute, and half as many quiet visits."""
     kinds = list(KIND_WEIGHTS)
     weights = list(KIND_WEIGHTS.values())
     visits, disputes = [], []
@@ -222,20 +264,20 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
     await session.flush()
     session.add_all(disputes)
     await session.flush()
+    return disputes
 
-    # ---- mediation cases in every state ------------------------------------------------------
+
+async def _add_cases(
+    session: Any, rng: random.Random, disputes: list[Dispute], mediators: list[Any], today: date, big: bool
+) -> list[Case]:
+    """Mediation cases in every state, handed over from disputes, with their case-file entries."""
     plan_states = [s for s, n in CASE_STATES.items() for _ in range(n if big else max(1, n // 8))]
     handed = rng.sample(disputes, min(len(plan_states), len(disputes)))
     handed.sort(key=lambda d: d.reported_at)
     rng.shuffle(plan_states)
     cases, entries, links = [], [], []
     for i, (d, state) in enumerate(zip(handed, plan_states, strict=False), 1):
-        start = d.reported_at + timedelta(hours=rng.randint(2, 30))
-        # open cases are recent, except a few that ran past their month (the overdue flag)
-        if state in OPEN and state != "pending" and rng.random() < 0.7:
-            start = _working_time(rng, today - timedelta(days=rng.randint(15, 28)))
-        elif start.astimezone(ZONE).date() > today - timedelta(days=20):  # room for its steps before today
-            start = _working_time(rng, today - timedelta(days=rng.randint(20, 40)))
+        start = _case_start(rng, d, state, today)
         case = Case(
             id=new_id(),
             number=f"TJ{start.astimezone(ZONE).year}-{i:05d}",
@@ -255,79 +297,82 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
         )
         d.status, d.case_id = "mediation", case.id
         mediator = rng.choice(mediators)
-        steps = _steps(state)
-        at = start
-        for kind in steps:
-            at = at + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 3))
-            entry = _entry(rng, case, kind, at, mediator, d)
-            entries.append(entry)
-            if kind == "accept":
-                case.origin = rng.choice(("application", "application", "own_initiative"))
-                case.accepted_at = at
-                case.due_on = rules.mediation_due(at.astimezone(ZONE).date(), 1)
-            if kind in ("refuse", "agree", "terminate"):
-                case.concluded_at = at
-                case.days_to_close = ((at - (case.accepted_at or start)).days) or 1
-            if kind == "agree":
-                case.facts = f"{d.summary}。"
-                case.matters = "双方对事实无异议，过错方承担主要责任"
-                case.terms = rng.choice(
-                    (
-                        "过错方负责修复并赔偿对方损失人民币800元",
-                        "双方各让一步，共同承担维修费用",
-                        "按月支付赡养费每人500元",
-                        "物业公司十日内维修，业主补交物业费",
-                    )
-                )
-                case.performance = "协议签订之日起十五日内履行完毕"
-                case.effective_on = at.astimezone(ZONE).date()
-                case.confirmation_due_on = rules.confirmation_deadline(case.effective_on, 30)
-                entries.append(
-                    CaseEntry(
-                        case_id=case.id,
-                        kind="reminder",
-                        at=at,
-                        data={"confirmation_due_on": case.confirmation_due_on.isoformat()},
-                    )
-                )
-            if kind == "terminate":
-                case.routes = rng.sample(["arbitration", "administrative", "litigation"], rng.randint(1, 3))
-                entry.data = {"routes": case.routes}
-        if case.state in {s.value for s in OPEN} and case.due_on and case.due_on < today:
-            case.overdue_at = datetime.now(UTC)
-            entries.append(CaseEntry(case_id=case.id, kind="overdue", at=case.overdue_at, data={}))
+        entries += _case_file(rng, case, d, start, mediator, today)
         cases.append(case)
         if mediator is not None and state != "pending":
             links.append(CaseMediator(case_id=case.id, user_id=mediator.id))
     session.add_all(cases)
     await session.flush()
     session.add_all([*entries, *links])
-    year = today.year
-    session.add_all(
-        [
-            Counter(key=f"JF{year}", value=len(disputes)),
-            Counter(key=f"TJ{year}", value=len(cases)),
-            Counter(key=f"XF{year}", value=6),
-        ]
-    )
-    await session.flush()
-    if storage is not None and big:  # a few agreements issued as PDFs; the rest on first download
-        for case in [c for c in cases if c.state in ("agreed", "followed_up")][:6]:
-            await issue_agreement(session, storage, tenant=tenant, case=case, base_url="http://localhost:8000")
+    return cases
 
-    # ---- petitions, counselling, registers ---------------------------------------------------
-    communities = sorted((n for n in nodes.values() if n.kind in ("community", "village")), key=lambda n: n.code)
-    for i, (subject, state) in enumerate(
-        [
-            ("小区供暖不达标多次反映未解决", "concluded"),
-            ("征地补偿款分配有异议", "accepted"),
-            ("老旧小区改造施工影响出行", "accepted"),
-            ("企业拖欠农民工工资", "concluded"),
-            ("对物业收费标准有异议", "received"),
-            ("宅基地确权争议", "received"),
-        ][: 6 if big else 2],
-        1,
-    ):
+
+def _case_start(rng: random.Random, d: Dispute, state: str, today: date) -> datetime:
+    start = d.reported_at + timedelta(hours=rng.randint(2, 30))
+    # open cases are recent, except a few that ran past their month (the overdue flag)
+    if state in OPEN and state != "pending" and rng.random() < 0.7:
+        start = _working_time(rng, today - timedelta(days=rng.randint(15, 28)))
+    elif start.astimezone(ZONE).date() > today - timedelta(days=20):  # room for its steps before today
+        start = _working_time(rng, today - timedelta(days=rng.randint(20, 40)))
+    return start
+
+
+def _case_file(
+    rng: random.Random, case: Case, d: Dispute, start: datetime, mediator: Any, today: date
+) -> list[CaseEntry]:
+    """Walk the case through its state's steps a few days apart; returns the case file's entries."""
+    entries = []
+    at = start
+    for kind in _steps(case.state):
+        at = at + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 3))
+        entry = _entry(rng, case, kind, at, mediator, d)
+        entries.append(entry)
+        entries += _take_step(rng, case, kind, at, start, entry, d)
+    if case.state in {s.value for s in OPEN} and case.due_on and case.due_on < today:
+        case.overdue_at = datetime.now(UTC)
+        entries.append(CaseEntry(case_id=case.id, kind="overdue", at=case.overdue_at, data={}))
+    return entries
+
+
+def _take_step(
+    rng: random.Random, case: Case, kind: str, at: datetime, start: datetime, entry: CaseEntry, d: Dispute
+) -> list[CaseEntry]:
+    """What one step leaves on the case; returns the entries it adds beside its own."""
+    extra = []
+    if kind == "accept":
+        case.origin = rng.choice(("application", "application", "own_initiative"))
+        case.accepted_at = at
+        case.due_on = rules.mediation_due(at.astimezone(ZONE).date(), 1)
+    if kind in ("refuse", "agree", "terminate"):
+        case.concluded_at = at
+        case.days_to_close = ((at - (case.accepted_at or start)).days) or 1
+    if kind == "agree":
+        case.facts = f"{d.summary}。"
+        case.matters = "双方对事实无异议，过错方承担主要责任"
+        case.terms = rng.choice(AGREED_TERMS)
+        case.performance = "协议签订之日起十五日内履行完毕"
+        case.effective_on = at.astimezone(ZONE).date()
+        case.confirmation_due_on = rules.confirmation_deadline(case.effective_on, 30)
+        extra.append(
+            CaseEntry(
+                case_id=case.id,
+                kind="reminder",
+                at=at,
+                data={"confirmation_due_on": case.confirmation_due_on.isoformat()},
+            )
+        )
+    if kind == "terminate":
+        case.routes = rng.sample(["arbitration", "administrative", "litigation"], rng.randint(1, 3))
+        entry.data = {"routes": case.routes}
+    return extra
+
+
+def _add_petitions(
+    session: Any, rng: random.Random, communities: list[Any], lawyer: Any, today: date, big: bool
+) -> None:
+    """Petitions with a lawyer's advice, in each state."""
+    year = today.year
+    for i, (subject, state) in enumerate(PETITIONS[: 6 if big else 2], 1):
         node = communities[i % len(communities)]
         received = today - timedelta(days=rng.randint(3, 70))
         p = Petition(
@@ -339,7 +384,7 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
             received_on=received,
             accept_due_on=rules.petition_accept_due(received),
             state=state,
-            lawyer_user_id=users["lawyer"].id,
+            lawyer_user_id=lawyer.id,
         )
         if state != "received":
             p.conclude_due_on = rules.petition_conclude_due(received + timedelta(days=5))
@@ -347,6 +392,12 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
         if state == "concluded":
             p.outcome = "经律师释法明理，信访人表示理解，事项已办结。"
         session.add(p)
+
+
+def _add_appointments(
+    session: Any, rng: random.Random, grids: list[Any], counsellor: Any, today: date, big: bool
+) -> None:
+    """Counselling appointments, past and booked."""
     rooms = ("行宫社区心理咨询室", "输送机社区心理咨询室")
     for i in range(8 if big else 2):
         grid = rng.choice(grids)
@@ -358,11 +409,17 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
                 room=rooms[i % 2],
                 person_name=_name(rng),
                 referred_by=None,
-                counsellor_user_id=users["counsellor"].id if i % 3 else None,
+                counsellor_user_id=counsellor.id if i % 3 else None,
                 starts_at=when,
                 state="done" if when.date() < today and i % 3 else "booked",
             )
         )
+
+
+async def _add_registers(
+    session: Any, rng: random.Random, grids: list[Any], officer: Any, today: date, big: bool
+) -> None:
+    """Special-population registers, each person with their last visit."""
     people = []
     for i, category in enumerate(
         ["corrections", "released", "rehabilitation", "mental_health", "youth"] * (3 if big else 1)
@@ -386,7 +443,7 @@ async def seed(session: Any, tenant: Any, nodes: dict[str, Any], storage: Any = 
             SpecialVisit(
                 person_id=p.id,
                 visited_on=p.next_visit_on - timedelta(days=p.visit_every_days),
-                user_id=users["register_officer"].id,
+                user_id=officer.id,
             )
             for p in people
         ]  # type: ignore[operator]

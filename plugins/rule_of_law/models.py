@@ -97,6 +97,7 @@ class Dispute(TenantScoped, Base):
         _fk(["node_id"], "grid_nodes"),
         _fk(["screening_id"], "rl_screenings"),
         Index("ix_rl_disputes_tenant_path", "tenant_id", "node_path"),
+        Index("ix_rl_disputes_tenant_event", "tenant_id", "event_ref"),
     )
 
     number: Mapped[str] = mapped_column(String(32))
@@ -110,6 +111,9 @@ class Dispute(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | mediation | event | resolved
     case_id: Mapped[int | None]
     event_ref: Mapped[str | None] = mapped_column(String(64))  # smart_service event id, when handed there
+    # What smart_service answered about that event (its number and page), heard through core events.
+    event_number: Mapped[str | None] = mapped_column(String(64))
+    event_href: Mapped[str | None] = mapped_column(String(300))
     reported_by: Mapped[int | None]
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
 

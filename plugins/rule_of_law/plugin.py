@@ -4,6 +4,7 @@
 - ``mediation.py``  the people's-mediation state machine (pure)
 - ``cases.py``      cases: open, confidentiality, steps, lists; ``overdue.py`` the periodic flag
 - ``screening.py``  矛盾纠纷排查 visits and disputes, handed to mediation or to an event
+- ``referrals.py``  disputes ↔ smart-service events, linked both ways through core events and jobs
 - ``teams.py``      全科网格 teams "1+1+X+Y"
 - ``documents.py``  the agreement (第29条) and the case file (卷宗) as PDFs through core.services.documents
 - ``sensitive.py``  特殊人群 registers and counselling notes, every read logged
@@ -126,10 +127,21 @@ def register_migrations() -> Path:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """Overdue mediation cases flagged every ten minutes; a case is flagged once across processes."""
-    from plugins.rule_of_law import overdue
+    """Overdue mediation cases flagged every ten minutes; a case is flagged once across processes.
+    And the referral jobs (referrals.py) that link disputes and smart-service events both ways."""
+    from plugins.rule_of_law import overdue, referrals
 
-    return [JobSpec(overdue.JOB, overdue.job, every_seconds=600)]
+    return [JobSpec(overdue.JOB, overdue.job, every_seconds=600), *referrals.JOBS]
+
+
+@hookimpl
+async def on_event(tenant_id: int, event: Any, context: Any) -> None:
+    """An event referred to mediation, or smart_service's answer to a dispute handed on: queue the
+    job that opens the dispute or links it (referrals.py)."""
+    if event.name.startswith("smart_service.referral."):
+        from plugins.rule_of_law import referrals
+
+        await referrals.hear(tenant_id, event, context)
 
 
 @hookimpl

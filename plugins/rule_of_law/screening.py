@@ -155,6 +155,7 @@ async def hand_to_event(session: AsyncSession, dispute: Dispute, actor: Any = No
                 "node_id": dispute.node_id,
                 "kind": dispute.kind,
                 "risk": dispute.risk,
+                "href": f"/rule-of-law/disputes/{dispute.id}",
             },
             actor,
         ),

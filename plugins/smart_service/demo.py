@@ -47,6 +47,7 @@ BOOKINGS = 30
 DAYS_BACK = 90
 DISTRICT_ROOT = "sl"  # events and bookings are seeded for 双滦区 only
 DEMO_COMMUNITY = "sl-ybs-sa"  # 双安社区: the demo grid worker's community
+DEMO_GRID = "sl-ybs-sa-g01"  # the demo grid worker's own grid: only its events are assigned to them
 CENTRE = (117.79, 40.96)  # 双滦区, when a node has no boundary
 
 LIMITS = {"accept": 2, "dispatch": 4, "sign": 2, "handle": 24, "inspect": 8}
@@ -725,7 +726,10 @@ async def _events(
             top_down = source in ("hotline_12345", "superior")
             # 小事不出网格: in 双安社区 most small things go to the grid worker; otherwise the unit's
             # member (community staff, the 街道 officer, a department's clerk) signs for them.
-            to_grid = unit is not None and unit.level == 3 and in_demo and worker is not None and rng.random() < 0.6
+            # (the demo grid worker acts in their own grid only: tasks elsewhere would not be theirs)
+            own_grid = nodes.get(DEMO_GRID)
+            mine = own_grid is not None and node.path.startswith(own_grid.path)
+            to_grid = unit is not None and unit.level == 3 and mine and worker is not None and rng.random() < 0.8
             handler = worker if to_grid and worker is not None else workers.get(unit.code if unit else "", admin)
             dispatcher = staff if unit is not None and unit.level == 3 and not top_down else admin
             accepter = admin if top_down else staff

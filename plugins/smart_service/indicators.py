@@ -1,29 +1,34 @@
 """The indicators of the closed loop (考核指标), computed in SQL with one GROUP BY query per view.
 
-The population is the events *reported* in a date range (local days of the district's calendar,
-both ends included) within the user's scope, excluding duplicates merged into another event
-(``merged``: they are counted on the event they were merged into). Over that population:
+Two populations, both within the user's scope and never counting duplicates merged into another
+event (``merged``: they are counted on the event they were merged into):
 
-- 立案率 registration rate = registered ÷ received. *Received*: every event in the population.
-  *Registered*: events that reached 立案 — now in ``registered`` or any later state of the main line
-  (dispatched … closed), or ``parked`` (only registered events can be parked).
-- 派遣率 dispatch rate = dispatched ÷ registered. *Dispatched*: now in ``dispatched`` or later, or
-  parked after dispatch (``parked_from`` is not ``registered``).
-- 结案率 closure rate = closed ÷ registered. *Closed*: state ``closed``.
-- 按期结案率 on-time closure rate = closed on time ÷ closed. *On time*: no stage deadline was passed
-  (``sla_breached`` false).
-- 返工率 rework rate = closed with rework ÷ closed. *With rework*: sent back at inspection (返工)
-  at least once (``rework_count`` > 0).
-- 延期率 extension rate = registered with an extension ÷ registered. *With an extension*: at least
-  one approved 延期 (``extension_count`` > 0).
-- 满意率 satisfaction rate = satisfied ÷ rated. *Rated*: the resident gave a rating (1–5);
-  *satisfied*: rating 4 or 5.
+- *Reported* in the date range (local days of the district's calendar, both ends included):
+  立案率 registration rate = registered ÷ received; 派遣率 dispatch rate = dispatched ÷ registered;
+  结案率 closure rate = closed ÷ registered; 延期率 extension rate = registered with an approved
+  延期 ÷ registered; 满意率 satisfaction rate = ratings of 4–5 ÷ rated;
+  返工率 rework rate = rework occurrences (every 返工, ``rework_count`` summed) ÷ cases handled
+  (reported at least once as handled, 反馈).
+- *Due* in the date range, done or not (the standard's 应结案数 / 应处置数):
+  按期结案率 on-time closure rate = closed by the case's deadline ÷ cases whose deadline
+  (``close_due_at``: handling and inspection limits from the first 派遣) falls in the range;
+  处置率 handling rate = handled ÷ cases whose handling deadline (``handle_due_at``: from the last
+  派遣, across 签收 and 处置) falls in the range; 按期处置率 = handled by that deadline ÷ the same.
+  A unit that sits on late cases scores worse, not better: they stay in the denominator.
+
+Lateness is charged to the stage and the party that was late (``lateness``): each stage that
+ended after its deadline (the timeline line's ``overdue``, ``stage``, ``charged_unit_id``,
+``charged_user_id``; services.charged_party) — the handling clock to the unit it was dispatched
+to, 受理 / 派遣 / 核查 to whoever did them. 综合指标 is the weighted mean of 按期结案率, 按期处置率,
+(100 − 返工率) and 满意率, with the weights a tenant setting; a rate without a denominator is left
+out of the mean (and its weight with it).
 
 A rate whose denominator is 0 is ``None`` (shown as "—"), never 0 %.
 
 Views: the total, and by area (the child nodes of the user's scope root: one scope → its children;
 several scopes → the scope nodes themselves), handling unit, worker (assignee), category class
-(大类) and period (day, ISO week from Monday, or month of the report's local date).
+(大类) and period (day, ISO week from Monday, or month; each count in the period its population
+is dated by: reported counts by the report's day, due counts by the deadline's day).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -41,8 +46,8 @@ from core.grids.models import GridNode
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from plugins.smart_service import sla
-from plugins.smart_service.lifecycle import State, lazy
-from plugins.smart_service.models import Category, Event, HandlingUnit
+from plugins.smart_service.lifecycle import TABLE, Clock, State, lazy
+from plugins.smart_service.models import Category, Event, EventTransition, HandlingUnit
 
 DIMENSIONS = ("area", "unit", "worker", "category", "period")
 DIMENSION_LABELS = {
@@ -56,13 +61,15 @@ GRAINS = ("day", "week", "month")
 GRAIN_LABELS = {"day": lazy("Day"), "week": lazy("Week"), "month": lazy("Month")}
 MAX_RANGE_DAYS = 366
 
-# (key, label, numerator, denominator): the seven indicators over the counts below.
+# (key, label, numerator, denominator): the indicators over the counts below.
 RATES: tuple[tuple[str, str, str, str], ...] = (
     ("registration_rate", lazy("Registration rate"), "registered", "received"),
     ("dispatch_rate", lazy("Dispatch rate"), "dispatched", "registered"),
     ("closure_rate", lazy("Closure rate"), "closed", "registered"),
-    ("on_time_rate", lazy("On-time closure rate"), "on_time", "closed"),
-    ("rework_rate", lazy("Rework rate"), "reworked", "closed"),
+    ("on_time_rate", lazy("On-time closure rate"), "on_time", "due"),
+    ("handling_rate", lazy("Handling rate"), "handled_due", "handle_due"),
+    ("on_time_handling_rate", lazy("On-time handling rate"), "handled_on_time", "handle_due"),
+    ("rework_rate", lazy("Rework rate"), "reworks", "handled"),
     ("extension_rate", lazy("Extension rate"), "extended", "registered"),
     ("satisfaction_rate", lazy("Satisfaction rate"), "satisfied", "rated"),
 )
@@ -71,12 +78,36 @@ COUNTS: tuple[tuple[str, str], ...] = (
     ("registered", lazy("Registered")),
     ("dispatched", lazy("Dispatched")),
     ("closed", lazy("Closed")),
+    ("due", lazy("Due to be closed")),
     ("on_time", lazy("Closed on time")),
-    ("reworked", lazy("Closed with rework")),
+    ("handle_due", lazy("Due to be handled")),
+    ("handled_due", lazy("Handled")),
+    ("handled_on_time", lazy("Handled on time")),
+    ("handled", lazy("Cases handled")),
+    ("reworks", lazy("Rework occurrences")),
     ("extended", lazy("Extended")),
     ("rated", lazy("Rated")),
     ("satisfied", lazy("Satisfied")),
 )
+# 综合指标: which rates it weighs (the weights are tenant settings: ``Weights``); rework counts
+# inverted (100 − 返工率), so that more rework lowers the composite.
+COMPOSITE: tuple[tuple[str, str], ...] = (
+    ("on_time_rate", "weight_on_time_closure"),
+    ("on_time_handling_rate", "weight_on_time_handling"),
+    ("rework_rate", "weight_rework"),
+    ("satisfaction_rate", "weight_satisfaction"),
+)
+DEFAULT_WEIGHTS = {"weight_on_time_closure": 40, "weight_on_time_handling": 30, "weight_rework": 10}
+DEFAULT_WEIGHTS["weight_satisfaction"] = 20
+# The actions that end a stage's clock (a new stage, a restart, a final state): only their lines
+# can record a late stage.
+STAGE_ENDING = sorted({rule.action for rule in TABLE.values() if rule.clock in (Clock.START, Clock.STOP)})
+LATENESS_STAGES = {
+    "accept": lazy("Acceptance"),
+    "dispatch": lazy("Registration and dispatch"),
+    "handle": lazy("Handling (from dispatch)"),
+    "inspect": lazy("Inspection and closure"),
+}
 
 _AFTER_DISPATCH = tuple(
     s.value
@@ -101,17 +132,45 @@ class Figures:
     label: str
     counts: dict[str, int] = field(default_factory=dict)
 
-    def rate(self, key: str) -> float | None:
-        """The rate in percent (one decimal), or None when its denominator is 0."""
+    def exact(self, key: str) -> float | None:
+        """The rate in percent, unrounded, or None when its denominator is 0."""
         for name, _label, num, den in RATES:
             if name == key:
                 d = self.counts.get(den, 0)
-                return round(100.0 * self.counts.get(num, 0) / d, 1) if d else None
+                return 100.0 * self.counts.get(num, 0) / d if d else None
         raise KeyError(key)
+
+    def rate(self, key: str) -> float | None:
+        """The rate in percent (one decimal), or None when its denominator is 0."""
+        value = self.exact(key)
+        return None if value is None else round(value, 1)
 
     @property
     def rates(self) -> dict[str, float | None]:
         return {name: self.rate(name) for name, *_ in RATES}
+
+    def composite(self, weights: dict[str, Any] | None = None) -> float | None:
+        """综合指标: the weighted mean of the rates in ``COMPOSITE`` that have a denominator."""
+        w = {**DEFAULT_WEIGHTS, **(weights or {})}
+        total = weight_sum = 0.0
+        for key, setting in COMPOSITE:
+            value, weight = self.exact(key), float(w.get(setting) or 0)
+            if value is None or weight <= 0:
+                continue
+            total += weight * (100.0 - value if key == "rework_rate" else value)
+            weight_sum += weight
+        return round(total / weight_sum, 1) if weight_sum else None
+
+
+@dataclass
+class Late:
+    """Stages that ended after their deadline, charged to one party (a unit or a person)."""
+
+    stage: str
+    unit_id: int | None
+    user_id: int | None
+    party: str
+    count: int
 
 
 @dataclass
@@ -122,31 +181,59 @@ class Report:
     end: date
     total: Figures
     rows: list[Figures]
+    lateness: list[Late] = field(default_factory=list)
 
 
 def _flag(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def count_columns() -> list[Any]:
-    """The aggregate columns, labelled with ``COUNTS``' keys."""
-    registered = Event.state.in_(_REGISTERED)
-    dispatched = or_(
-        Event.state.in_(_AFTER_DISPATCH),
-        and_(Event.state == State.PARKED.value, Event.parked_from != State.REGISTERED.value),
+def _sum(expr: Any, condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, expr), else_=0)), 0)
+
+
+def _columns(low: datetime, high: datetime) -> list[Any]:
+    """The aggregate columns, labelled with ``COUNTS``' keys, over events reported in [low, high)
+    and events due in it (each count says which: see the module's docstring)."""
+    reported = and_(Event.created_at >= low, Event.created_at < high)
+    registered = and_(reported, Event.state.in_(_REGISTERED))
+    dispatched = and_(
+        reported,
+        or_(
+            Event.state.in_(_AFTER_DISPATCH),
+            and_(Event.state == State.PARKED.value, Event.parked_from != State.REGISTERED.value),
+        ),
     )
     closed = Event.state == State.CLOSED.value
+    not_rejected = Event.state != State.REJECTED.value
+    due = and_(Event.close_due_at >= low, Event.close_due_at < high, not_rejected)
+    handle_due = and_(Event.handle_due_at >= low, Event.handle_due_at < high, not_rejected)
+    handled = Event.handled_at.is_not(None)
     return [
-        func.count(Event.id).label("received"),
+        _flag(reported).label("received"),
         _flag(registered).label("registered"),
         _flag(dispatched).label("dispatched"),
-        _flag(closed).label("closed"),
-        _flag(and_(closed, Event.sla_breached.is_(False))).label("on_time"),
-        _flag(and_(closed, Event.rework_count > 0)).label("reworked"),
+        _flag(and_(reported, closed)).label("closed"),
+        _flag(due).label("due"),
+        _flag(and_(due, closed, Event.closed_at <= Event.close_due_at)).label("on_time"),
+        _flag(handle_due).label("handle_due"),
+        _flag(and_(handle_due, handled)).label("handled_due"),
+        _flag(and_(handle_due, handled, Event.handled_at <= Event.handle_due_at)).label("handled_on_time"),
+        _flag(and_(reported, handled)).label("handled"),
+        _sum(Event.rework_count, reported).label("reworks"),
         _flag(and_(registered, Event.extension_count > 0)).label("extended"),
-        _flag(Event.rating.is_not(None)).label("rated"),
-        _flag(Event.rating >= 4).label("satisfied"),
+        _flag(and_(reported, Event.rating.is_not(None))).label("rated"),
+        _flag(and_(reported, Event.rating >= 4)).label("satisfied"),
     ]
+
+
+def in_range(low: datetime, high: datetime) -> Any:
+    """Events of either population: reported, due to be closed or due to be handled in [low, high)."""
+    return or_(
+        and_(Event.created_at >= low, Event.created_at < high),
+        and_(Event.close_due_at >= low, Event.close_due_at < high),
+        and_(Event.handle_due_at >= low, Event.handle_due_at < high),
+    )
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -159,25 +246,6 @@ def bounds(start: date, end: date, calendar: sla.Calendar) -> tuple[datetime, da
         datetime.combine(start, time.min, calendar.tz),
         datetime.combine(end + timedelta(days=1), time.min, calendar.tz),
     )
-
-
-def period_expression(dialect: str, grain: str, calendar: sla.Calendar) -> Any:
-    """The local day / week (its Monday) / month of ``Event.created_at`` as text, in SQL."""
-    if dialect == "postgresql":
-        local = func.timezone(calendar.tz.key, Event.created_at)
-        if grain == "month":
-            return func.to_char(local, "YYYY-MM")
-        if grain == "week":
-            return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
-        return func.to_char(local, "YYYY-MM-DD")
-    # SQLite stores UTC text; Chinese time has no daylight saving, so one fixed offset is exact.
-    offset = datetime.now(calendar.tz).utcoffset() or timedelta(0)
-    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
-    if grain == "month":
-        return func.strftime("%Y-%m", Event.created_at, shift)
-    if grain == "week":
-        return func.date(Event.created_at, shift, "-6 days", "weekday 1")
-    return func.date(Event.created_at, shift)
 
 
 async def area_nodes(session: AsyncSession, prefixes: Sequence[str]) -> list[GridNode]:
@@ -211,12 +279,11 @@ async def compute(
         raise ValueError(f"unknown grain {grain!r}")
     calendar = calendar or await sla.load_calendar(session)
     low, high = bounds(start, end, calendar)
-    where = [
-        in_scope(Event.node_path, list(prefixes)),
-        Event.state != State.MERGED.value,
-        Event.created_at >= low,
-        Event.created_at < high,
-    ]
+    where = [in_scope(Event.node_path, list(prefixes)), Event.state != State.MERGED.value, in_range(low, high)]
+
+    def count_columns() -> list[Any]:
+        return _columns(low, high)
+
     total_row = (await session.execute(select(*count_columns()).where(*where))).one()
     total = Figures("total", "", _counts(total_row))
     rows: list[Figures] = []
@@ -281,25 +348,125 @@ async def compute(
         }
         rows = [Figures(r.key, names.get(r.key, r.key), _counts(r)) for r in found]
     else:
-        bucket = period_expression(session.get_bind().dialect.name, grain, calendar).label("key")
-        stmt = select(bucket, *count_columns()).where(*where).group_by(bucket).order_by(bucket)
-        rows = [Figures(str(r.key), str(r.key), _counts(r)) for r in (await session.execute(stmt)).all()]
-    return Report(by, grain, start, end, total, rows)
+        # Three GROUP BYs, each population by its own date, so due counts fall in the period of
+        # their deadline: reported (created_at), due to be closed (close_due_at), due to be handled.
+        dialect = session.get_bind().dialect.name
+        merged: dict[str, dict[str, int]] = {}
+        for column, keys in (
+            (Event.created_at, REPORTED_KEYS),
+            (Event.close_due_at, ("due", "on_time")),
+            (Event.handle_due_at, ("handle_due", "handled_due", "handled_on_time")),
+        ):
+            bucket = period_expression(dialect, grain, calendar, column).label("key")
+            stmt = (
+                select(bucket, *_columns(low, high))
+                .where(where[0], where[1], column >= low, column < high)
+                .group_by(bucket)
+            )
+            for r in (await session.execute(stmt)).all():
+                counts = merged.setdefault(str(r.key), {k: 0 for k, _label in COUNTS})
+                got = _counts(r)
+                for k in keys:
+                    counts[k] = got[k]
+        rows = [Figures(k, k, merged[k]) for k in sorted(merged) if any(merged[k].values())]
+    lateness = await late_stages(session, prefixes, low, high, locale)
+    return Report(by, grain, start, end, total, rows, lateness)
 
 
-def table(report: Report, gettext: Any, *, group_label: str) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of the report as shown and exported: group, counts, rates (percent)."""
+DUE_KEYS = ("due", "on_time", "handle_due", "handled_due", "handled_on_time")
+REPORTED_KEYS = tuple(k for k, _label in COUNTS if k not in DUE_KEYS)
+
+
+def period_expression(dialect: str, grain: str, calendar: sla.Calendar, column: Any) -> Any:
+    """The local day / week (its Monday) / month of ``column`` as text, in SQL."""
+    if dialect == "postgresql":
+        local = func.timezone(calendar.tz.key, column)
+        if grain == "month":
+            return func.to_char(local, "YYYY-MM")
+        if grain == "week":
+            return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+        return func.to_char(local, "YYYY-MM-DD")
+    # SQLite stores UTC text; Chinese time has no daylight saving, so one fixed offset is exact.
+    offset = datetime.now(calendar.tz).utcoffset() or timedelta(0)
+    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
+    if grain == "month":
+        return func.strftime("%Y-%m", column, shift)
+    if grain == "week":
+        return func.date(column, shift, "-6 days", "weekday 1")
+    return func.date(column, shift)
+
+
+async def late_stages(
+    session: AsyncSession, prefixes: Sequence[str], low: datetime, high: datetime, locale: str = "zh_Hans"
+) -> list[Late]:
+    """Stages that ended late in [low, high), by stage and the party charged (most first)."""
+    data = EventTransition.data
+    stage = data["stage"].as_string()
+    # Ids are 64-bit: read them as text and cast (``as_integer`` casts to a 32-bit INTEGER on PostgreSQL).
+    unit_id = cast(data["charged_unit_id"].as_string(), BigInteger)
+    user_id = cast(data["charged_user_id"].as_string(), BigInteger)
+    stmt = (
+        select(stage.label("stage"), unit_id.label("unit_id"), user_id.label("user_id"), func.count().label("n"))
+        .select_from(EventTransition)
+        .join(Event, and_(Event.tenant_id == EventTransition.tenant_id, Event.id == EventTransition.event_id))
+        .where(
+            in_scope(Event.node_path, list(prefixes)),
+            EventTransition.action.in_(STAGE_ENDING),  # (tenant, action, at) is indexed
+            EventTransition.at >= low,
+            EventTransition.at < high,
+            data["overdue"].as_boolean().is_(True),
+        )
+        .group_by(stage, unit_id, user_id)
+    )
+    found = (await session.execute(stmt)).all()
+    unit_ids = {r.unit_id for r in found if r.unit_id is not None}
+    user_ids = {r.user_id for r in found if r.user_id is not None}
+    units = (
+        {
+            u.id: u.label(locale)
+            for u in (await session.execute(select(HandlingUnit).where(HandlingUnit.id.in_(unit_ids)))).scalars()
+        }
+        if unit_ids
+        else {}
+    )
+    users = (
+        dict((await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))).all())
+        if user_ids
+        else {}
+    )
+    out = []
+    for r in found:
+        party = units.get(r.unit_id) if r.unit_id is not None else None
+        person = users.get(r.user_id) if r.user_id is not None else None
+        label = " · ".join(x for x in (party, person) if x) or "—"
+        out.append(Late(str(r.stage or ""), r.unit_id, r.user_id, label, int(r.n)))
+    out.sort(key=lambda late: (-late.count, late.stage, late.party))
+    return out
+
+
+def table(
+    report: Report, gettext: Any, *, group_label: str, weights: dict[str, Any] | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of the report as shown and exported: group, counts, rates and 综合指标 (percent)."""
     headers = [
         group_label,
         *(gettext(label) for _k, label in COUNTS),
         *(gettext(label) + " %" for _k, label, *_ in RATES),
+        gettext("Composite score"),
     ]
     out: list[list[Any]] = []
     for fig in [*report.rows, report.total]:
         label = fig.label if fig is not report.total else gettext("Total")
         if fig is not report.total and not label:
             label = gettext("(none)")
-        out.append([label, *(fig.counts.get(k, 0) for k, _l in COUNTS), *(fig.rate(k) for k, *_ in RATES)])
+        out.append(
+            [
+                label,
+                *(fig.counts.get(k, 0) for k, _l in COUNTS),
+                *(fig.rate(k) for k, *_ in RATES),
+                fig.composite(weights),
+            ]
+        )
     return headers, out
 
 

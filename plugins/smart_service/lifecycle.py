@@ -65,12 +65,15 @@ FINAL: frozenset[State] = frozenset({State.CLOSED, State.REJECTED, State.MERGED}
 OPEN: frozenset[State] = frozenset(State) - FINAL
 
 # SLA stages (time limits per category, in working hours): which one a state's clock belongs to.
+# Before 派遣 each stage has its own limit (受理 ``accept``, 立案/派遣 ``dispatch``); handling time starts
+# at 派遣 and runs across 签收 and 处置 as one clock (``handle``: the category's sign + handle limits,
+# sla.limit_hours); then 核查 ``inspect``. ``sign`` is a limit, not a clock of its own.
 STAGES: tuple[str, ...] = ("accept", "dispatch", "sign", "handle", "inspect")
 STAGE_OF: Mapping[State, str] = {
     State.REPORTED: "accept",
     State.ACCEPTED: "dispatch",
     State.REGISTERED: "dispatch",
-    State.DISPATCHED: "sign",
+    State.DISPATCHED: "handle",
     State.SIGNED: "handle",
     State.HANDLING: "handle",
     State.FEEDBACK: "inspect",
@@ -173,6 +176,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "revisit": lazy("Record a follow-up visit"),
     "handle_on_spot": lazy("Handled on the spot"),
     "reopen": lazy("Reopen for handling again"),
+    "refer_mediation": lazy("Referred to people's mediation"),  # a note (referrals.py), not a transition
+    "public_note": lazy("Note for residents"),  # services.publish_note: what public outputs show
 }
 
 

@@ -59,6 +59,17 @@ URGENCIES = (1, 2, 3)
 # 3 社区 community (grid workers work under their community).
 LEVELS = (1, 2, 3)
 MAX_DESCRIPTION = 4000  # Open311's limit for description
+# Words in a category's name that keep it off public outputs unless the district says otherwise
+# (邻里纠纷, 群租, public order …): the default of ``Category.public`` when a category is made.
+NON_PUBLIC_WORDS = ("纠纷", "群租", "治安", "矛盾", "信访", "涉稳", "涉黑", "吸毒", "家暴")
+
+
+def public_by_default(name_zh: str) -> bool:
+    return not any(word in (name_zh or "") for word in NON_PUBLIC_WORDS)
+
+
+def _public_default(context: Any) -> bool:
+    return public_by_default(str(context.get_current_parameters().get("name_zh") or ""))
 
 
 def _fk(columns: list[str], table: str, remote: list[str] | None = None) -> ForeignKeyConstraint:
@@ -70,8 +81,8 @@ class Category(TenantScoped, Base):
     """A 部件/事件 class or sub-class (``parent_code`` set) with its urgency and time limits.
 
     ``time_limits`` maps SLA stages (accept, dispatch, sign, handle, inspect) to working hours;
-    ``urgent_time_limits`` overrides some of them for urgent events. Missing stages use
-    ``sla.DEFAULT_LIMITS``.
+    ``urgent_time_limits`` overrides some of them for 紧急 events and ``critical_time_limits`` for
+    特急 ones. Missing stages use ``sla.DEFAULT_LIMITS``.
     """
 
     __tablename__ = "ss_categories"
@@ -88,6 +99,13 @@ class Category(TenantScoped, Base):
     urgency: Mapped[int] = mapped_column(Integer, default=1)
     time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     urgent_time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # 特急 (urgency 3) has its own limits; a stage missing here falls back to the urgent ones.
+    critical_time_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Public outputs (Open311 GET, public pages) show a category's events only when it is public;
+    # 邻里纠纷, 群租 and public-order classes default to not (``public_by_default``).
+    public: Mapped[bool] = mapped_column(Boolean, default=_public_default)
+    # Public location snapped to a grid of this many metres (0: as reported).
+    public_location_m: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -174,6 +192,7 @@ class Event(TenantScoped, Base):
         _fk(["category_code"], "ss_categories", ["code"]),
         _fk(["node_id"], "grid_nodes"),
         _fk(["handling_unit_id"], "ss_handling_units"),
+        _fk(["supervisor_unit_id"], "ss_handling_units"),
         _fk(["reporter_user_id"], "users"),
         _fk(["assignee_user_id"], "users"),
         _fk(["reporter_resident_id"], "residents"),
@@ -185,6 +204,8 @@ class Event(TenantScoped, Base):
         Index("ix_ss_events_tenant_unit", "tenant_id", "handling_unit_id"),
         Index("ix_ss_events_tenant_assignee", "tenant_id", "assignee_user_id"),
         Index("ix_ss_events_tenant_reporter", "tenant_id", "reporter_user_id"),
+        Index("ix_ss_events_tenant_close_due", "tenant_id", "close_due_at"),
+        Index("ix_ss_events_tenant_handle_due", "tenant_id", "handle_due_at"),
     )
 
     number: Mapped[str] = mapped_column(String(32))  # SL-20261127-0001
@@ -210,6 +231,18 @@ class Event(TenantScoped, Base):
     level: Mapped[int] = mapped_column(Integer, default=3)
     handling_unit_id: Mapped[int | None]
     assignee_user_id: Mapped[int | None]
+    # 督办 after a breach: the unit one level up supervises; the handling unit stays as it was.
+    supervisor_unit_id: Mapped[int | None]
+    supervisor_level: Mapped[int | None] = mapped_column(Integer)
+    # The handling clock (派遣 → 签收 → 处置 → 反馈) runs from the last dispatch: its deadline
+    # (``handle_due_at``, for 按期处置), the case's deadline (``close_due_at`` = handling + inspection
+    # limits, for 按期结案 and 应结案数) and when it was last handled (反馈).
+    dispatched_at: Mapped[datetime | None]
+    handle_due_at: Mapped[datetime | None]
+    close_due_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    # What residents see about its progress (Open311 ``status_notes``); internal notes never are.
+    public_note: Mapped[str] = mapped_column(Text, default="")
 
     # SLA: the current stage's deadline. ``clock_seq`` counts deadlines set (new stage, restart,
     # approved extension); ``escalated_seq`` is the one already escalated, so a breach escalates once.
@@ -369,3 +402,27 @@ class Open311Request(TenantScoped, Base):
 
 
 MODELS = (*MODELS, Open311Key, Open311Request)
+
+
+class EventLink(TenantScoped, Base):
+    """A link from an event to another pillar's record (a 人民调解 dispute), made by listening to core
+    events, never by importing the other pillar. ``ref_id`` is the other side's id, unique per kind,
+    so the same referral heard twice links (and creates) once."""
+
+    __tablename__ = "ss_event_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "ref_id"),
+        _fk(["event_id"], "ss_events"),
+        Index("ix_ss_event_links_tenant_event", "tenant_id", "event_id"),
+    )
+
+    event_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))  # "dispute"
+    direction: Mapped[str] = mapped_column(String(8))  # "from": it came from there; "to": referred there
+    ref_id: Mapped[str] = mapped_column(String(64))
+    ref_number: Mapped[str] = mapped_column(String(64), default="")
+    href: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MODELS = (*MODELS, EventLink)

@@ -170,26 +170,30 @@ def service_request(
     status_notes: str | None,
     media_url: str | None,
     service_notice: str | None = None,
+    description: str | None = None,
+    location: tuple[Any, Any, str] | None = None,
 ) -> dict[str, Any]:
-    """One ``<request>`` of GET requests: ``event`` is an Event row (duck-typed)."""
+    """One ``<request>`` of GET requests: ``event`` is an Event row (duck-typed). ``description``
+    and ``location`` (lat, lon, address) are what may be published (the caller decides)."""
     status = status_of(event.state)
+    lat, lon, address = location if location is not None else (event.lat, event.lon, event.address)
     return {
         "service_request_id": event.number,
         "status": status,
         "status_notes": status_notes or None,
         "service_name": service_name,
         "service_code": event.category_code,
-        "description": event.description or event.title,
+        "description": description if description is not None else (event.description or event.title),
         "agency_responsible": agency,
         "service_notice": service_notice,
         "requested_datetime": iso(event.created_at, tz),
         "updated_datetime": iso(event.updated_at, tz),
         "expected_datetime": iso(event.due_at, tz) if status == "open" else None,
-        "address": event.address or None,
+        "address": address or None,
         "address_id": None,
         "zipcode": None,
-        "lat": number(event.lat),
-        "long": number(event.lon),
+        "lat": number(lat),
+        "long": number(lon),
         "media_url": media_url or None,
     }
 

@@ -17,10 +17,25 @@ from plugins.smart_service import services
 
 NAME = "smart_service"
 VIEW = f"{NAME}.view"
+# http(s), a host (t{s}.… for subdomains), then a path holding {z}, {x} and {y}; or empty.
+TILE_URL_PATTERN = r"^$|^https?://[A-Za-z0-9.{}-]+(:[0-9]+)?/(?=.*\{z\})(?=.*\{x\})(?=.*\{y\})[^\s\"'<>\\]*$"
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Tenant settings, validated by msgspec; the admin form is generated from these fields."""
+
+    # A base map under the boundaries (天地图 or the district's own tile server, WGS84/CGCS2000 Web
+    # Mercator tiles); empty: the boundaries alone on a plain background. routes/maps.py reads it.
+    map_tile_url: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=500,
+            pattern=TILE_URL_PATTERN,
+            title="底图瓦片地址 Base-map tile URL",
+            description="https://…{z}…{x}…{y}…（天地图可用 t{s} 子域名与 tk 密钥）；留空则只画边界",
+        ),
+    ] = ""
+    map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200, title="底图署名 Base-map attribution")] = ""
 
     hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
     proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
@@ -30,6 +45,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     work_order_adapter: Annotated[
         str, msgspec.Meta(max_length=50, pattern=r"^[a-z0-9_.-]+$", title="12345 工单接口 Work-order adapter")
     ] = "log"
+    # 综合指标 weights (local practice; indicators.COMPOSITE): relative, need not add up to 100.
+    weight_on_time_closure: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期结案率权重 Weight: on time")] = 40
+    weight_on_time_handling: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期处置率权重 Weight: handled")] = 30
+    weight_rework: Annotated[int, msgspec.Meta(ge=0, le=100, title="返工率权重 Weight: rework (inverted)")] = 10
+    weight_satisfaction: Annotated[int, msgspec.Meta(ge=0, le=100, title="满意率权重 Weight: satisfaction")] = 20
+    dispute_category: Annotated[
+        str, msgspec.Meta(max_length=32, title="转入纠纷的事件分类代码 Category code for referred disputes")
+    ] = ""
 
 
 _COMMUNITY = ("community_secretary", "community_worker")
@@ -105,6 +128,16 @@ MANIFEST = Manifest(
             ("hotline_operator", "subdistrict_officer"),
         ),
         Action(f"{NAME}.area.follow", "关注片区", "Follow an area", ("resident", *_COMMUNITY, *_GRID)),
+        Action(
+            f"{NAME}.event.publish",
+            "填写公开办理情况",
+            "Write the status note for residents",
+            (*_COMMUNITY, "subdistrict_officer"),
+        ),
+        # 转人民调解 (referrals.py): offered only while the mediation pillar is on.
+        Action(
+            f"{NAME}.event.refer", "转人民调解", "Refer to people's mediation", (*_COMMUNITY, "subdistrict_officer")
+        ),
         # 预约代办 (bookings.py): residents and staff book; community staff take and do them.
         Action(
             f"{NAME}.booking.request",
@@ -115,6 +148,11 @@ MANIFEST = Manifest(
         Action(f"{NAME}.booking.handle", "办理代办", "Handle proxy services", _COMMUNITY),
         # Configuration: categories, working calendar, handling units and the dispatch catalogue.
         Action(f"{NAME}.config.edit", "维护事件分类、工作日历与派单目录", "Edit categories, calendar and dispatch", ()),
+    ),
+    # The grid worker's phone: tasks to sign and handle, and what they find to report.
+    mobile_tabs=(
+        MenuItem("任务", "Tasks", "/smart-service/tasks", (f"{NAME}.event.sign", f"{NAME}.event.handle"), "任", 10),
+        MenuItem("上报", "Report", "/smart-service/report?source=grid_patrol", f"{NAME}.event.report", "报", 20),
     ),
 )
 
@@ -146,14 +184,49 @@ def register_roles() -> list[DeclaredRole]:
 @hookimpl
 def register_jobs() -> list[JobSpec]:
     """The SLA clock: breached stages are supervised and escalated one level up, once. Telling
-    people of a change (notifications.py) and sending replies to 12345 (workorders.py)."""
-    from plugins.smart_service import notifications, workorders
+    people of a change (notifications.py), sending replies to 12345 (workorders.py), and the
+    referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
+    from plugins.smart_service import notifications, referrals, workorders
 
     return [
         JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60),
         JobSpec(notifications.JOB, notifications.job),
         JobSpec(workorders.SEND_JOB, workorders.send_job, max_attempts=8, retry_seconds=60),
+        *referrals.JOBS,
     ]
+
+
+# Pages with a map (templates/smart_service/_map.html): they get the tenant's base map as ``basemap``.
+MAP_PAGES = frozenset(
+    {"smart_service/report.html", "smart_service/inbox.html", "smart_service/board.html", "smart_service/event.html"}
+)
+
+
+@hookimpl
+def extra_template_vars(request: Request, template: str) -> dict[str, Any] | None:
+    if template not in MAP_PAGES:
+        return None
+    from plugins.smart_service.routes.maps import map_config
+
+    return {"basemap": map_config(request)}
+
+
+@hookimpl
+def node_panels(request: Request, node: Any) -> list[Any]:
+    """A grid node's page: a map of its boundaries and the open events in it (for who sees events there)."""
+    from core.pluginhost.manifest import Panel
+    from plugins.smart_service.routes.maps import map_config
+
+    c = ctx(request)
+    if not c.can(VIEW, node.path):
+        return []
+
+    html = render_string(
+        request,
+        "smart_service/node_map.html",
+        {"node": node, "basemap": map_config(request), "c": c, "locale": c.locale},
+    )
+    return [Panel("事件地图", "Events on the map", html, 20)]
 
 
 @hookimpl
@@ -168,8 +241,10 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import queue as queue_routes
     from plugins.smart_service.routes import resident as resident_routes
     from plugins.smart_service.routes import staff as staff_routes
+    from plugins.smart_service.routes.maps import handlers as map_handlers
 
     return [
+        *map_handlers,  # GeoJSON for the maps: boundaries, events, residents' public view
         *staff_routes.handlers,  # inbox (at /smart-service/), event page, board
         *admin_routes.handlers,  # categories, calendar, handling units, dispatch catalogue
         *resident_routes.handlers,  # 随手拍: report, 我也遇到, my reports, rating
@@ -229,12 +304,17 @@ async def usage_figures(session: Any) -> dict[str, int]:
 @hookimpl
 async def on_event(tenant_id: int, event: Any, context: Any) -> None:
     """Live board: every committed change of an event reaches the tenant's open boards; the
-    people it concerns are told (a job, notifications.py)."""
+    people it concerns are told (a job, notifications.py). A dispute referred by the mediation
+    pillar (or its answer to our referral) queues a job (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
         from plugins.smart_service import board, notifications
 
         board.publish(context, tenant_id, event.payload)
         await notifications.on_event(context, tenant_id, event)
+    elif event.name.startswith("rule_of_law."):
+        from plugins.smart_service import referrals
+
+        await referrals.hear(tenant_id, event, context)
 
 
 @hookimpl

@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.audit import record
 from core.db.base import new_id, utcnow
 from core.db.context import Actor
-from core.grids import validation
+from core.grids import geo, validation
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.services.events import APP_STATE, delivered, emit
@@ -77,6 +77,8 @@ PHONE_PURPOSE = "smart_service.reporter_phone"
 TOP_DOWN_SOURCES = ("hotline_12345", "superior")  # arrive at the command centre (level 1)
 DATA_KEYS = frozenset({"hours", "rating", "into", "unit_id", "assignee_user_id"})
 SLA_JOB = "smart_service.sla"  # suggested JobSpec name for ``sla_job``
+PUBLISH = lifecycle.PERMISSION_PREFIX + "publish"  # write the status note for residents
+MAX_PUBLIC_NOTE = 500
 
 
 class StaleEvent(TransitionError):
@@ -397,8 +399,10 @@ async def transition(
         from_state = event.state
         if step.clock in (Clock.START, Clock.STOP) and event.due_at is not None:
             info["due_at"] = event.due_at.isoformat()
-            if now > event.due_at:
+            info["stage"] = event.stage
+            if now > event.due_at:  # exactly at the deadline is in time
                 info["overdue"] = True
+                info.update(charged_party(event, actor))
                 event.sla_breached = True
         if assignment is not None:
             unit_id, level, assignee = assignment
@@ -423,6 +427,10 @@ async def transition(
             assert calendar is not None
             base = max(event.due_at, now) if event.due_at is not None else now
             event.due_at = sla.add_working_hours(base, hours, calendar)
+            if event.stage == "handle":  # the handling deadline moves, and the case's with it
+                event.handle_due_at = event.due_at
+                if event.close_due_at is not None:
+                    event.close_due_at = sla.add_working_hours(event.close_due_at, hours, calendar)
             event.extension_count = (event.extension_count or 0) + 1
             event.clock_seq = (event.clock_seq or 0) + 1  # a new deadline may be escalated once more
             event.pending_hours = None
@@ -453,11 +461,13 @@ async def transition(
             info["rating"] = event.rating
         elif action == "close":
             event.closed_at = now
+        elif action == "feedback":
+            event.handled_at = now
         elif action == "sign" and event.assignee_user_id is None and actor.kind == "user":
             event.assignee_user_id = actor.id  # a unit member who signs takes the case
             info["assignee_user_id"] = actor.id
         elif action == "handle_on_spot":
-            event.closed_at = now
+            event.closed_at = event.handled_at = now
             event.assignee_user_id = actor.id if actor.kind == "user" else event.assignee_user_id
         elif action == "reopen":
             event.closed_at = None
@@ -469,8 +479,15 @@ async def transition(
             stage = STAGE_OF[step.to_state]
             event.stage, event.stage_started_at = stage, now
             event.clock_seq = (event.clock_seq or 0) + 1
-            event.due_at = sla.add_working_hours(now, _limit(category, stage, event.urgency), calendar)
+            hours = _limit(category, stage, event.urgency, from_dispatch=action != "rework")
+            event.due_at = sla.add_working_hours(now, hours, calendar)
             info["next_due_at"] = event.due_at.isoformat()
+            if action in ("dispatch", "redispatch"):  # the handling clock starts at 派遣
+                event.dispatched_at, event.handle_due_at = now, event.due_at
+                if event.close_due_at is None:  # the case's deadline: set once, at the first 派遣
+                    inspect = _limit(category, "inspect", event.urgency)
+                    event.close_due_at = sla.add_working_hours(event.due_at, inspect, calendar)
+                info["handle_due_at"] = event.handle_due_at.isoformat()
         elif step.clock is Clock.STOP:
             event.stage, event.due_at = None, None
 
@@ -631,10 +648,27 @@ async def _category(session: AsyncSession, code: str) -> Category | None:
     return (await session.execute(select(Category).where(Category.code == code))).scalar_one_or_none()
 
 
-def _limit(category: Category | None, stage: str, urgency: int) -> float:
+def _limit(category: Category | None, stage: str, urgency: int, *, from_dispatch: bool = True) -> float:
     if category is None:
-        return sla.stage_hours(stage, urgency)
-    return sla.stage_hours(stage, urgency, category.time_limits, category.urgent_time_limits)
+        return sla.limit_hours(stage, urgency, from_dispatch=from_dispatch)
+    return sla.limit_hours(
+        stage,
+        urgency,
+        category.time_limits,
+        category.urgent_time_limits,
+        category.critical_time_limits,
+        from_dispatch=from_dispatch,
+    )
+
+
+def charged_party(event: Event, actor: Actor | None) -> dict[str, Any]:
+    """Who a late stage is charged to: the handling clock (派遣 → 反馈) to the unit (and person) it
+    was dispatched to; a stage before or after it (受理, 立案/派遣, 核查) to whoever ended it late —
+    a late 受理 is the accepter's, not the handling unit's."""
+    if event.stage == "handle":
+        return {"charged_unit_id": event.handling_unit_id, "charged_user_id": event.assignee_user_id}
+    user_id = actor.id if actor is not None and actor.kind == "user" else None
+    return {"charged_unit_id": None, "charged_user_id": user_id}
 
 
 async def _actor_name(session: AsyncSession, actor: Actor | None) -> str:
@@ -649,15 +683,8 @@ async def _actor_name(session: AsyncSession, actor: Actor | None) -> str:
 
 # ---- duplicates (我也遇到) -----------------------------------------------------------------------
 
-EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+haversine_m = geo.haversine_m  # moved to core/grids/geo.py (issue #8); the old name still works
 
 
 async def find_nearby_open(
@@ -758,6 +785,50 @@ async def me_too(
     return True
 
 
+async def publish_note(
+    session: AsyncSession,
+    event: Event | int,
+    actor: Actor,
+    note: str,
+    *,
+    can: Callable[[str, str | None], bool] | None = None,
+    app_state: Any = None,
+    now: datetime | None = None,
+) -> EventTransition:
+    """The status note for residents (Open311 ``status_notes``, their report's page): the only note
+    of an event that public outputs show. A timeline line (``public_note``); like 我也遇到 it does
+    not move the event's version, so no staff form goes stale."""
+    now = now or utcnow()
+    if not isinstance(event, Event):
+        event = await get_event(session, int(event))
+    if can is not None and not can(PUBLISH, event.node_path):
+        raise NotAllowed(lazy('You may not "%(action)s" this event'), action=ACTION_LABELS["public_note"])
+    note = (note or "").strip()
+    if not note:
+        raise lifecycle.MissingInput(lazy("Write the note for residents"))
+    if len(note) > MAX_PUBLIC_NOTE:
+        raise lifecycle.MissingInput(lazy("The note is too long (at most %(max)s characters)"), max=MAX_PUBLIC_NOTE)
+    await session.execute(
+        update(Event).where(Event.id == event.id).values(public_note=note).execution_options(synchronize_session=False)
+    )
+    row = EventTransition(
+        id=new_id(),
+        event_id=event.id,
+        from_state=event.state,
+        to_state=event.state,
+        action="public_note",
+        actor_user_id=actor.id if actor.kind == "user" else None,
+        actor_name=await _actor_name(session, actor),
+        note=note,
+        at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(event, ["public_note"])
+    await _announce(session, app_state, None, "public_note", event, actor, {"from": event.state})
+    return row
+
+
 # ---- the dispatch catalogue (派单目录) -------------------------------------------------------------
 
 
@@ -833,6 +904,11 @@ async def escalate_breached(
 ) -> list[int]:
     """督办 and escalate, one level up, each event whose current deadline has passed. Returns their ids.
 
+    The unit one level above the one watching it (the handling unit's level, or the supervisor's
+    after an earlier breach) is added as supervisor (``supervisor_unit_id``, from the dispatch
+    catalogue at that level); the handling unit, its level and the assignee stay as they were, so
+    nobody loses track of who is doing the work. The timeline line (``escalate``) is the 督办 record.
+
     Exactly once per deadline: the event's ``escalated_seq`` is set to its ``clock_seq`` by a
     conditional UPDATE on (id, version), so a second run — or another process running at the same
     moment — finds nothing to do. After downtime it catches up with one escalation per breached
@@ -853,25 +929,30 @@ async def escalate_breached(
     )
     escalated: list[int] = []
     for event in list(rows.scalars()):
-        level = max(1, event.level - 1)
-        target = await dispatch_target(session, event, level=level) if level < event.level else None
-        unit_id = target.unit.id if target is not None else event.handling_unit_id
-        new_level = target.level if target is not None else level
+        # The level above whoever watches it now (the handling level, or a supervisor already added).
+        watching = event.supervisor_level or event.level
+        level = max(1, watching - 1)
+        target = await dispatch_target(session, event, level=level) if level < watching else None
+        supervisor_id = target.unit.id if target is not None else event.supervisor_unit_id
+        supervisor_level = target.level if target is not None else level
         info = {
             "stage": event.stage,
             "breached_at": event.due_at.isoformat() if event.due_at else None,
-            "from_level": event.level,
-            "level": new_level,
-            "from_unit_id": event.handling_unit_id,
-            "unit_id": unit_id,
+            "level": event.level,
+            "unit_id": event.handling_unit_id,  # who handles it stays as it was
+            "assignee_user_id": event.assignee_user_id,
+            "from_supervisor_unit_id": event.supervisor_unit_id,
+            "supervisor_unit_id": supervisor_id,
+            "supervisor_level": supervisor_level,
+            **charged_party(event, None),
         }
         done = await session.execute(
             update(Event)
             .where(Event.id == event.id, Event.version == event.version, Event.state == event.state)
             .values(
                 version=event.version + 1,
-                level=new_level,
-                handling_unit_id=unit_id,
+                supervisor_unit_id=supervisor_id,
+                supervisor_level=supervisor_level,
                 supervised=True,
                 supervision_count=(event.supervision_count or 0) + 1,
                 sla_breached=True,

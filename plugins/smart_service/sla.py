@@ -202,14 +202,40 @@ def stage_hours(
     urgency: int = 1,
     time_limits: Mapping[str, Any] | None = None,
     urgent_time_limits: Mapping[str, Any] | None = None,
+    critical_time_limits: Mapping[str, Any] | None = None,
 ) -> float:
-    """A category's limit for ``stage`` in working hours: urgent events (urgency ≥ 2) use the urgent
-    limit where the category sets one, else the normal one; a missing limit falls back to DEFAULT_LIMITS."""
-    if urgency >= 2 and urgent_time_limits and urgent_time_limits.get(stage) is not None:
-        return float(urgent_time_limits[stage])
-    if time_limits and time_limits.get(stage) is not None:
-        return float(time_limits[stage])
+    """A category's limit for ``stage`` in working hours, each urgency with its own: 特急 (3) uses
+    the critical limit, 紧急 (2) the urgent one, 一般 (1) the normal one. Where the category leaves
+    an urgency's limit empty the next milder one applies (critical → urgent → normal), and a
+    stage with none at all falls back to DEFAULT_LIMITS."""
+    chain = [critical_time_limits] if urgency >= 3 else []
+    chain += [urgent_time_limits] if urgency >= 2 else []
+    chain.append(time_limits)
+    for limits in chain:
+        if limits and limits.get(stage) is not None:
+            return float(limits[stage])
     return float(DEFAULT_LIMITS.get(stage, DEFAULT_LIMITS["handle"]))
+
+
+HANDLING_LIMITS = ("sign", "handle")  # the handling clock from 派遣 runs across 签收 and 处置
+
+
+def limit_hours(
+    stage: str,
+    urgency: int = 1,
+    time_limits: Mapping[str, Any] | None = None,
+    urgent_time_limits: Mapping[str, Any] | None = None,
+    critical_time_limits: Mapping[str, Any] | None = None,
+    *,
+    from_dispatch: bool = True,
+) -> float:
+    """The working hours a stage's clock gets. The handling clock (``handle``) started by 派遣 gets
+    the sign and handle limits together; restarted by 返工 (``from_dispatch=False``) it gets the
+    handle limit alone (it was signed for already)."""
+    limits = (time_limits, urgent_time_limits, critical_time_limits)
+    if stage == "handle" and from_dispatch:
+        return sum(stage_hours(s, urgency, *limits) for s in HANDLING_LIMITS)
+    return stage_hours(stage, urgency, *limits)
 
 
 async def load_calendar(session: Any) -> Calendar:

@@ -194,7 +194,8 @@ async def test_valid_settings_are_saved_and_used_by_the_plugin(district: Any, db
     assert r.status_code == 200 and "The settings have been saved." in r.text
     row = await plugin_row(db, d.tenant, "smart_service")
     assert row is not None and row.enabled
-    assert row.settings == {"hotline": "0314-2345678", "proxy_service_days": 7, "allow_anonymous_reports": True}
+    sent = {"hotline": "0314-2345678", "proxy_service_days": 7, "allow_anonymous_reports": True}
+    assert {k: row.settings.get(k) for k in sent} == sent  # the fields not on the form keep their defaults
     assert "0314-2345678" in (await d.client.get(f"{d.base}/smart-service/")).text
 
     # An unticked checkbox is not sent by the browser: it means "off".
@@ -369,7 +370,8 @@ def test_fields_of_reads_every_builtin_plugins_settings(plugin: str) -> None:
 
 
 def test_fields_of_smart_service_in_detail() -> None:
-    hotline, days, anonymous = sf.fields_of(_settings_of("smart_service"))
+    by_name = {f.name: f for f in sf.fields_of(_settings_of("smart_service"))}
+    hotline, days, anonymous = by_name["hotline"], by_name["proxy_service_days"], by_name["allow_anonymous_reports"]
     assert (hotline.kind, hotline.max_length, hotline.default) == (sf.STR, 20, "12345")
     assert (days.kind, days.ge, days.le, days.title_zh, days.title_en) == (
         sf.INT,
@@ -424,5 +426,6 @@ def test_validate_finds_every_bad_field_and_keeps_msgspecs_reason_for_the_rest()
     clean, errors, other = sf.validate({"hotline": "1", "unknown": 1}, fields, check, fallback)
     assert clean is None and errors == {} and other is not None and "unknown" in other
     clean, errors, _other = sf.validate({"proxy_service_days": 3}, fields, check, fallback)
-    assert errors == {} and clean == {"hotline": "12345", "proxy_service_days": 3, "allow_anonymous_reports": False}
+    defaults = {"hotline": "12345", "proxy_service_days": 3, "allow_anonymous_reports": False}
+    assert errors == {} and clean is not None and {k: clean[k] for k in defaults} == defaults
     assert sf.field_of_error("Expected `int` >= 1 - at `$.proxy_service_days`") == "proxy_service_days"

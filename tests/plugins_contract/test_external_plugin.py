@@ -8,6 +8,7 @@ database must not learn a migration branch that the other apps of the session do
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.metadata
 import os
@@ -24,8 +25,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select, text
 
+import liuzhi.api
 from core.app import load_models
-from core.config import Settings
+from core.config import REPO_ROOT, Settings
 from core.db.engine import Database, make_engine
 from core.db.migrate import current_heads, upgrade
 from core.pluginhost.manager import PluginHost
@@ -247,3 +249,65 @@ async def test_raw_sql_on_its_table_sees_only_the_bound_tenants_notes(example_ap
         assert (await s.execute(sql)).scalar_one() == 0
     async with example_app.state.db.session(d.tenant.id) as s:
         assert (await s.execute(sql)).scalar_one() == 2
+
+
+PUBLIC = {"liuzhi.api", "liuzhi.testing"}
+SCAFFOLD = REPO_ROOT / "core" / "pluginhost" / "scaffold_template"
+
+
+def imports_beyond_the_public_api(root: Path, pattern: str) -> list[str]:
+    """Every import of Liuzhi's inside (``core…``, ``plugins…``, ``liuzhi.<not api/testing>``) and
+    every name taken from ``liuzhi.api`` that it does not list, as "file:line module.name"."""
+    found = []
+    for path in sorted(root.rglob(pattern)):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [(alias.name, None) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [(node.module, alias.name) for alias in node.names]
+            else:
+                continue
+            for module, name in modules:
+                top = module.split(".")[0]
+                if top in ("core", "plugins") or (top == "liuzhi" and module not in PUBLIC):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {module}")
+                elif module == "liuzhi.api" and name not in liuzhi.api.__all__:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} liuzhi.api.{name} (not in __all__)")
+    return found
+
+
+def test_the_example_plugin_and_the_scaffold_import_only_the_public_api() -> None:
+    assert imports_beyond_the_public_api(SOURCE, "*.py") == []
+    assert imports_beyond_the_public_api(SCAFFOLD, "*.py-tpl") == []
+    assert len(list(SOURCE.rglob("*.py"))) >= 8  # the check read the plugin, its migration and its tests
+
+
+def test_the_import_check_catches_an_import_from_core(tmp_path: Path) -> None:
+    (tmp_path / "sneaky.py").write_text("from core.web.context import ctx\nfrom liuzhi.api import nothing_such\n")
+    assert imports_beyond_the_public_api(tmp_path, "*.py") == [
+        "sneaky.py:1 core.web.context",
+        "sneaky.py:2 liuzhi.api.nothing_such (not in __all__)",
+    ]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("LIUZHI_TEST_PLUGIN_KIT"), reason="slow: .ci/run runs it (LIUZHI_TEST_PLUGIN_KIT=1)"
+)
+def test_its_own_tests_pass_on_the_shipped_harness(installed: Path, tmp_path: Path) -> None:
+    """What its author runs: pytest in the plugin's folder, against the installed copy."""
+    skip = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    work = shutil.copytree(SOURCE, tmp_path / "src", ignore=skip)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed), str(REPO_ROOT)])}
+    env.pop("LIUZHI_TEST_PLUGIN_KIT", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "4 passed" in result.stdout

@@ -641,8 +641,11 @@ async def test_hook_extra_template_vars_reach_the_template_being_rendered(migrat
         d = await districts(app, enable=["contract_vars"])
         async with signed_in_client(app, d.slug) as admin:
             r = await admin.get(f"/t/{d.slug}/contract-vars/")
+            partial = await admin.get(f"/t/{d.slug}/contract-vars/", headers={"HX-Request": "true"})
             dashboard = await admin.get(f"/t/{d.slug}/")
     assert r.status_code == 200 and "契约测试区：共建共治共享" in main_text(r.text)
+    # An htmx request gets the content block alone, with the same extra variables as the page.
+    assert partial.status_code == 200 and "<html" not in partial.text and "共建共治共享" in partial.text
     assert dashboard.status_code == 200
     assert "contract/vars.html" in plugin.templates and "core/dashboard.html" in plugin.templates
 

@@ -11,6 +11,8 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # ``liuzhi db revision --plugin``: which tables are the plugin's, and the RLS step (core/db/autogen.py).
+    **config.attributes.get("configure", {}),
 )
 with context.begin_transaction():
     context.run_migrations()

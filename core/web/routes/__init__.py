@@ -7,6 +7,9 @@ from typing import Any
 
 def core_route_handlers() -> list[Any]:
     from core.grids import routes_people, routes_tree
+    from core.grids.fieldwork import routes as field_routes
+    from core.grids.fieldwork import routes_api as field_api
+    from core.grids.fieldwork import routes_pwa as field_pwa
     from core.imports import routes as import_routes
     from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
@@ -45,4 +48,7 @@ def core_route_handlers() -> list[Any]:
         *rbac_routes.handlers,
         *import_routes.handlers,
         *service_route_handlers(),
+        *field_routes.handlers,
+        *field_api.handlers,
+        *field_pwa.handlers,
     ]

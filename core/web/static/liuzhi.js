@@ -23,3 +23,13 @@ document.addEventListener("click", (e) => {
   const btn = e.target.closest("button[data-confirm]");
   if (btn && !window.confirm(btn.dataset.confirm)) e.preventDefault();
 });
+// Form errors, one convention for core and every plugin (docs/plugins.md "Forms"): the handler
+// answers 400 (422 is accepted too) with the form again — the same markup a 200 would put in the
+// request's hx-target — and it is swapped like a 200 (htmx leaves 4xx unswapped by default).
+document.addEventListener("htmx:beforeSwap", (e) => {
+  const status = e.detail.xhr.status;
+  if (status === 400 || status === 422) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});

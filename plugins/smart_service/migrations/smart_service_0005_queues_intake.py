@@ -2,7 +2,7 @@
 followed areas; RLS
 
 Revision ID: smart_service_0005
-Revises: smart_service_0003
+Revises: smart_service_0004
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 from core.db import rls
 
 revision: str = "smart_service_0005"
-# Written beside 0004 (another branch); the lead re-chains this after it at merge.
-down_revision: str | Sequence[str] | None = "smart_service_0003"
+# Chained after 0004 (public data, links and the SLA clock, merged from main).
+down_revision: str | Sequence[str] | None = "smart_service_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

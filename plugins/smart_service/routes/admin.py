@@ -51,6 +51,9 @@ STAGE_LABELS = {
 Errors = dict[str, str]
 
 
+MAX_COARSEN_M = 5000
+
+
 def _text(form: Any, name: str, limit: int = 100) -> str:
     return str(form.get(name) or "").strip()[:limit]
 
@@ -121,7 +124,7 @@ async def _categories_page(
 
 def _category_values(row: Category | None) -> dict[str, Any]:
     if row is None:
-        return {"kind": "event", "urgency": 1, "active": True, "position": 0}
+        return {"kind": "event", "urgency": 1, "active": True, "position": 0, "public": True, "public_location_m": 0}
     values: dict[str, Any] = {
         "code": row.code,
         "parent_code": row.parent_code or "",
@@ -131,10 +134,13 @@ def _category_values(row: Category | None) -> dict[str, Any]:
         "urgency": row.urgency,
         "position": row.position,
         "active": row.active,
+        "public": row.public,
+        "public_location_m": row.public_location_m,
     }
     for stage in STAGES:
         values[f"limit_{stage}"] = (row.time_limits or {}).get(stage, "")
         values[f"urgent_{stage}"] = (row.urgent_time_limits or {}).get(stage, "")
+        values[f"critical_{stage}"] = (row.critical_time_limits or {}).get(stage, "")
     return values
 
 
@@ -166,6 +172,10 @@ async def save_category(request: Request) -> Any:
         k: _text(form, k) for k in ("code", "parent_code", "kind", "name_zh", "name_en", "urgency", "position")
     }
     values["active"] = _checked(form, "active")
+    values["public"] = _checked(form, "public")
+    values["public_location_m"] = _text(form, "public_location_m", 10) or "0"
+    if not values["public_location_m"].isdigit() or int(values["public_location_m"]) > MAX_COARSEN_M:
+        errors["public_location_m"] = _("Give whole metres from 0 to %(max)s", max=MAX_COARSEN_M)
     code = row.code if row is not None else values["code"]  # a code events refer to stays as it is
     values["code"] = code
     if row is None:
@@ -185,9 +195,9 @@ async def save_category(request: Request) -> Any:
     if not values["urgency"].isdigit() or int(values["urgency"]) not in URGENCIES:
         errors["urgency"] = _("Choose the urgency")
     position = int(values["position"]) if values["position"].lstrip("-").isdigit() else 0
-    limits, urgent = {}, {}
+    limits, urgent, critical = {}, {}, {}
     for stage in STAGES:
-        for prefix, target in (("limit", limits), ("urgent", urgent)):
+        for prefix, target in (("limit", limits), ("urgent", urgent), ("critical", critical)):
             name = f"{prefix}_{stage}"
             values[name] = _text(form, name, 20)
             hours = _hours(form, name, errors)
@@ -202,7 +212,8 @@ async def save_category(request: Request) -> Any:
     row.kind = values["kind"]
     row.name_zh, row.name_en = values["name_zh"], values["name_en"]
     row.urgency, row.position, row.active = int(values["urgency"]), position, values["active"]
-    row.time_limits, row.urgent_time_limits = limits, urgent
+    row.time_limits, row.urgent_time_limits, row.critical_time_limits = limits, urgent, critical
+    row.public, row.public_location_m = values["public"], int(values["public_location_m"])
     await c.db.commit()
     return Redirect(c.url(f"{BASE}/categories"), status_code=303)
 

@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
 from core.i18n import gettext as _
+from core.services import submissions
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import requires
@@ -130,8 +131,20 @@ async def api_report(request: Request) -> Any:
             uploads = [u for u in fields.getall("photos") if isinstance(u, UploadFile)]
     form = ReportInput.of(fields)
     form.source = "resident"
+    # Sent again with the same client id (a phone's queue after a lost signal): the first report.
+    assert c.user is not None
+    claim, new = await submissions.claim(
+        c.db, c.user.id, submissions.clean_client_id(fields.get("client_id")), "smart_service.report"
+    )
+    if not new and claim is not None:
+        try:
+            first = await services.get_by_number(c.db, claim.ref)
+        except services.EventNotFound:
+            return refuse(409, _("This report is being saved."))
+        return Response(_summary(request, first), status_code=200)
     try:
         event = await submit_report(request, form, uploads)
+        submissions.complete(claim, event.number, f"/smart-service/mine/{event.id}")
         await c.db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)

@@ -67,6 +67,12 @@ async def _report(
     return report, query, errors
 
 
+def _weights(c: Any) -> dict[str, Any]:
+    """综合指标 weights: the tenant's settings over the defaults."""
+    stored = c.plugin_settings.get("smart_service", {}) or {}
+    return {**ind.DEFAULT_WEIGHTS, **{k: v for k, v in stored.items() if k in ind.DEFAULT_WEIGHTS}}
+
+
 def sla_today(calendar: sla.Calendar) -> date:
     return utcnow().astimezone(calendar.tz).date()
 
@@ -91,7 +97,8 @@ async def indicators_page(
 ) -> Any:
     c = ctx(request)
     report, query, errors = await _report(request, start, end, by, grain)
-    headers, rows = ind.table(report, _, group_label=_group_label(report.by))
+    weights = _weights(c)
+    headers, rows = ind.table(report, _, group_label=_group_label(report.by), weights=weights)
     chart = json.dumps(ind.chart_data(report, _), ensure_ascii=False).replace("</", "<\\/")
     qs = "&".join(f"{k}={v}" for k, v in query.items())
     return await render(
@@ -109,6 +116,10 @@ async def indicators_page(
             "grains": {k: _(v) for k, v in ind.GRAIN_LABELS.items()},
             "export_url": c.url(f"/smart-service/indicators.xlsx?{qs}"),
             "n_counts": len(ind.COUNTS),
+            "composite": report.total.composite(weights),
+            "weights": weights,
+            "lateness": report.lateness,
+            "stage_labels": {k: _(v) for k, v in ind.LATENESS_STAGES.items()},
         },
         status_code=400 if errors else 200,
     )
@@ -123,7 +134,8 @@ async def indicators_export(
     grain: FromQuery[str | None] = None,
 ) -> Any:
     report, query, _errors = await _report(request, start, end, by, grain)
-    headers, rows = ind.table(report, _, group_label=_group_label(report.by))
+    weights = _weights(ctx(request))
+    headers, rows = ind.table(report, _, group_label=_group_label(report.by), weights=weights)
     name = "{}-{}-{}".format(_("Indicators"), query["start"], query["end"])
     return excel_response(name, _("Indicators"), headers, rows)
 

@@ -11,19 +11,20 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.i18n import gettext as _
+from core.i18n import lazy
+from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.pagination import paginate
 from core.web.render import render
 from plugins.smart_service import photos as ph
 from plugins.smart_service import services, units
-from plugins.smart_service.lifecycle import ACTION_LABELS, HANDLE, OPEN, SIGN, TransitionError
+from plugins.smart_service.lifecycle import ACTION_LABELS, HANDLE, SIGN, State, TransitionError
 from plugins.smart_service.models import Event
 from plugins.smart_service.routes.resident import UPLOAD_LIMIT, photo_cards, rollback, state_label
 
@@ -33,30 +34,57 @@ GUARD = [requires(SIGN, HANDLE, WORK)]
 WORKER_ACTIONS = ("sign", "handle", "feedback", "return")
 
 
+# The worker's tasks in three groups, as the worker thinks of them: to sign for, being handled,
+# handled and waiting for inspection (no action of theirs left; shown so nothing seems lost).
+GROUPS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("to_sign", lazy("To sign for"), frozenset({State.DISPATCHED.value})),
+    ("handling", lazy("Being handled"), frozenset({State.SIGNED.value, State.HANDLING.value, State.PARKED.value})),
+    (
+        "reported",
+        lazy("Result reported"),
+        frozenset({State.FEEDBACK.value, State.INSPECTING.value, State.INSPECTED.value}),
+    ),
+)
+GROUP_LIMIT = 100
+
+
+def _worker_scope(request: Request) -> Any:
+    """Where the worker may sign or handle: a task assigned elsewhere is not theirs to act on."""
+    c = ctx(request)
+    return in_scope(Event.node_path, sorted({*c.scope_prefixes(SIGN), *c.scope_prefixes(HANDLE)}))
+
+
 async def my_task(request: Request, event_id: int) -> Event:
-    """An event assigned to me, or in the queue of a unit I belong to; else 404."""
+    """An event assigned to me, in the area where I may act on it, or in the queue of a unit I
+    belong to; else 404."""
     c = ctx(request)
     assert c.db is not None and c.user is not None
     try:
         event = await services.get_event(c.db, event_id)
     except services.EventNotFound:
         raise NotFoundException() from None
-    if event.assignee_user_id != c.user.id and not await units.in_my_queue(c.db, event, c.user.id):
+    mine = event.assignee_user_id == c.user.id and (c.can(SIGN, event.node_path) or c.can(HANDLE, event.node_path))
+    if not mine and not await units.in_my_queue(c.db, event, c.user.id):
         raise NotFoundException()
     return event
 
 
 @get("/smart-service/tasks", guards=GUARD)
-async def tasks(request: Request, page: FromQuery[int] = 1) -> Any:
+async def tasks(request: Request) -> Any:
     c = ctx(request)
     assert c.db is not None and c.user is not None
-    stmt = (
-        select(Event)
-        .where(Event.assignee_user_id == c.user.id, Event.state.in_([s.value for s in OPEN]))
-        .order_by(Event.due_at.is_(None), Event.due_at, Event.id)
+    groups = []
+    for key, title, states in GROUPS:
+        mine = (Event.assignee_user_id == c.user.id, Event.state.in_(sorted(states)), _worker_scope(request))
+        count = int(await c.db.scalar(select(func.count(Event.id)).where(*mine)) or 0)
+        stmt = select(Event).where(*mine).order_by(Event.due_at.is_(None), Event.due_at, Event.id).limit(GROUP_LIMIT)
+        items = list((await c.db.execute(stmt)).scalars())
+        groups.append({"key": key, "title": _(title), "count": count, "events": items})
+    return await render(
+        request,
+        "smart_service/tasks.html",
+        {"groups": groups, "state_label": state_label, "limit": GROUP_LIMIT, "c": c},
     )
-    result = await paginate(c.db, stmt, page)
-    return await render(request, "smart_service/tasks.html", {"page": result, "state_label": state_label, "c": c})
 
 
 async def _task_page(request: Request, event: Event, *, error: str | None = None, status_code: int = 200) -> Any:

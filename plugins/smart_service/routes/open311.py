@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -29,6 +29,7 @@ from core import i18n
 from core.db.base import utcnow
 from core.db.context import Actor, set_tenant
 from core.grids import geo
+from core.grids.locate import node_at_or_root
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.i18n import lazy
@@ -36,7 +37,7 @@ from core.ops.limits import check_rate, limits_of, too_many
 from core.web.context import SLUG_KEY, TenantConfig, load_tenant
 from core.web.guards import public
 from plugins.smart_service import open311_format as fmt_
-from plugins.smart_service import services, sla
+from plugins.smart_service import publicity, services, sla
 from plugins.smart_service.lifecycle import ACTION_LABELS, TransitionError
 from plugins.smart_service.models import (
     MAX_DESCRIPTION,
@@ -74,6 +75,7 @@ MAX_PAGE = 1_000_000  # keeps OFFSET (page × size) within what a database holds
 DEFAULT_DAYS = 90  # GET requests without dates: the last 90 days, as the spec suggests
 EMAIL_PURPOSE = b"smart_service.open311_email"
 URGENCY_NAMES = {1: lazy("Normal"), 2: lazy("Urgent"), 3: lazy("Critical")}
+API_CHANGESET = datetime(2026, 12, 7, tzinfo=UTC)  # when this endpoint's shape last changed
 HIDDEN_UPDATES = ("report", "me_too")  # the report itself is the request; 我也遇到 changes nothing
 
 
@@ -215,6 +217,29 @@ async def _discovery(request: Request, j: Jurisdiction) -> Response[bytes]:
     return _respond(j.fmt, fmt_.dump(j.fmt, doc, "discovery"))
 
 
+async def _shared_discovery(request: Request, name: str) -> Response[bytes] | None:
+    """Discovery on the shared root with no district named: the endpoint and how to name one
+    (``jurisdiction_id``); None when a district is named, or the host or prefix is a district's."""
+    stem, _dot, ext = name.rpartition(".")
+    stem, ext = (stem, ext.lower()) if _dot else (name, "xml")
+    if stem != "discovery" or ext not in fmt_.FORMATS:
+        return None
+    if request.query_params.get("jurisdiction_id") or request.scope.get(SLUG_KEY):
+        return None
+    host = (request.headers.get("host") or "").split(":")[0].lower()
+    if host and await load_tenant(request.app.state, host=host) is not None:
+        return None
+    i18n.set_locale(i18n.from_accept_language(request.headers.get("accept-language")) or i18n.DEFAULT_LOCALE)
+    doc = fmt_.discovery(
+        f"{str(request.base_url).rstrip('/')}{BASE}",
+        API_CHANGESET,
+        UTC,
+        contact=_("Name the district with jurisdiction_id (its code) on every request"),
+        key_service=_("Ask the district for an API key"),
+    )
+    return _respond(ext, fmt_.dump(ext, doc, "discovery"))
+
+
 def _hotline(j: Jurisdiction) -> str:
     return str(j.config.settings.get(NAME, {}).get("hotline") or "12345")
 
@@ -261,26 +286,24 @@ async def _docs(j: Jurisdiction, events: list[Event]) -> list[dict[str, Any]]:
             )
         ).all()
     )
-    notes: dict[int, str] = {}
-    rows = await j.db.execute(
-        select(EventTransition.event_id, EventTransition.note)
-        .where(EventTransition.event_id.in_(ids), EventTransition.note != "", EventTransition.action != "me_too")
-        .order_by(EventTransition.at, EventTransition.id)
-    )
-    for event_id, note in rows.all():
-        notes[event_id] = note  # the latest note wins
+    node_ids = {e.node_id for e in events}
+    areas = dict((await j.db.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(node_ids)))).all())
     out = []
     for e in events:
         category = categories.get(e.category_code)
         unit = units.get(e.handling_unit_id) if e.handling_unit_id is not None else None
+        # publicity.py: the residents' status note only, masked text, the category's coarse location.
+        lat, lon, address = publicity.location(e, category, areas.get(e.node_id, ""))
         out.append(
             fmt_.service_request(
                 e,
                 j.tz,
                 service_name=category.label(j.locale) if category else e.category_code,
                 agency=unit.label(j.locale) if unit else None,
-                status_notes=notes.get(e.id),
+                status_notes=publicity.status_note(e),
                 media_url=media.get(e.id),
+                description=publicity.description(e),
+                location=(lat, lon, address),
             )
         )
     return out
@@ -315,7 +338,7 @@ def _paging(params: Any) -> tuple[int, int]:
 
 
 async def _requests(j: Jurisdiction, params: Any) -> Response[bytes]:
-    stmt = select(Event)
+    stmt = select(Event).where(await publicity.public_event_filter(j.db))
     numbers = _list(params.get("service_request_id"))
     if numbers:
         stmt = stmt.where(Event.number.in_(numbers[:MAX_PAGE_SIZE]))
@@ -354,7 +377,10 @@ async def _updates(j: Jurisdiction, params: Any) -> Response[bytes]:
     stmt = (
         select(EventTransition, Event.number)
         .join(Event, and_(Event.tenant_id == EventTransition.tenant_id, Event.id == EventTransition.event_id))
-        .where(EventTransition.action.not_in(HIDDEN_UPDATES))
+        .where(
+            EventTransition.action.in_(sorted(publicity.PUBLIC_ACTIONS - set(HIDDEN_UPDATES))),
+            await publicity.public_event_filter(j.db),
+        )
     )
     if start is not None:
         stmt = stmt.where(EventTransition.at >= start)
@@ -366,8 +392,12 @@ async def _updates(j: Jurisdiction, params: Any) -> Response[bytes]:
     )
     docs = []
     for line, number in rows.all():
+        # Staff notes stay inside: an update says what step was taken, or the note written for residents.
         label = ACTION_LABELS.get(line.action)
-        description = line.note or (_(label) if label else line.action)
+        if line.action == publicity.PUBLIC_NOTE:
+            description = publicity.scrub(line.note)
+        else:
+            description = _(label) if label else line.action
         # Timeline photos are staff-only (the file_access hook): no public media_url for them.
         docs.append(fmt_.request_update(line, number, j.tz, description, None))
     return _respond(j.fmt, fmt_.dump(j.fmt, docs, "service_request_updates", "request_update"))
@@ -389,31 +419,9 @@ def _attribute_answers(form: Any) -> dict[str, Any]:
     return answers
 
 
-def _point_in_ring(lon: float, lat: float, ring: list[tuple[float, float]]) -> bool:
-    inside = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
-
-
-def _contains(boundary: dict[str, Any] | None, lon: float, lat: float) -> bool:
-    for polygon in geo.polygons(boundary):
-        outer, holes = polygon[0], polygon[1:]
-        if _point_in_ring(lon, lat, list(outer)) and not any(_point_in_ring(lon, lat, list(h)) for h in holes):
-            return True
-    return False
-
-
 async def locate_node(db: AsyncSession, lon: float | None, lat: float | None) -> GridNode | None:
     """The deepest grid node whose boundary holds the point; else the district's root."""
-    if lon is not None and lat is not None:
-        rows = await db.execute(select(GridNode).where(GridNode.boundary.is_not(None)))
-        holding = [n for n in rows.scalars() if _contains(n.boundary, lon, lat)]
-        if holding:
-            return max(holding, key=lambda n: (n.depth, n.id))
-    root = await db.execute(select(GridNode).order_by(GridNode.depth, GridNode.id).limit(1))
-    return root.scalar_one_or_none()
+    return await node_at_or_root(db, lon, lat)
 
 
 def _coordinate(form: Any, name: str) -> float | None:
@@ -441,6 +449,11 @@ async def _create(request: Request, j: Jurisdiction, form: Any, key: Open311Key)
     lat, lon = _coordinate(form, "lat"), _coordinate(form, "long")
     if (lat is None) != (lon is None):
         raise Open311Error(400, _("Give both lat and long"))
+    coord_system = text("coord_system", 10).lower() or "wgs84"
+    if coord_system not in geo.COORD_SYSTEMS:
+        raise Open311Error(400, _("coord_system is wgs84 or gcj02"))
+    if lon is not None and lat is not None:
+        lon, lat = geo.to_wgs84(lon, lat, coord_system)
     address = text("address_string", 300)
     answers = _attribute_answers(form)
     title = str(answers.get("TITLE") or "").strip()
@@ -533,6 +546,10 @@ async def _create(request: Request, j: Jurisdiction, form: Any, key: Open311Key)
 async def open311_get(request: Request, name: FromPath[str]) -> Response[bytes]:
     """discovery, services, requests and servicerequestupdates, each ``.xml`` or ``.json``."""
 
+    shared = await _shared_discovery(request, name)
+    if shared is not None:
+        return shared
+
     async def handle(j: Jurisdiction, stem: str) -> Response[bytes]:
         params = request.query_params
         if stem == "discovery":
@@ -565,8 +582,10 @@ async def open311_request(request: Request, name: FromPath[str]) -> Response[byt
     """One request by its ``service_request_id`` (the event number)."""
 
     async def handle(j: Jurisdiction, stem: str) -> Response[bytes]:
-        event = (await j.db.execute(select(Event).where(Event.number == stem))).scalar_one_or_none()
-        if event is None:
+        event = (
+            await j.db.execute(select(Event).where(Event.number == stem, await publicity.public_event_filter(j.db)))
+        ).scalar_one_or_none()
+        if event is None:  # a non-public category's event is not there for the public
             raise Open311Error(404, _("service_request_id %(id)s was not found", id=stem))
         return _respond(j.fmt, fmt_.dump(j.fmt, await _docs(j, [event]), "service_requests", "request"))
 

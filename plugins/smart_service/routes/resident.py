@@ -7,7 +7,9 @@ Grid workers use the same report form for what they find on patrol (``source=gri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,10 +20,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.db.base import utcnow
+from core.grids import fieldwork, geo, locate
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
+from core.services import submissions
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.forms import Form
@@ -30,7 +35,7 @@ from core.web.pagination import paginate
 from core.web.render import render
 from core.web.uploads import upload_state
 from plugins.smart_service import photos as ph
-from plugins.smart_service import services
+from plugins.smart_service import publicity, services
 from plugins.smart_service.lifecycle import (
     ACTION_LABELS,
     FINAL,
@@ -47,26 +52,10 @@ NEARBY_M = 300.0
 UPLOAD_LIMIT = (ph.MAX_COUNT + 1) * ph.MAX_BYTES + 1024 * 1024
 NODE_CHOICES = 300
 
-# What a resident reads on their timeline: the steps that change what happens to their report.
-# Staff-internal lines (returns, rework, supervision, extensions, parking, escalation) are left out.
-PUBLIC_ACTIONS = frozenset(
-    {
-        "report",
-        "accept",
-        "reject",
-        "register",
-        "dispatch",
-        "sign",
-        "handle",
-        "feedback",
-        "pass",
-        "close",
-        "merge",
-        "rate",
-    }
-)
-# Notes a resident may read: why it was not registered, what was done, the closing word, their rating.
-PUBLIC_NOTES = frozenset({"report", "reject", "feedback", "close", "rate"})
+# What a resident reads on their timeline, and whose notes (publicity.py: only their own words and
+# the status note written for them; internal notes never).
+PUBLIC_ACTIONS = publicity.PUBLIC_ACTIONS
+PUBLIC_NOTES = publicity.RESIDENT_NOTES
 
 
 class ReportProblem(ValueError):
@@ -80,8 +69,9 @@ class ReportInput:
     lon: str = ""
     lat: str = ""
     address: str = ""
-    node_id: str = ""
+    node_id: str = ""  # empty: the grid holding the point (else the user's own place)
     source: str = "resident"
+    coord_system: str = "wgs84"  # "gcj02" from phone maps and mini-programs (wx.getLocation)
 
     @classmethod
     def of(cls, data: Any) -> ReportInput:
@@ -94,6 +84,7 @@ class ReportInput:
             address=str(get_("address") or "").strip(),
             node_id=str(get_("node_id") or "").strip(),
             source=str(get_("source") or "resident").strip(),
+            coord_system=str(get_("coord_system") or "wgs84").strip().lower(),
         )
 
 
@@ -131,17 +122,46 @@ async def home_node_id(request: Request) -> int | None:
     return max(places, key=lambda p: p[0].count("/"))[1] if places else None
 
 
-def point(lon: str, lat: str) -> tuple[float, float] | None:
-    """(lon, lat) from a form, None when both are empty; a half or a non-number is refused."""
+def point(lon: str, lat: str, coord_system: str = "wgs84") -> tuple[float, float] | None:
+    """(lon, lat) in WGS84 from a form, None when both are empty; a half or a non-number is refused.
+    ``coord_system`` says what the client sent: "wgs84" (GPS, 天地图) or "gcj02" (converted here)."""
     if not lon and not lat:
         return None
+    if coord_system not in geo.COORD_SYSTEMS:
+        raise ReportProblem(_("The coordinate system is wgs84 or gcj02."))
     try:
         x, y = float(Decimal(lon)), float(Decimal(lat))
     except (InvalidOperation, ValueError):
         raise ReportProblem(_("Give the location as longitude and latitude in degrees, or leave both empty.")) from None
-    if not (-180 <= x <= 180 and -90 <= y <= 90):
+    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
         raise ReportProblem(_("That location is not on Earth: check longitude and latitude."))
-    return x, y
+    x, y = geo.to_wgs84(x, y, coord_system)
+    return round(x, 6), round(y, 6)
+
+
+async def place_of(request: Request, form: ReportInput, where: tuple[float, float] | None) -> GridNode | None:
+    """Where a report is filed: the grid the user chose; else the deepest node in their report
+    scope holding the point (as Open311 finds it); else their own place. A point that lies in the
+    district's boundaries but outside every area they may report in is refused."""
+    c = ctx(request)
+    assert c.db is not None and c.tenant is not None
+    node_id: int | None = None
+    if form.node_id:
+        try:
+            node_id = int(form.node_id)
+        except ValueError:
+            node_id = None
+    elif where is not None:
+        found = await locate.node_at(c.db, where[0], where[1], c.scope_prefixes(REPORT))
+        if found is not None:
+            return found
+        if await locate.node_at(c.db, where[0], where[1]) is not None:
+            outside = _("That point is outside the areas you can report in: move the pin or choose a grid.")
+            raise ReportProblem(outside)
+        node_id = await home_node_id(request)
+    else:
+        node_id = await home_node_id(request)
+    return await c.db.get(GridNode, (c.tenant.id, node_id)) if node_id else None
 
 
 async def rollback(request: Request) -> None:
@@ -165,19 +185,11 @@ async def submit_report(request: Request, form: ReportInput, uploads: list[Any])
     source = form.source if form.source in ("resident", "grid_patrol") else "resident"
     if source == "grid_patrol" and not may_patrol(request):
         source = "resident"
-    where = point(form.lon, form.lat)
+    where = point(form.lon, form.lat, form.coord_system)
     category = next((cat for cat in await categories(request) if cat.code == form.category), None)
     if category is None:
         raise ReportProblem(_("Choose a category."))
-    node_id: int | None = None
-    if form.node_id:
-        try:
-            node_id = int(form.node_id)
-        except ValueError:
-            node_id = None
-    else:
-        node_id = await home_node_id(request)
-    node = await c.db.get(GridNode, (c.tenant.id, node_id)) if node_id else None
+    node = await place_of(request, form, where)
     if node is None or not c.can(REPORT, node.path):
         raise ReportProblem(_("Choose where the problem is."))
     stored = await ph.store_photos(
@@ -185,6 +197,8 @@ async def submit_report(request: Request, form: ReportInput, uploads: list[Any])
     )
     if where is None and stored.gps is not None:
         where = stored.gps
+        if not form.node_id:  # the photo's point finds the grid too, when it lies in the user's scope
+            node = await locate.node_at(c.db, where[0], where[1], c.scope_prefixes(REPORT)) or node
     title = category.label(c.locale)
     if form.description:
         title = f"{title}：{form.description[:40]}"
@@ -212,8 +226,8 @@ async def nearby(request: Request, category: str, where: tuple[float, float] | N
     """Open reports of the same category within 300 m that the user may join (in their scope)."""
     c = ctx(request)
     assert c.db is not None
-    if not category or where is None:
-        return []
+    if not category or where is None or category not in await publicity.public_codes(c.db):
+        return []  # events of a non-public category are not shown to other residents
     found = await services.find_nearby_open(c.db, category, where[0], where[1], NEARBY_M)
     return [(e, d) for e, d in found if c.can(REPORT, e.node_path) and e.reporter_user_id != (c.user and c.user.id)]
 
@@ -259,11 +273,8 @@ async def _form_page(
 ) -> Any:
     c = ctx(request)
     form = form or ReportInput()
-    if not form.node_id:
-        home = await home_node_id(request)
-        form.node_id = str(home) if home else ""
     try:
-        where = point(form.lon, form.lat)
+        where = point(form.lon, form.lat, form.coord_system)
     except ReportProblem:
         where = None
     return await render(
@@ -307,8 +318,28 @@ async def report_submit(request: Request) -> Any:
     data = await request.form()
     form = ReportInput.of(data)
     uploads = [u for u in data.getall("photos") if isinstance(u, UploadFile)] if "photos" in data else []
+    # A phone's offline queue may send the same report twice: the client id makes it one report.
+    client_id = submissions.clean_client_id(data.get("client_id"))
+    claim, new = await submissions.claim(c.db, c.user.id, client_id, "smart_service.report")
+    if not new and claim is not None:
+        return Redirect(c.url(claim.location or "/smart-service/mine"), status_code=303)
     try:
         event = await submit_report(request, form, uploads)
+        location = f"/smart-service/mine/{event.id}"
+        if event.source == "grid_patrol":
+            location = "/smart-service/tasks"
+            found = await fieldwork.note_finding(
+                c.db,
+                c.user.id,
+                source="smart_service",
+                ref=event.number,
+                title=event.title,
+                href=f"/smart-service/events/{event.id}",
+                at=_queued_at(data.get("queued_at")),
+            )
+            if found is not None and found.at >= utcnow() - timedelta(minutes=5):
+                location = "/field/patrol"  # back to the patrol under way
+        submissions.complete(claim, event.number, location)
         await c.db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
@@ -316,9 +347,18 @@ async def report_submit(request: Request) -> Any:
     except TransitionError as exc:
         await rollback(request)
         return await _form_page(request, form, error=exc.translated(_), status_code=400)
-    if event.source == "grid_patrol":
-        return Redirect(c.url("/smart-service/tasks"), status_code=303)
-    return Redirect(c.url(f"/smart-service/mine/{event.id}"), status_code=303)
+    return Redirect(c.url(location), status_code=303)
+
+
+def _queued_at(raw: Any) -> datetime | None:
+    """When a report queued on the phone was made (ms since the epoch), if plausible: the patrol it
+    belongs to is the one under way then, not now."""
+    try:
+        at = datetime.fromtimestamp(int(str(raw)) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    now = utcnow()
+    return at if now - timedelta(days=2) <= at <= now else None
 
 
 @post("/smart-service/events/{event_id:int}/me-too", guards=[requires(REPORT)], status_code=200)

@@ -31,11 +31,12 @@ from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
-from plugins.smart_service import board, lifecycle, photos, services
+from plugins.smart_service import board, lifecycle, photos, referrals, services
 from plugins.smart_service.lifecycle import ACTION_LABELS, OPEN, STAGE_OF, STATE_LABELS, State, TransitionError
 from plugins.smart_service.models import LEVELS, Category, Event, HandlingUnit
 
 VIEW = "smart_service.view"
+REFER = "smart_service.event.refer"
 PER_PAGE = 50
 NO_STORE = {"Cache-Control": "no-store"}
 # Not offered as staff buttons: 我也遇到 and 评价 belong to residents' pages.
@@ -267,12 +268,17 @@ async def _panel_context(
     category = (await c.db.execute(select(Category).where(Category.code == event.category_code))).scalar_one_or_none()
     unit = await c.db.get(HandlingUnit, (event.tenant_id, event.handling_unit_id)) if event.handling_unit_id else None
     assignee = await c.db.get(User, (event.tenant_id, event.assignee_user_id)) if event.assignee_user_id else None
+    supervisor = (
+        await c.db.get(HandlingUnit, (event.tenant_id, event.supervisor_unit_id)) if event.supervisor_unit_id else None
+    )
     node = (await c.db.execute(select(GridNode).where(GridNode.id == event.node_id))).scalar_one_or_none()
     merged_into = None
     if event.merged_into_id:
         merged_into = (await c.db.execute(select(Event).where(Event.id == event.merged_into_id))).scalar_one_or_none()
     forms = _forms(c, event)
     now = utcnow()
+    mediation_on = referrals.PEER in c.enabled
+    referred = await referrals.referral_pending(c.db, event.id)
     # Before: the report's photos and any "before" photos; after: what handling showed (in timeline order).
     ids = [p for t in lines for p in (t.photos or [])]
     kinds = {pid: photos.kind_of(row) for pid, row in (await photos.photos_by_id(c.db, ids)).items()}
@@ -282,6 +288,7 @@ async def _panel_context(
         "event": event,
         "category": category.label(c.locale) if category else event.category_code,
         "unit": unit.label(c.locale) if unit else None,
+        "supervisor": supervisor.label(c.locale) if supervisor else None,
         "assignee": assignee.display_name if assignee else None,
         "node": node.name if node else "",
         "merged_into": merged_into,
@@ -299,6 +306,11 @@ async def _panel_context(
         "photo_accept": photos.ACCEPT,
         "error": error,
         "done": done,
+        "links": await referrals.links_of(c.db, event.id),
+        "mediation_on": mediation_on,
+        "referred": referred,
+        "may_publish": c.can(services.PUBLISH, event.node_path),
+        "may_refer": mediation_on and not referred and referrals.may_refer(event) and c.can(REFER, event.node_path),
         **await _work_order(c, event),
     }
 
@@ -421,6 +433,49 @@ async def act(request: Request, event_id: FromPath[int]) -> Any:
     return await render(request, "smart_service/event.html", context, status_code=status, headers=NO_STORE)
 
 
+@post("/smart-service/events/{event_id:int}/refer-mediation", guards=[requires(REFER)], status_code=200)
+async def refer_mediation(request: Request, event_id: FromPath[int]) -> Any:
+    """转人民调解: only while the mediation pillar is on (404 otherwise); rule_of_law opens the case."""
+    c = ctx(request)
+    assert c.db is not None and c.actor is not None and c.user is not None
+    if referrals.PEER not in c.enabled:
+        raise NotFoundException()
+    event = await _load(request, event_id)
+    check_in_scope(request, REFER, event.node_path)
+    form = await request.form()
+    try:
+        await referrals.refer_to_mediation(c.db, event, c.actor, str(form.get("note") or ""), request.app.state)
+        await c.db.commit()
+    except TransitionError as exc:
+        await c.db.rollback()
+        await c.db.refresh(c.user)
+        event = await services.get_event(c.db, event_id)
+        context = await _panel_context(request, event, error=exc.translated(_))
+        return await render(request, "smart_service/event.html", context, status_code=409, headers=NO_STORE)
+    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+
+
+@post("/smart-service/events/{event_id:int}/public-note", guards=[requires(services.PUBLISH)], status_code=200)
+async def public_note(request: Request, event_id: FromPath[int]) -> Any:
+    """The status note for residents: the only note Open311 and residents' pages show."""
+    c = ctx(request)
+    assert c.db is not None and c.actor is not None and c.user is not None
+    event = await _load(request, event_id)
+    form = await request.form()
+    try:
+        await services.publish_note(
+            c.db, event, c.actor, str(form.get("public_note") or ""), can=c.can, app_state=request.app.state
+        )
+        await c.db.commit()
+    except TransitionError as exc:
+        await c.db.rollback()
+        await c.db.refresh(c.user)
+        event = await services.get_event(c.db, event_id)
+        context = await _panel_context(request, event, error=exc.translated(_))
+        return await render(request, "smart_service/event.html", context, status_code=422, headers=NO_STORE)
+    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+
+
 # ---- the live board ----------------------------------------------------------------------------
 
 
@@ -455,4 +510,4 @@ async def board_stream(request: Request) -> ServerSentEvent:
     )
 
 
-handlers = [inbox, event_page, act, board_page, board_column, board_stream]
+handlers = [refer_mediation, public_note, inbox, event_page, act, board_page, board_column, board_stream]

@@ -18,7 +18,10 @@
             lon.value = pos.coords.longitude.toFixed(6);
             lat.value = pos.coords.latitude.toFixed(6);
             status.textContent = "";
-            if (window.htmx) window.htmx.trigger(form, "ss-located");
+            // Browsers give WGS84; the map's pin and the nearby list follow (htmx listens too).
+            var coord = form.querySelector("[name=coord_system]");
+            if (coord) coord.value = "wgs84";
+            form.dispatchEvent(new CustomEvent("ss-located", { bubbles: true }));
           },
           function () { status.textContent = button.dataset.failed; },
           { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.base import Base, TenantScoped, utcnow
+from liuzhi.api import Base, TenantScoped, utcnow
 
 TITLE_MAX = 100
 

@@ -7,9 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.i18n import translator
-from core.web.forms import text
-from core.web.pagination import Page, paginate
+from liuzhi.api import Paginated, paginate, text, translator
 from liuzhi_example_pillar.models import TITLE_MAX, ExampleNote
 
 _ = translator("example_pillar").gettext  # the plugin's own catalogue first
@@ -20,7 +18,7 @@ DEMO_NOTES = (
 )
 
 
-async def page_of_notes(session: AsyncSession, page: int = 1) -> Page:
+async def page_of_notes(session: AsyncSession, page: int = 1) -> Paginated:
     # The session is bound to the tenant: the ORM adds tenant_id to this query by itself.
     stmt = select(ExampleNote).order_by(ExampleNote.created_at.desc(), ExampleNote.id.desc())
     return await paginate(session, stmt, page, per_page=20)

@@ -10,10 +10,7 @@ import click
 import msgspec
 from litestar import Request
 
-from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
-from core.web.context import ctx
-from core.web.render import render_string
+from liuzhi.api import Action, Manifest, MenuItem, Widget, ctx, hookimpl, render_string
 from liuzhi_example_pillar import notes, routes
 from liuzhi_example_pillar.routes import NAME, VIEW
 
@@ -32,7 +29,7 @@ MANIFEST = Manifest(
     title_zh="示例支柱",
     title_en="Example pillar",
     version="0.1.0",
-    core_api=1,
+    core_api=1,  # the Liuzhi plugin API it was written for (liuzhi.api.API_VERSION)
     description_zh="第三方插件示例：社区笔记",
     description_en="An example third-party plugin: community notes",
     settings=Settings,

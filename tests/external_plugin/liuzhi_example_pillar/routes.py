@@ -8,14 +8,11 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from core.web.context import ctx
-from core.web.forms import Form
-from core.web.guards import requires
-from core.web.render import render
+from liuzhi.api import FORM_ERROR_STATUS, Form, ctx, render, requires
 from liuzhi_example_pillar import notes
 
 NAME = "example_pillar"
-VIEW = f"{NAME}.view"
+VIEW = f"{NAME}.note.view"  # <plugin>.<thing>.<verb>
 
 
 async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:
@@ -28,7 +25,8 @@ async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:
         "errors": {},
         **extra,
     }
-    return await render(request, "example_pillar/notes.html", context, status_code=400 if context["errors"] else 200)
+    status = FORM_ERROR_STATUS if context["errors"] else 200
+    return await render(request, "example_pillar/notes.html", context, status_code=status)
 
 
 @get("/example/", guards=[requires(VIEW)])
@@ -41,7 +39,7 @@ async def add_note(request: Request, data: Form) -> Any:
     c = ctx(request)
     assert c.db is not None and c.user is not None
     values, errors = notes.validate(data)
-    if errors:
+    if errors:  # the form again with its reasons: 400, which core's script swaps like a 200 (htmx)
         return await _notes_page(request, values=values, errors=errors)
     notes.add_note(c.db, values["title"], values["body"], c.user.id)
     await c.db.commit()

@@ -249,7 +249,9 @@ async def test_requests_are_filtered_by_id_code_status_and_paged(district: Open3
     d = district
     first, second, third = [await d.report() for _ in range(3)]
     async with d.db.transaction(d.tenant_id) as s:
-        await sv.transition(s, (await sv.get_by_number(s, second)).id, "reject", Actor("system", None, "t"), "重复")
+        rejected = (await sv.get_by_number(s, second)).id
+        await sv.transition(s, rejected, "reject", Actor("system", None, "t"), "内部：重复")
+        await sv.publish_note(s, rejected, Actor("system", None, "t"), "重复")
 
     def ids(r: httpx.Response) -> list[str]:
         assert r.status_code == 200, r.text
@@ -267,6 +269,7 @@ async def test_requests_are_filtered_by_id_code_status_and_paged(district: Open3
     assert root.tag == "service_requests"
     closed = root.find("request")
     assert closed is not None
+    # The note written for residents, never the staff's own (publicity.py).
     assert closed.findtext("status") == "closed" and closed.findtext("status_notes") == "重复"
     assert closed.findtext("expected_datetime") is None or closed.findtext("expected_datetime") == ""
     assert closed.findtext("agency_responsible") == ""  # never dispatched
@@ -311,6 +314,14 @@ async def test_a_district_without_smart_service_or_unknown_is_not_found(app: Any
         assert r.status_code == 404 and ET.fromstring(r.content).findtext("error/code") == "404"
         r = await client.get("/open311/v2/services.json")  # a shared host needs the jurisdiction
         assert r.status_code == 400 and "jurisdiction_id" in r.json()[0]["description"]
+        for fmt in ("json", "xml"):  # except for discovery, which says where the endpoint is
+            r = await client.get(f"/open311/v2/discovery.{fmt}")
+            assert r.status_code == 200
+            if fmt == "json":
+                assert r.json()["endpoints"][0]["url"].endswith("/open311/v2")
+                assert "jurisdiction_id" in r.json()["contact"]
+            else:
+                assert ET.fromstring(r.content).findtext("endpoints/endpoint/url", "").endswith("/open311/v2")
 
 
 async def test_under_the_tenant_prefix_no_jurisdiction_id_is_needed(district: Open311District) -> None:
@@ -326,7 +337,7 @@ async def test_servicerequestupdates_lists_transitions_made_by_staff(district: O
     d = district
     number = await d.report()
     async with d.db.transaction(d.tenant_id) as s:
-        await sv.transition(s, (await sv.get_by_number(s, number)).id, "accept", Actor("system", None, "t"), "已受理")
+        await sv.transition(s, (await sv.get_by_number(s, number)).id, "accept", Actor("system", None, "t"), "内部")
     async with d.db.session(d.tenant_id) as s:
         line = (await s.execute(select(EventTransition).where(EventTransition.action == "accept"))).scalar_one()
 
@@ -338,7 +349,7 @@ async def test_servicerequestupdates_lists_transitions_made_by_staff(district: O
     assert update.findtext("update_id") == str(line.id)
     assert update.findtext("service_request_id") == number
     assert update.findtext("status") == "INVESTIGATING"
-    assert update.findtext("description") == "已受理"
+    assert update.findtext("description") == "受理"  # the step taken; the staff's note stays inside
     assert update.findtext("updated_datetime", "").endswith("+08:00")
 
     doc = json.loads((await d.client.get(d.url("servicerequestupdates.json", end_date="2000-01-01"))).content)

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.services.files.models import StoredFile
 from plugins.smart_service import photos as ph
 from plugins.smart_service import services as sv
-from plugins.smart_service.models import Event
+from plugins.smart_service.models import Category, Event
 from tests.conftest import csrf_of, main_text
 from tests.plugins.smart_service.fixtures.district import HERE, District, build
 from tests.plugins.smart_service.fixtures.images import GPS, phone_jpeg
@@ -125,6 +125,16 @@ async def test_an_open_report_nearby_is_offered_and_me_too_counts_one_more(distr
         headers={"HX-Request": "true", "X-CSRFToken": csrf_of(other)},
     )
     assert event.title not in far.text
+    async with d.tx() as s:  # a category the district keeps off public outputs: not shown to others
+        await s.execute(update(Category).where(Category.code == "SR").values(public=False))
+    hidden = await other.post(
+        d.url("/smart-service/report/nearby"),
+        data={"category": "SR", "lon": "117.8010", "lat": "40.9505"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_of(other)},
+    )
+    assert hidden.status_code == 200 and event.title not in hidden.text
+    async with d.tx() as s:
+        await s.execute(update(Category).where(Category.code == "SR").values(public=True))
 
     joined = await other.post(d.url(f"/smart-service/events/{event.id}/me-too"), data={"_csrf_token": csrf_of(other)})
     assert joined.status_code == 200 and event.number in main_text(joined.text)
@@ -193,13 +203,16 @@ async def test_rating_is_offered_only_after_closing_and_counts_once(district: Di
             kind="after",
             uploaded_by=d.users["worker"].id,
         )
-        await sv.transition(s, event.id, "feedback", d.users["worker"], note="已清运", photos=stored.ids)
+        await sv.transition(s, event.id, "feedback", d.users["worker"], note="内部：已清运", photos=stored.ids)
     for action in ("inspect", "pass", "close"):
         await d.act(event.id, action, "community")
+    async with d.tx() as s:
+        await sv.publish_note(s, event.id, d.users["community"], "已清运")
 
     page = await me.get(d.url(f"/smart-service/mine/{event.id}"))
     text = main_text(page.text)
-    assert "rate-form" in page.text and "已清运" in text
+    # The note written for residents, not the worker's own (publicity.py).
+    assert "rate-form" in page.text and "已清运" in text and "内部" not in text
     rated = await me.post(
         d.url(f"/smart-service/mine/{event.id}/rate"),
         data={"_csrf_token": csrf_of(me), "rating": "4", "comment": "挺快"},

@@ -439,7 +439,8 @@ async def test_staff_may_act_only_within_their_part_of_the_tree(app: Any, distri
 async def test_parking_stops_the_clock_and_resuming_gives_back_the_time_left(district: District) -> None:
     d = district
     event = await dispatched_to_worker(d)
-    assert event.due_at == datetime(2026, 11, 25, 10, 0, tzinfo=SH)  # 签收 within 1 working hour
+    # Handling time from 派遣: sign 1 h + handle 8 h = 9 working hours → Thursday 10:30.
+    assert event.due_at == datetime(2026, 11, 26, 10, 30, tzinfo=SH)
     half_past = WEDNESDAY_9 + timedelta(minutes=30)
     await d.act(event.id, "request_park", "worker", note="等待专项资金", now=half_past)
     with pytest.raises(IllegalTransition, match="already waiting"):
@@ -449,7 +450,7 @@ async def test_parking_stops_the_clock_and_resuming_gives_back_the_time_left(dis
         "parked",
         "dispatched",
         None,
-        1800,
+        8.5 * 3600,
     )
 
     async with d.tx() as s:  # parked for days: nothing breaches
@@ -457,7 +458,8 @@ async def test_parking_stops_the_clock_and_resuming_gives_back_the_time_left(dis
     friday_1715 = datetime(2026, 11, 27, 17, 15, tzinfo=SH)
     event = await d.act(event.id, "resume", "officer", now=friday_1715)
     assert event.state == "dispatched" and event.pending is None
-    assert event.due_at == datetime(2026, 11, 30, 8, 45, tzinfo=SH)  # 15 min on Friday, 15 on Monday
+    # 15 min on Friday, 7 h 30 on Monday, the last 45 min on Tuesday.
+    assert event.due_at == datetime(2026, 12, 1, 9, 15, tzinfo=SH)
 
 
 async def test_an_approved_extension_moves_the_deadline_by_working_hours(district: District) -> None:
@@ -465,13 +467,14 @@ async def test_an_approved_extension_moves_the_deadline_by_working_hours(distric
     event = await dispatched_to_worker(d)
     await d.act(event.id, "sign", "worker")
     event = await d.act(event.id, "handle", "worker")
-    # 处置 within 8 working hours of signing: 7 on Wednesday, 1 on Thursday morning.
-    assert event.due_at == datetime(2026, 11, 26, 9, 30, tzinfo=SH)
+    # Handling within 9 working hours of 派遣 (签收 and 处置 on one clock): 7 on Wednesday, 2 on Thursday.
+    assert event.due_at == datetime(2026, 11, 26, 10, 30, tzinfo=SH)
     with pytest.raises(sv.NotAllowed):
         await d.act(event.id, "request_extension", "worker2", note="需要材料", hours=4)
     await d.act(event.id, "request_extension", "worker", note="需要采购材料", hours=4)
     event = await d.act(event.id, "approve_extension", "officer")
-    assert event.due_at == datetime(2026, 11, 26, 15, 0, tzinfo=SH)  # 09:30 + 4 h, lunch excluded
+    assert event.due_at == datetime(2026, 11, 26, 16, 0, tzinfo=SH)  # 10:30 + 4 h, lunch excluded
+    assert event.handle_due_at == event.due_at
     assert (event.extension_count, event.pending, event.pending_hours) == (1, None, None)
     with pytest.raises(IllegalTransition, match="nothing is waiting"):
         await d.act(event.id, "approve_extension", "officer")
@@ -487,7 +490,7 @@ async def test_a_breached_deadline_escalates_once_even_when_two_timers_run_at_on
     event = await d.report()
     await d.act(event.id, "accept", "community")
     await d.act(event.id, "register", "community")
-    event = await d.act(event.id, "dispatch", "community")  # to 双安社区, sign within 1 h
+    event = await d.act(event.id, "dispatch", "community")  # to 双安社区, handled within 9 h
     later = event.due_at + timedelta(hours=3)
     processes = [Database(app.state.settings.database_url), Database(app.state.settings.database_url)]
 
@@ -503,7 +506,9 @@ async def test_a_breached_deadline_escalates_once_even_when_two_timers_run_at_on
     assert sorted(results, key=len) == [[], [event.id]]
     after = await d.get(event.id)
     assert after.supervised and after.sla_breached and after.supervision_count == 1
-    assert (after.level, after.handling_unit_id) == (2, d.units["ybs"])  # one level up
+    # 督办 one level up: the sub-district supervises; the community still handles it.
+    assert (after.supervisor_level, after.supervisor_unit_id) == (2, d.units["ybs"])
+    assert (after.level, after.handling_unit_id) == (3, d.units["sa"])
     escalations = [line for line in await d.timeline(event.id) if line.action == "escalate"]
     assert len(escalations) == 1
     assert escalations[0].data["breached_at"] == event.due_at.isoformat()
@@ -538,14 +543,16 @@ async def test_after_downtime_each_breached_deadline_escalates_once_not_once_per
     for event_id in (dispatched.id, waiting.id):
         lines = [line for line in await d.timeline(event_id) if line.action == "escalate"]
         assert len(lines) == 1
-    assert (await d.get(waiting.id)).level == 2
+    assert (await d.get(waiting.id)).supervisor_level == 2
 
-    # … and a later stage with its own deadline can be escalated once more, again one level up.
-    await d.act(dispatched.id, "sign", "community", now=week_later)
+    # … and a new deadline (改派 restarts the handling clock) can be escalated once more, again one
+    # level above the supervisor; the handling unit stays.
+    await d.act(dispatched.id, "redispatch", "community", now=week_later)
     async with d.tx() as s:
         assert await sv.escalate_breached(s, week_later + timedelta(days=3)) == [dispatched.id]
         assert await sv.escalate_breached(s, week_later + timedelta(days=4)) == []
-    assert (await d.get(dispatched.id)).level == 1
+    again = await d.get(dispatched.id)
+    assert (again.supervisor_level, again.level, again.handling_unit_id) == (1, 3, d.units["sa"])
 
 
 # ---- announcements -----------------------------------------------------------------------------

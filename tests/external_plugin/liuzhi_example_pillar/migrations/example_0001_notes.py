@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from core.db import rls
+from liuzhi.api import rls
 
 revision: str = "example_0001"
 down_revision: str | Sequence[str] | None = None
