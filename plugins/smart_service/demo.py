@@ -161,14 +161,103 @@ CALENDAR_DAYS: tuple[tuple[str, bool, str], ...] = (
     ("2026-10-10", True, "国庆节调休"),
 )
 
-TITLES = {
-    "SR": ["楼下垃圾没人清", "小区门口垃圾堆积", "路面有建筑渣土", "墙上有小广告", "商贩占道摆摊"],
-    "JT": ["车辆堵住消防通道", "路面坑洼", "交通标志倒了"],
-    "YL": ["绿地里有垃圾", "大风刮倒树木", "绿化带被踩坏"],
-    "SS": ["井盖缺失有危险", "路灯晚上不亮", "健身器材坏了", "垃圾桶破损"],
-    "ZA": ["夜间施工噪声大", "出租屋住人太多", "邻居占用楼道"],
-    "MS": ["家里暖气不热", "小区停水", "物业不处理报修"],
+# What people report, per sub-category: (title, description) as a grid worker or a resident writes it.
+REPORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "SR-01": (
+        ("楼下垃圾桶满溢", "3号楼东侧垃圾桶已满，垃圾散落一地，气味很大，请尽快清运。"),
+        ("单元门口堆放生活垃圾", "2单元门口有住户堆放的生活垃圾袋，已放两天。"),
+    ),
+    "SR-02": (
+        ("装修垃圾堆在路边", "小区北门外人行道上堆了一堆装修渣土，占用通道，刮风扬尘。"),
+        ("渣土未覆盖", "空地上的建筑渣土没有苫盖，附近居民反映扬尘严重。"),
+    ),
+    "SR-03": (
+        ("路面油污", "菜市场门口路面有大片油污，行人容易滑倒。"),
+        ("道路遗撒", "运输车辆沿路遗撒泥土约50米，需冲洗。"),
+    ),
+    "SR-04": (
+        ("墙面小广告", "楼道墙面贴满开锁、疏通小广告，影响环境。"),
+        ("电线杆乱贴乱画", "路口电线杆上喷涂办证电话，需清理。"),
+    ),
+    "SR-05": (
+        ("商贩占道摆摊", "早市商贩在主路两侧摆摊，占用机动车道，高峰期拥堵。"),
+        ("店外经营", "烧烤店把桌椅摆到人行道上经营，行人只能走机动车道。"),
+    ),
+    "JT-01": (
+        ("车辆堵住消防通道", "小区消防通道被私家车长期占用，车牌已拍照。"),
+        ("人行道违停", "学校门口人行道停满车辆，学生只能走马路。"),
+    ),
+    "JT-02": (
+        ("路面坑洼", "滦河大街与兴业路交叉口路面塌陷约1平方米，车辆颠簸。"),
+        ("路沿石破损", "公交站旁路沿石断裂，边缘锋利。"),
+    ),
+    "JT-03": (
+        ("交通标志倒了", "路口限速标志被撞倒，横在人行道上。"),
+        ("标线模糊", "学校门前斑马线磨损看不清。"),
+    ),
+    "YL-01": (
+        ("绿地里有垃圾", "游园绿地内塑料袋、饮料瓶较多。"),
+        ("绿化带杂草丛生", "小区中心绿地杂草超过半米，蚊虫多。"),
+    ),
+    "YL-02": (
+        ("大风刮倒树木", "昨夜大风，路边一棵杨树倒伏压在围墙上，存在安全隐患。"),
+        ("树枝断裂悬挂", "楼前大树一根粗枝断裂挂在半空，下面是儿童游乐区。"),
+    ),
+    "YL-03": (
+        ("绿化带被踩出小路", "居民抄近道把绿化带踩出一条土路。"),
+        ("绿化带被毁种菜", "有住户在公共绿地里开荒种菜，破坏草坪。"),
+    ),
+    "SS-01": (
+        ("井盖缺失有危险", "人行道上一个雨水井盖缺失，已临时放了砖头提示，夜间很危险。"),
+        ("井盖破损下沉", "机动车道井盖破裂下沉，车辆经过声响很大。"),
+    ),
+    "SS-02": (
+        ("路灯晚上不亮", "小区主路5盏路灯连续一周不亮，老人晚上出门不方便。"),
+        ("路灯白天常亮", "街心公园路灯白天也亮着，浪费电。"),
+    ),
+    "SS-03": (
+        ("健身器材坏了", "广场上的漫步机踏板断裂，有老人差点摔倒。"),
+        ("单杠松动", "健身区单杠底座松动，摇晃明显。"),
+    ),
+    "SS-04": (
+        ("垃圾桶破损", "分类垃圾桶桶盖脱落、桶身开裂。"),
+        ("果皮箱缺失", "公交站果皮箱被撞坏拆走，一直没补。"),
+    ),
+    "ZA-01": (
+        ("夜间施工噪声大", "晚上10点后工地还在施工，噪声扰民。"),
+        ("广场舞音响太响", "晚上广场舞音响音量很大，影响住户休息。"),
+    ),
+    "ZA-02": (
+        ("出租屋住人太多", "4号楼一套两居室隔成多间出租，住了十余人，楼道堆放电动车电池。"),
+        ("群租房私拉电线", "出租屋从窗户私拉电线给电动车充电，存在火灾隐患。"),
+    ),
+    "ZA-03": (
+        ("邻居占用楼道", "对门邻居长期在楼道堆放杂物，沟通无果，请社区协调。"),
+        ("楼上漏水纠纷", "楼上卫生间漏水到我家，双方协商不成。"),
+    ),
+    "MS-01": (
+        ("家里暖气不热", "室温只有15度，已找供热公司报修未解决。"),
+        ("整栋楼暖气不热", "7号楼多户反映暖气不热，怀疑管道堵塞。"),
+    ),
+    "MS-02": (
+        ("小区停水", "小区突然停水，未见停水通知，老人做饭困难。"),
+        ("单元停电", "3单元楼道和部分住户停电已半天。"),
+    ),
+    "MS-03": (
+        ("物业不处理报修", "楼道灯坏了一个月，多次找物业未修。"),
+        ("电梯频繁故障", "电梯本月已停运三次，物业维修不及时。"),
+    ),
 }
+# 12345 categories (as the hotline files them) for the demo's orders.
+HOTLINE_CATEGORIES = {
+    "SR": "城乡建设/市容环境",
+    "JT": "交通运输/道路设施",
+    "YL": "城乡建设/园林绿化",
+    "SS": "城乡建设/市政设施",
+    "ZA": "公共安全/社会治安",
+    "MS": "城乡建设/供水供热",
+}
+SUPERIORS = ("区委政法委", "区城市管理委员会", "市12345督办", "区政府办公室")
 
 # Final scenarios of demo events, with weights; open ones are recent, closed ones spread over 90 days.
 SCENARIOS: tuple[tuple[str, int], ...] = (
@@ -273,45 +362,138 @@ def _root(nodes: Mapping[str, GridNode]) -> GridNode | None:
     return min(nodes.values(), key=lambda n: (n.depth, n.code), default=None)
 
 
+# 区直部门 (level 2, district-wide): code, name, English name.
+DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
+    ("dept-cgj", "区城市管理综合行政执法局", "Urban management bureau"),
+    ("dept-zjj", "区住房和城乡建设局", "Housing and construction bureau"),
+    ("dept-jtj", "区交通运输局", "Transport bureau"),
+)
+# 派单目录 by category (GB/T 30428.2 style): "小事不出网格、大事不出社区" — the community keeps the
+# small things, 街道 what needs the sub-district's powers, departments what only they can do;
+# anything else reaches the command centre. (category, "community" | "subdistrict" | department code)
+CATALOGUE: tuple[tuple[str, str], ...] = (
+    ("SR-01", "community"),
+    ("SR-02", "community"),
+    ("SR-03", "community"),
+    ("YL-01", "community"),
+    ("YL-03", "community"),
+    ("SS-02", "community"),
+    ("SS-03", "community"),
+    ("SS-04", "community"),
+    ("ZA-01", "community"),
+    ("ZA-03", "community"),
+    ("MS-03", "community"),
+    ("ZA-02", "subdistrict"),
+    ("SR-04", "subdistrict"),
+    ("JT-03", "subdistrict"),
+    ("SR-05", "dept-cgj"),
+    ("JT-01", "dept-cgj"),
+    ("SS-01", "dept-zjj"),
+    ("MS-01", "dept-zjj"),
+    ("MS-02", "dept-zjj"),
+    ("YL-02", "dept-zjj"),
+    ("JT-02", "dept-jtj"),
+)
+# Demo accounts that work a unit's queue: username → unit code ("unit-<node code>" or a department).
+MEMBERS: tuple[tuple[str, str, str], ...] = (
+    ("chengguan", "dept-cgj", "执法队员"),
+    ("zhujian", "dept-zjj", "科员"),
+    ("subdistrict_officer", "unit-sl-ybs", "综治办干部"),
+    ("community", "unit-sl-ybs-sa", "社区书记"),
+    ("community_worker", "unit-sl-ybs-sa", "社区工作者"),
+)
+
+
 async def _units(session: AsyncSession, nodes: Mapping[str, GridNode]) -> tuple[int, int]:
-    """区指挥中心 (level 1), each 街道/镇 (level 2), each 社区 of the first 街道 (level 3), and a
-    catalogue row per unit for its area and any category (the lowest level that has one wins)."""
+    """区指挥中心 (level 1), each 街道/镇 and the 区直部门 (level 2), each 社区 of the first 街道
+    (level 3); the catalogue: the centre takes anything, each 街道/社区 the categories above for its
+    area, each department its categories district-wide. Members of the demo's units."""
+    from plugins.smart_service.work_models import UnitMember
+
     root = _root(nodes)
     if root is None:
         return 0, 0
     children = sorted((n for n in nodes.values() if n.parent_id == root.id), key=lambda n: n.code)
-    first = next((n for n in children if n.kind == "subdistrict"), children[0] if children else None)
+    # Community units where the demo's people work (元宝山街道 in 双滦区), else in the first 街道.
+    home = nodes.get(DEMO_COMMUNITY)
+    first = next((n for n in children if home is not None and n.id == home.parent_id), None) or next(
+        (n for n in children if n.kind == "subdistrict"), children[0] if children else None
+    )
     communities = sorted(
         (n for n in nodes.values() if first is not None and n.parent_id == first.id and n.kind == "community"),
         key=lambda n: n.code,
     )
-    wanted = [(root, 1, "区指挥中心", "District command centre")]
-    wanted += [(n, 2, n.name, n.name_en) for n in children]
-    wanted += [(n, 3, n.name + "居委会", (n.name_en + " committee") if n.name_en else "") for n in communities]
+    wanted: list[tuple[str, GridNode | None, int, str, str]] = [
+        (f"unit-{root.code}", root, 1, "区指挥中心", "District command centre")
+    ]
+    wanted += [(f"unit-{n.code}", n, 2, n.name, n.name_en) for n in children]
+    wanted += [(code, None, 2, name, en) for code, name, en in DEPARTMENTS]
+    wanted += [
+        (f"unit-{n.code}", n, 3, n.name + "居委会", (n.name_en + " committee") if n.name_en else "")
+        for n in communities
+    ]
     units = {u.code: u for u in (await session.execute(select(HandlingUnit))).scalars()}
     rules = {(r.unit_id, r.node_id, r.category_code) for r in (await session.execute(select(DispatchRule))).scalars()}
     added_units = added_rules = 0
-    for node, level, name, name_en in wanted:
-        code = f"unit-{node.code}"
-        unit = units.get(code)
-        if unit is None:
+    for code, node, level, name, name_en in wanted:
+        if code not in units:
             unit = HandlingUnit(
-                id=new_id(), code=code, name=name, name_en=name_en, level=level, node_id=node.id, node_path=node.path
+                id=new_id(),
+                code=code,
+                name=name,
+                name_en=name_en,
+                level=level,
+                node_id=node.id if node else None,
+                node_path=node.path if node else None,
             )
             session.add(unit)
             units[code] = unit
             added_units += 1
     await session.flush()  # units before the rules that point at them (no ORM relationship orders them)
-    for node, _level, _name, _name_en in wanted:
-        unit = units[f"unit-{node.code}"]
-        if (unit.id, node.id, None) not in rules:
-            session.add(DispatchRule(category_code=None, node_id=node.id, node_path=node.path, unit_id=unit.id))
+
+    def rule(unit: HandlingUnit, node: GridNode, category: str | None) -> None:
+        nonlocal added_rules
+        if (unit.id, node.id, category) not in rules:
+            session.add(DispatchRule(category_code=category, node_id=node.id, node_path=node.path, unit_id=unit.id))
+            rules.add((unit.id, node.id, category))
             added_rules += 1
+
+    rule(units[f"unit-{root.code}"], root, None)
+    for category, target in CATALOGUE:
+        if target == "community":
+            for n in communities:
+                rule(units[f"unit-{n.code}"], n, category)
+            for n in children:  # elsewhere the 街道/镇 office keeps them (no community units there)
+                if n is not first:
+                    rule(units[f"unit-{n.code}"], n, category)
+        elif target == "subdistrict":
+            for n in children:
+                rule(units[f"unit-{n.code}"], n, category)
+        else:
+            rule(units[target], root, category)
+    have = {(m.unit_id, m.user_id) for m in (await session.execute(select(UnitMember))).scalars()}
+    people = dict((await session.execute(select(User.username, User.id))).all())
+    for username, unit_code, duty in MEMBERS:
+        unit = units.get(unit_code)
+        user_id = people.get(username)
+        if unit is not None and user_id is not None and (unit.id, user_id) not in have:
+            session.add(UnitMember(unit_id=unit.id, user_id=user_id, duty=duty))
     return added_units, added_rules
 
 
 async def _users(session: AsyncSession) -> dict[str, Actor]:
-    names = ("admin", "community", "community_worker", "grid_worker", "grid_leader", "resident", "subdistrict_officer")
+    names = (
+        "admin",
+        "community",
+        "community_worker",
+        "grid_worker",
+        "grid_leader",
+        "resident",
+        "subdistrict_officer",
+        "chengguan",
+        "zhujian",
+        "hotline",
+    )
     rows = await session.execute(select(User.id, User.username).where(User.username.in_(names)))
     found = {username: Actor("user", uid, username) for uid, username in rows.all()}
     return found if {"admin", "resident"} <= set(found) else {}
@@ -351,18 +533,43 @@ def _ring(boundary: Any) -> list[list[float]]:
 
 
 class _Clock:
-    """Moves an event's story forward in time: a few working-ish hours per step, now and then a long
-    wait (which breaches the stage's limit), never past the present."""
+    """Moves an event's story forward in working time (staff act in office hours): minutes per step,
+    now and then a long wait (which breaches the stage's limit), never past the last working moment."""
 
-    def __init__(self, start: datetime, rng: random.Random, late: bool, limit: datetime) -> None:
-        self.t, self.rng, self.late, self.limit = start, rng, late, limit
+    def __init__(
+        self, start: datetime, rng: random.Random, late: bool, limit: datetime, calendar: sla.Calendar
+    ) -> None:
+        self.t, self.rng, self.late, self.limit, self.calendar = start, rng, late, limit, calendar
 
     def step(self, long: bool = False) -> datetime:
-        hours = self.rng.uniform(0.2, 3.0)
+        hours = self.rng.uniform(0.05, 0.45)  # within the tightest limits (特急 受理: half an hour)
         if long and self.late:
-            hours += self.rng.uniform(60, 140)
-        self.t = min(self.t + timedelta(hours=hours), self.limit)
+            hours += self.rng.uniform(30, 60)
+        self.t = min(sla.add_working_hours(self.t, hours, self.calendar), self.limit)
         return self.t
+
+
+def _last_working_moment(now: datetime, calendar: sla.Calendar) -> datetime:
+    """The latest moment of working time before ``now`` (staff do not act at night in the demo)."""
+    t = now - timedelta(minutes=1)
+    for _ in range(4 * 24 * 4):  # back over a long holiday, by quarter hours
+        if sla.add_working_hours(t, 0, calendar) == t:
+            return t
+        t -= timedelta(minutes=15)
+    return now - timedelta(minutes=1)
+
+
+def _reported_at(now: datetime, age: timedelta, rng: random.Random, calendar: sla.Calendar, staff: bool) -> datetime:
+    """When a report came in: staff (patrols, hotline, superiors) in working hours; residents from
+    early morning to late evening, weekends too."""
+    day = (now - age).astimezone(calendar.tz)
+    if staff:
+        start = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        return sla.add_working_hours(start, rng.uniform(0.1, 7.5), calendar)
+    local = day.replace(
+        hour=rng.choice((7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21)), minute=rng.randrange(60)
+    )
+    return local.astimezone(now.tzinfo)
 
 
 async def _demo_photo(session: AsyncSession, tenant: Any, storage: Any) -> StoredFile:
@@ -392,152 +599,258 @@ async def _demo_photo(session: AsyncSession, tenant: Any, storage: Any) -> Store
 async def _events(
     session: AsyncSession, nodes: Mapping[str, GridNode], users: dict[str, Actor], count: int, photo: StoredFile
 ) -> int:
+    """Stories over the last 90 days from every intake channel — patrols, 随手拍, 12345 orders,
+    superiors' tasks, 自处置 — each sent where the catalogue says and worked by that level's people:
+    the grid worker, the community's staff, 元宝山街道's officer, a department's clerk. About 96% of
+    stages end within their limits (the case reports every event closed)."""
+    from plugins.smart_service import onspot, workorders
+    from plugins.smart_service.models import ON_THE_SPOT
+
     rng = random.Random(20261127)
     now = utcnow()
+    calendar = await sla.load_calendar(session)
+    latest = _last_working_moment(now, calendar)
     root = nodes[DISTRICT_ROOT]
     by_id = {n.id: n for n in nodes.values()}
     places = [n for n in nodes.values() if n.kind in ("grid", "village") and n.path.startswith(root.path)]
     community = nodes.get(DEMO_COMMUNITY)
     demo_places = [n for n in places if community is not None and n.path.startswith(community.path)]
     subs = [(sub, code) for code, *_rest, subs_ in CATEGORIES for sub, *_x in subs_]
-    unit_of = {u.node_id: u for u in (await session.execute(select(HandlingUnit))).scalars()}
+    small = [(sub, cls) for sub, cls in subs if dict(CATALOGUE).get(sub) == "community"]
     admin = users["admin"]
     staff = users.get("community", admin)
     officer = users.get("subdistrict_officer", admin)
     worker = users.get("grid_worker")
+    hotline = users.get("hotline", admin)
+    # Who works each unit's queue in the demo (its members), by unit code.
+    workers = {
+        "dept-cgj": users.get("chengguan", admin),
+        "dept-zjj": users.get("zhujian", admin),
+        "unit-sl-ybs": officer,
+        "unit-sl-ybs-sa": users.get("community_worker", staff),
+    }
     names = [s for s, _w in SCENARIOS]
     weights = [w for _s, w in SCENARIOS]
     plan = sorted(rng.choices(names, weights, k=count), key=lambda s: s == "merged")  # merges last
     open_events: list[Event] = []
-    made = 0
-    for scenario in plan:
-        in_demo = bool(demo_places) and rng.random() < 0.3
-        node = rng.choice(demo_places if in_demo else places)
-        sub, cls = rng.choice(subs)
-        final = scenario.startswith("closed") or scenario in ("rejected", "merged")
-        age = timedelta(days=rng.uniform(1.0, DAYS_BACK)) if final else timedelta(hours=rng.uniform(0.5, 96))
-        late = rng.random() < 0.2
-        clock = _Clock(now - age, rng, late, now - timedelta(minutes=1))
-        reporter = users["resident"] if rng.random() < 0.45 else users.get("grid_worker", admin)
-        lon, lat = _point(node, by_id, rng)
-        event = await sv.report_event(
-            session,
-            title=rng.choice(TITLES[cls]),
-            category_code=sub,
-            node_id=node.id,
-            source="resident" if reporter.name == "resident" else "grid_patrol",
-            actor=reporter,
-            description="演示数据",
-            lon=lon,
-            lat=lat,
-            address=node.name,
-            now=clock.t,
-        )
-        made += 1
-        own_grid = nodes.get(DEMO_GRID)
-        mine = own_grid is not None and node.path.startswith(own_grid.path)
-        assignee = worker if in_demo and mine and worker is not None else None
-        handler = assignee or admin
-        unit = _unit_for(node, by_id, unit_of)
-
-        if scenario == "merged":
-            targets = [e for e in open_events if e.state in {s.value for s in OPEN} and e.merged_into_id is None]
-            if targets:
-                await _go(session, event, clock, "merge", staff, into=rng.choice(targets), note="重复上报，并单处理")
-            continue
-        if scenario == "reported":
-            open_events.append(event)
-            continue
-        if scenario == "rejected":
-            if rng.random() < 0.5:
-                await _go(session, event, clock, "accept", staff)
-            await _go(session, event, clock, "reject", staff, note="经核实不属于受理范围")
-            continue
-        await _go(session, event, clock, "accept", staff, long=True)
-        if scenario == "accepted":
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "register", staff)
-        if scenario == "registered":
-            open_events.append(event)
-            continue
-        if scenario == "parked" and rng.random() < 0.5:
-            await _go(session, event, clock, "request_park", staff, note="需专项资金，申请挂账")
-            await _go(session, event, clock, "approve_park", officer)
-            continue
-        dispatch: dict[str, Any] = {"unit_id": unit.id} if unit is not None else {}
-        if assignee is not None:
-            dispatch["assignee_user_id"] = assignee.id
-        await _go(session, event, clock, "dispatch", staff, long=True, **dispatch)
-        if scenario == "dispatched":
-            open_events.append(event)
-            continue
-        if scenario == "closed_returned":
-            await _go(session, event, clock, "return", handler, note="不属于本网格，退回重派")
-            await _go(session, event, clock, "dispatch", staff, **dispatch)
-        await _go(session, event, clock, "sign", handler)
-        if scenario == "signed":
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "handle", handler)
-        if scenario == "parked":
-            await _go(session, event, clock, "request_park", handler, note="涉及规划调整，申请挂账")
-            await _go(session, event, clock, "approve_park", officer)
-            continue
-        if scenario == "handling_pending":
-            await _go(session, event, clock, "request_extension", handler, note="需协调产权单位，申请延期", hours=16)
-            open_events.append(event)
-            continue
-        if scenario == "closed_extended":
-            await _go(session, event, clock, "request_extension", handler, note="材料未到，申请延期", hours=16)
-            await _go(session, event, clock, "approve_extension", officer)
-        if scenario == "handling":
-            if rng.random() < 0.4:
-                await _go(session, event, clock, "supervise", officer, note="请加快处置")
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "feedback", handler, long=True, photos=[photo.id], note="已处置完毕")
-        if scenario == "feedback":
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "inspect", staff)
-        if scenario == "closed_rework":
-            await _go(session, event, clock, "rework", staff, note="现场仍有遗留，返工")
-            await _go(session, event, clock, "feedback", handler, photos=[photo.id], note="返工完成")
-            await _go(session, event, clock, "inspect", staff)
-        if scenario == "inspecting":
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "pass", staff)
-        if scenario == "inspected":
-            open_events.append(event)
-            continue
-        await _go(session, event, clock, "close", staff)
-        if reporter.name == "resident" and rng.random() < 0.8:
-            rating = rng.choice((5, 5, 5, 4, 4, 4, 3, 2, 1))
-            await _go(
-                session, event, clock, "rate", reporter, rating=rating, note="处理及时" if rating >= 4 else "不太满意"
+    made = orders = 0
+    session.info["demo_history"] = True  # replies to 12345 are history here, not messages to send
+    try:
+        for scenario in plan:
+            in_demo = bool(demo_places) and rng.random() < 0.3
+            node = rng.choice(demo_places if in_demo else places)
+            sub, cls = rng.choice(subs)
+            final = scenario.startswith("closed") or scenario in ("rejected", "merged")
+            age = timedelta(days=rng.uniform(1.0, DAYS_BACK)) if final else timedelta(hours=rng.uniform(0.5, 96))
+            roll = rng.random()
+            source = (
+                "hotline_12345"
+                if roll < 0.12
+                else "superior"
+                if roll < 0.16
+                else ON_THE_SPOT
+                if roll < 0.26 and in_demo and worker is not None and scenario == "closed"
+                else "resident"
+                if roll < 0.62
+                else "grid_patrol"
             )
-        elif rng.random() < 0.3:
-            await _go(session, event, clock, "revisit", staff, note="电话回访，群众认可", rating=rng.choice((4, 5)))
+            if source == ON_THE_SPOT:
+                sub, cls = rng.choice(small)
+            reporter = {"resident": users["resident"], "hotline_12345": hotline, "superior": hotline}.get(
+                source, worker or admin
+            )
+            reported = _reported_at(now, age, rng, calendar, staff=source != "resident")
+            created = min(reported, latest - timedelta(minutes=20))
+            clock = _Clock(created, rng, rng.random() < 0.04, latest, calendar)
+            lon, lat = _point(node, by_id, rng)
+            title, description = rng.choice(REPORTS[sub])
+            if source == ON_THE_SPOT:
+                assert worker is not None
+                await onspot.record(
+                    session,
+                    worker,
+                    title=title,
+                    category_code=sub,
+                    node_id=node.id,
+                    before=[photo.id],
+                    after=[photo.id],
+                    note="巡查发现，已当场处理",
+                    description=description,
+                    lon=lon,
+                    lat=lat,
+                    address=node.name,
+                    now=clock.t,
+                )
+                made += 1
+                continue
+            if source in ("hotline_12345", "superior"):
+                orders += 1
+                local_day = clock.t.astimezone(calendar.tz).strftime("%Y%m%d")
+                order_number = f"{local_day}{orders:05d}" if source == "hotline_12345" else f"双政交〔2026〕{orders}号"
+                event = await workorders.enter(
+                    session,
+                    workorders.OrderInput(
+                        channel=source,
+                        external_number=order_number,
+                        title=title,
+                        category_code=sub,
+                        node_id=node.id,
+                        description=("来电人反映：" if source == "hotline_12345" else "") + description,
+                        external_category=HOTLINE_CATEGORIES[cls] if source == "hotline_12345" else "",
+                        issuer="承德市12345政务服务便民热线" if source == "hotline_12345" else rng.choice(SUPERIORS),
+                        due_at=sla.add_working_hours(clock.t, rng.choice((16, 24, 40)), calendar),
+                        address=node.name,
+                        caller_name=rng.choice(APPLICANTS) if source == "hotline_12345" else "",
+                    ),
+                    hotline,
+                    now=clock.t,
+                )
+                event.lon, event.lat = lon, lat
+            else:
+                event = await sv.report_event(
+                    session,
+                    title=title,
+                    category_code=sub,
+                    node_id=node.id,
+                    source=source,
+                    actor=reporter,
+                    description=description,
+                    lon=lon,
+                    lat=lat,
+                    address=node.name,
+                    now=clock.t,
+                )
+            made += 1
+            target = await sv.dispatch_target(session, event)
+            unit = target.unit if target is not None else None
+            top_down = source in ("hotline_12345", "superior")
+            # 小事不出网格: in 双安社区 most small things go to the grid worker; otherwise the unit's
+            # member (community staff, the 街道 officer, a department's clerk) signs for them.
+            # (the demo grid worker acts in their own grid only: tasks elsewhere would not be theirs)
+            own_grid = nodes.get(DEMO_GRID)
+            mine = own_grid is not None and node.path.startswith(own_grid.path)
+            to_grid = unit is not None and unit.level == 3 and mine and worker is not None and rng.random() < 0.8
+            handler = worker if to_grid and worker is not None else workers.get(unit.code if unit else "", admin)
+            dispatcher = staff if unit is not None and unit.level == 3 and not top_down else admin
+            accepter = admin if top_down else staff
+
+            if scenario == "merged":
+                targets = [e for e in open_events if e.state in {s.value for s in OPEN} and e.merged_into_id is None]
+                if targets:
+                    await _go(
+                        session, event, clock, "merge", accepter, into=rng.choice(targets), note="重复上报，并单处理"
+                    )
+                continue
+            if scenario == "reported":
+                open_events.append(event)
+                continue
+            if scenario == "rejected":
+                if rng.random() < 0.5:
+                    await _go(session, event, clock, "accept", accepter)
+                await _go(session, event, clock, "reject", accepter, note="经核实不属于受理范围")
+                continue
+            await _go(session, event, clock, "accept", accepter, long=True)
+            if scenario == "accepted":
+                open_events.append(event)
+                continue
+            await _go(session, event, clock, "register", accepter)
+            if scenario == "registered":
+                open_events.append(event)
+                continue
+            if scenario == "parked" and rng.random() < 0.5:
+                await _go(session, event, clock, "request_park", accepter, note="需专项资金，申请挂账")
+                await _go(session, event, clock, "approve_park", officer)
+                continue
+            dispatch: dict[str, Any] = {"unit_id": unit.id} if unit is not None else {}
+            if to_grid and worker is not None:
+                dispatch["assignee_user_id"] = worker.id
+            await _go(session, event, clock, "dispatch", dispatcher, long=True, **dispatch)
+            if scenario == "dispatched":
+                open_events.append(event)
+                continue
+            if scenario == "closed_returned":
+                await _go(session, event, clock, "return", handler, note="不属于本单位职责，退回重派")
+                await _go(session, event, clock, "dispatch", dispatcher, **dispatch)
+            await _go(session, event, clock, "sign", handler)
+            if scenario == "signed":
+                open_events.append(event)
+                continue
+            await _go(session, event, clock, "handle", handler)
+            if scenario == "parked":
+                await _go(session, event, clock, "request_park", handler, note="涉及规划调整，申请挂账")
+                await _go(session, event, clock, "approve_park", officer)
+                continue
+            if scenario == "handling_pending":
+                await _go(
+                    session, event, clock, "request_extension", handler, note="需协调产权单位，申请延期", hours=16
+                )
+                open_events.append(event)
+                continue
+            if scenario == "closed_extended":
+                await _go(session, event, clock, "request_extension", handler, note="材料未到，申请延期", hours=16)
+                await _go(session, event, clock, "approve_extension", officer)
+            if scenario == "handling":
+                if rng.random() < 0.4:
+                    await _go(session, event, clock, "supervise", officer, note="请加快处置")
+                open_events.append(event)
+                continue
+            await _go(session, event, clock, "feedback", handler, long=True, photos=[photo.id], note=_result(sub))
+            if scenario == "feedback":
+                open_events.append(event)
+                continue
+            inspector = admin if unit is None or unit.level < 3 or top_down else staff
+            await _go(session, event, clock, "inspect", inspector)
+            if scenario == "closed_rework":
+                await _go(session, event, clock, "rework", inspector, note="现场仍有遗留，返工")
+                await _go(session, event, clock, "feedback", handler, photos=[photo.id], note="返工完成，已清理到位")
+                await _go(session, event, clock, "inspect", inspector)
+            if scenario == "inspecting":
+                open_events.append(event)
+                continue
+            await _go(session, event, clock, "pass", inspector)
+            if scenario == "inspected":
+                open_events.append(event)
+                continue
+            await _go(session, event, clock, "close", inspector)
+            if source == "hotline_12345":
+                answer = rng.choice(("satisfied",) * 8 + ("basically",))
+                await workorders.evaluate(session, source, order_number, answer, "", hotline, now=clock.step())
+            elif reporter.name == "resident" and rng.random() < 0.8:
+                rating = rng.choice((5, 5, 5, 4, 4, 4, 3, 2, 1))
+                await _go(
+                    session,
+                    event,
+                    clock,
+                    "rate",
+                    reporter,
+                    rating=rating,
+                    note="处理及时" if rating >= 4 else "不太满意",
+                )
+            elif rng.random() < 0.3:
+                await _go(session, event, clock, "revisit", staff, note="电话回访，群众认可", rating=rng.choice((4, 5)))
+    finally:
+        session.info.pop("demo_history", None)
     return made
+
+
+RESULTS = {
+    "SR": "已组织保洁清运，现场整洁",
+    "JT": "已协调处置，现场恢复通行",
+    "YL": "已清理修剪，绿地恢复",
+    "SS": "已维修更换，设施恢复使用",
+    "ZA": "已上门劝导，当事人承诺整改",
+    "MS": "已协调责任单位处理，居民确认恢复",
+}
+
+
+def _result(sub: str) -> str:
+    return RESULTS.get(sub.split("-")[0], "已处置完毕")
 
 
 async def _go(
     session: AsyncSession, event: Event, clock: _Clock, action: str, who: Actor, long: bool = False, **kw: Any
 ) -> None:
     await sv.transition(session, event, action, who, now=clock.step(long), **kw)
-
-
-def _unit_for(
-    node: GridNode, by_id: Mapping[int, GridNode], unit_of: Mapping[int | None, HandlingUnit]
-) -> HandlingUnit | None:
-    current: GridNode | None = node
-    while current is not None:
-        if current.id in unit_of:
-            return unit_of[current.id]
-        current = by_id.get(current.parent_id) if current.parent_id else None
-    return None
 
 
 APPLICANTS = ("王秀兰", "李建国", "张桂芳", "刘德明", "陈玉珍", "杨淑华", "赵志强", "孙凤英", "周国庆", "吴翠花")

@@ -110,6 +110,7 @@ APPROVE = PERMISSION_PREFIX + "approve"
 SUPERVISE = PERMISSION_PREFIX + "supervise"
 RATE = PERMISSION_PREFIX + "rate"
 REVISIT = PERMISSION_PREFIX + "revisit"
+REOPEN = PERMISSION_PREFIX + "reopen"
 
 
 class Clock(StrEnum):
@@ -173,6 +174,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "me_too": lazy("Me too"),
     "rate": lazy("Rate"),
     "revisit": lazy("Record a follow-up visit"),
+    "handle_on_spot": lazy("Handled on the spot"),
+    "reopen": lazy("Reopen for handling again"),
     "refer_mediation": lazy("Referred to people's mediation"),  # a note (referrals.py), not a transition
     "public_note": lazy("Note for residents"),  # services.publish_note: what public outputs show
 }
@@ -282,6 +285,7 @@ RESIDENT_WORDS: Mapping[State, str] = {
 
 S = State
 _RESTARTS = frozenset({"redispatch", "return", "rework"})  # same or earlier stage, but a fresh clock
+REWORKS = frozenset({"rework", "reopen"})  # each counts one more rework occurrence (返工率)
 _REQUEST_FROM = (S.DISPATCHED, S.SIGNED, S.HANDLING)
 
 
@@ -312,6 +316,10 @@ def _rows() -> Iterator[tuple[Iterable[State], str, State | None, str, dict[str,
     yield sorted(OPEN), "supervise", None, SUPERVISE, {"needs": {NOTE}}
     yield sorted(OPEN), "me_too", None, REPORT, {}
     yield (S.CLOSED,), "rate", None, RATE, {"needs": {RATING}, "reporter_only": True}
+    # 自处置: the grid worker who reported it fixed it on the spot; the result photos close it.
+    yield (S.REPORTED,), "handle_on_spot", S.CLOSED, HANDLE, {"needs": {PHOTOS}, "reporter_only": True}
+    # 重办: the outside source (12345's callback 不满意) sends a closed case back to its handlers.
+    yield (S.CLOSED,), "reopen", S.HANDLING, REOPEN, {"needs": {NOTE}}
     yield (S.CLOSED,), "revisit", None, REVISIT, {"needs": {NOTE}}
 
 
@@ -458,7 +466,7 @@ def apply(
         after = replace(after, state=rule.target, pending=None)
         if rule.target is State.PARKED:
             after = replace(after, parked_from=case.state)
-        if action == "rework":
+        if action in REWORKS:
             after = replace(after, rework_count=case.rework_count + 1)
     inputs: dict[str, Any] = {"note": note, "photos": photo_ids}
     if hours is not None:

@@ -49,8 +49,10 @@ DEFAULT_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
 # illegal parking).
 COMPONENT, EVENT_KIND = "component", "event"
 KINDS = (COMPONENT, EVENT_KIND)
-# Where a report comes from: 巡查上报, 随手拍, 12345 工单, 上级交办.
-SOURCES = ("grid_patrol", "resident", "hotline_12345", "superior")
+# Where a report comes from: 巡查上报, 随手拍, 12345 工单, 上级交办, and 自处置 (found and handled on
+# the spot by a grid worker in one step: indicators count it by this source).
+ON_THE_SPOT = "on_the_spot"
+SOURCES = ("grid_patrol", "resident", "hotline_12345", "superior", ON_THE_SPOT)
 # Urgency: 1 一般 normal, 2 紧急 urgent, 3 特急 critical (2 and 3 use a category's urgent limits).
 URGENCIES = (1, 2, 3)
 # Handling levels: 1 区指挥中心 district command centre, 2 街道/部门 sub-district or department,

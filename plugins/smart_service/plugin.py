@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request
 
 from core import hookimpl
-from core.pluginhost.manifest import Action, Manifest, MenuItem, Widget
+from core.pluginhost.manifest import Action, DeclaredRole, Manifest, MenuItem, Widget
 from core.services.jobs.runner import JobSpec
 from core.web.context import ctx
 from core.web.render import render_string
@@ -40,6 +40,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     hotline: Annotated[str, msgspec.Meta(max_length=20, title="服务热线 Hotline")] = "12345"
     proxy_service_days: Annotated[int, msgspec.Meta(ge=1, le=30, title="代办时限（工作日） Proxy service days")] = 5
     allow_anonymous_reports: Annotated[bool, msgspec.Meta(title="允许匿名随手拍 Allow anonymous reports")] = False
+    notify_by_sms: Annotated[bool, msgspec.Meta(title="短信通知 Notify by SMS")] = True
+    notify_by_wechat: Annotated[bool, msgspec.Meta(title="微信通知 Notify by WeChat")] = True
+    work_order_adapter: Annotated[
+        str, msgspec.Meta(max_length=50, pattern=r"^[a-z0-9_.-]+$", title="12345 工单接口 Work-order adapter")
+    ] = "log"
     # 综合指标 weights (local practice; indicators.COMPOSITE): relative, need not add up to 100.
     weight_on_time_closure: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期结案率权重 Weight: on time")] = 40
     weight_on_time_handling: Annotated[int, msgspec.Meta(ge=0, le=100, title="按期处置率权重 Weight: handled")] = 30
@@ -51,6 +56,13 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _COMMUNITY = ("community_secretary", "community_worker")
+_GRID = ("grid_worker", "grid_leader")
+# Roles this pillar brings: staff of a 区直部门 who work their unit's queue, and the account 12345's
+# system (or its operators) uses to enter orders and answer with the caller's evaluation.
+ROLES: tuple[DeclaredRole, ...] = (
+    DeclaredRole("department_staff", "区直部门工作人员", "Department staff", ()),
+    DeclaredRole("hotline_operator", "12345 热线接线员", "12345 hotline operator", ()),
+)
 
 MANIFEST = Manifest(
     name=NAME,
@@ -67,7 +79,14 @@ MANIFEST = Manifest(
             VIEW,
             "查看服务智治",
             "View smart service",
-            ("subdistrict_officer", "community_secretary", "community_worker", "grid_leader", "grid_worker"),
+            (
+                "subdistrict_officer",
+                "community_secretary",
+                "community_worker",
+                "grid_leader",
+                "grid_worker",
+                "hotline_operator",  # follows the orders it entered, wherever they went
+            ),
         ),
         # The event lifecycle (lifecycle.py names which of these each transition needs). The district
         # command centre is district_admin, who has every action.
@@ -92,6 +111,23 @@ MANIFEST = Manifest(
         Action(f"{NAME}.event.supervise", "督办", "Supervise an event", ("subdistrict_officer",)),
         Action(f"{NAME}.event.rate", "评价结果", "Rate the result", ("resident",)),
         Action(f"{NAME}.event.revisit", "回访", "Record a follow-up visit", _COMMUNITY),
+        Action(
+            f"{NAME}.event.reopen", "重办", "Reopen for handling again", ("hotline_operator", "subdistrict_officer")
+        ),
+        # Queues, intake channels, following an area (units.py, workorders.py, follows).
+        Action(
+            f"{NAME}.unit.work",
+            "处理本单位待办",
+            "Work my unit's queue",
+            ("department_staff", "subdistrict_officer", *_COMMUNITY, *_GRID),
+        ),
+        Action(
+            f"{NAME}.intake",
+            "录入12345工单与上级交办",
+            "Enter 12345 orders and superiors' tasks",
+            ("hotline_operator", "subdistrict_officer"),
+        ),
+        Action(f"{NAME}.area.follow", "关注片区", "Follow an area", ("resident", *_COMMUNITY, *_GRID)),
         Action(
             f"{NAME}.event.publish",
             "填写公开办理情况",
@@ -129,8 +165,9 @@ def plugin_manifest() -> Manifest:
 @hookimpl
 def register_models() -> list[Any]:
     from plugins.smart_service.models import MODELS
+    from plugins.smart_service.work_models import MODELS as WORK_MODELS
 
-    return list(MODELS)
+    return [*MODELS, *WORK_MODELS]
 
 
 @hookimpl
@@ -139,12 +176,24 @@ def register_migrations() -> Path:
 
 
 @hookimpl
-def register_jobs() -> list[JobSpec]:
-    """The SLA clock: breached stages are supervised and escalated one level up, once. And the
-    referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
-    from plugins.smart_service import referrals
+def register_roles() -> list[DeclaredRole]:
+    """区直部门工作人员 and the 12345 hotline operator."""
+    return list(ROLES)
 
-    return [JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60), *referrals.JOBS]
+
+@hookimpl
+def register_jobs() -> list[JobSpec]:
+    """The SLA clock: breached stages are supervised and escalated one level up, once. Telling
+    people of a change (notifications.py), sending replies to 12345 (workorders.py), and the
+    referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
+    from plugins.smart_service import notifications, referrals, workorders
+
+    return [
+        JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60),
+        JobSpec(notifications.JOB, notifications.job),
+        JobSpec(workorders.SEND_JOB, workorders.send_job, max_attempts=8, retry_seconds=60),
+        *referrals.JOBS,
+    ]
 
 
 # Pages with a map (templates/smart_service/_map.html): they get the tenant's base map as ``basemap``.
@@ -186,8 +235,10 @@ def register_routes() -> list[Any]:
     from plugins.smart_service.routes import api as api_routes
     from plugins.smart_service.routes import bookings as booking_routes
     from plugins.smart_service.routes import indicators as indicator_routes
+    from plugins.smart_service.routes import intake as intake_routes
     from plugins.smart_service.routes import mobile as mobile_routes
     from plugins.smart_service.routes import open311 as open311_routes
+    from plugins.smart_service.routes import queue as queue_routes
     from plugins.smart_service.routes import resident as resident_routes
     from plugins.smart_service.routes import staff as staff_routes
     from plugins.smart_service.routes.maps import handlers as map_handlers
@@ -202,6 +253,8 @@ def register_routes() -> list[Any]:
         *booking_routes.handlers,  # 预约代办: book, take, record the result
         *open311_routes.handlers,  # Open311 GeoReport v2 at /open311/v2/ (and FixMyStreet's updates)
         *indicator_routes.handlers,  # indicators dashboard and its Excel export
+        *queue_routes.handlers,  # a unit's queue, unit members, 自处置, followed areas
+        *intake_routes.handlers,  # 12345 orders and 上级交办 in, replies out, 12345's callback; anonymous reports
     ]
 
 
@@ -250,12 +303,14 @@ async def usage_figures(session: Any) -> dict[str, int]:
 
 @hookimpl
 async def on_event(tenant_id: int, event: Any, context: Any) -> None:
-    """Live board: every committed change of an event reaches the tenant's open boards. A dispute
-    referred by the mediation pillar (or its answer to our referral) queues a job (referrals.py)."""
+    """Live board: every committed change of an event reaches the tenant's open boards; the
+    people it concerns are told (a job, notifications.py). A dispute referred by the mediation
+    pillar (or its answer to our referral) queues a job (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
-        from plugins.smart_service import board
+        from plugins.smart_service import board, notifications
 
         board.publish(context, tenant_id, event.payload)
+        await notifications.on_event(context, tenant_id, event)
     elif event.name.startswith("rule_of_law."):
         from plugins.smart_service import referrals
 
@@ -277,6 +332,9 @@ def menu_items(request: Request) -> list[MenuItem]:
             31,
         ),
         MenuItem("考核指标", "Indicators", "/smart-service/indicators", VIEW, "指", 32),
+        MenuItem("本单位待办", "My unit's queue", "/smart-service/queue", f"{NAME}.unit.work", "办", 33),
+        MenuItem("工单录入", "Enter a work order", "/smart-service/intake", f"{NAME}.intake", "单", 34),
+        MenuItem("关注片区", "Areas I follow", "/smart-service/follows", f"{NAME}.area.follow", "关", 35),
     ]
 
 

@@ -362,6 +362,8 @@ async def transition(
     if version is not None and int(version) != event.version:
         raise StaleEvent(lazy("This event was changed by someone else: reload it and try again"))
     rule = lifecycle.rule_for(event.state, action)
+    if can is not None and await _works_the_unit(session, rule, event, actor):
+        can = None  # membership of the handling unit is the authority for its queue's work
     _authorise(rule, event, actor, can)
     photo_ids = await _check_photos(session, photos)
     target = await _merge_target(session, data.get("into")) if action == "merge" else None
@@ -461,7 +463,15 @@ async def transition(
             event.closed_at = now
         elif action == "feedback":
             event.handled_at = now
-        if action == "rework":
+        elif action == "sign" and event.assignee_user_id is None and actor.kind == "user":
+            event.assignee_user_id = actor.id  # a unit member who signs takes the case
+            info["assignee_user_id"] = actor.id
+        elif action == "handle_on_spot":
+            event.closed_at = event.handled_at = now
+            event.assignee_user_id = actor.id if actor.kind == "user" else event.assignee_user_id
+        elif action == "reopen":
+            event.closed_at = None
+        if action in lifecycle.REWORKS:
             info["rework"] = step.after.rework_count
 
         if step.clock is Clock.START:
@@ -505,8 +515,29 @@ async def transition(
         await session.flush()
     except StaleDataError as exc:
         raise StaleEvent(lazy("This event was changed by someone else: reload it and try again")) from exc
+    await _follow_up(session, event, row)
     await _announce(session, app_state, enabled, action, event, actor, {"from": from_state})
     return row
+
+
+# Transitions a member of the event's handling unit may do on the strength of that membership.
+UNIT_WORK = frozenset({"sign", "handle", "feedback", "return", "request_extension", "request_park"})
+
+
+async def _works_the_unit(session: AsyncSession, rule: lifecycle.Rule, event: Event, actor: Actor) -> bool:
+    if rule.action not in UNIT_WORK or event.handling_unit_id is None or actor.kind != "user" or actor.id is None:
+        return False
+    from plugins.smart_service import units
+
+    return await units.is_member(session, event.handling_unit_id, actor.id)
+
+
+async def _follow_up(session: AsyncSession, event: Event, row: EventTransition) -> None:
+    """What a step owes outside the event, in the same transaction: the reply and closure an
+    outside work order (12345, 上级交办) is waiting for."""
+    from plugins.smart_service import workorders
+
+    await workorders.after_step(session, event, row)
 
 
 def _authorise(rule: lifecycle.Rule, event: Event, actor: Actor, can: Callable[[str, str | None], bool] | None) -> None:
@@ -549,10 +580,8 @@ async def _dispatch_choice(
 
 
 async def _return_choice(session: AsyncSession, event: Event) -> tuple[int | None, int, int | None]:
-    """退单 goes back to whoever dispatched: a person returns it to their unit; a unit returns it
-    to the unit (or command centre) that dispatched to it."""
-    if event.assignee_user_id is not None:
-        return event.handling_unit_id, event.level, None
+    """退单 goes back to whoever dispatched: a person it was sent to returns it to their unit; a unit
+    (or the member who signed for it) returns it to the unit (or command centre) that dispatched it."""
     last = (
         await session.execute(
             select(EventTransition)
@@ -561,8 +590,11 @@ async def _return_choice(session: AsyncSession, event: Event) -> tuple[int | Non
             .limit(1)
         )
     ).scalar_one_or_none()
+    if event.assignee_user_id is not None and (last is None or last.data.get("assignee_user_id")):
+        return event.handling_unit_id, event.level, None  # sent to a person: back to their unit
     if last is None:
         return event.handling_unit_id, event.level, None
+    # Sent to a unit (a member signed for it): back to the unit or centre that dispatched it.
     return last.data.get("from_unit_id"), int(last.data.get("from_level") or event.level), None
 
 

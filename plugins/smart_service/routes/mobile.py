@@ -23,12 +23,13 @@ from core.web.context import ctx
 from core.web.guards import requires
 from core.web.render import render
 from plugins.smart_service import photos as ph
-from plugins.smart_service import services
+from plugins.smart_service import services, units
 from plugins.smart_service.lifecycle import ACTION_LABELS, HANDLE, SIGN, State, TransitionError
 from plugins.smart_service.models import Event
 from plugins.smart_service.routes.resident import UPLOAD_LIMIT, photo_cards, rollback, state_label
 
-GUARD = [requires(SIGN, HANDLE)]
+WORK = "smart_service.unit.work"  # members of handling units work their units' queue here too
+GUARD = [requires(SIGN, HANDLE, WORK)]
 # The buttons a grid worker has on a case, in the order a case goes.
 WORKER_ACTIONS = ("sign", "handle", "feedback", "return")
 
@@ -54,14 +55,16 @@ def _worker_scope(request: Request) -> Any:
 
 
 async def my_task(request: Request, event_id: int) -> Event:
-    """An event assigned to me, in the area where I may act on it; else 404."""
+    """An event assigned to me, in the area where I may act on it, or in the queue of a unit I
+    belong to; else 404."""
     c = ctx(request)
     assert c.db is not None and c.user is not None
     try:
         event = await services.get_event(c.db, event_id)
     except services.EventNotFound:
         raise NotFoundException() from None
-    if event.assignee_user_id != c.user.id or not (c.can(SIGN, event.node_path) or c.can(HANDLE, event.node_path)):
+    mine = event.assignee_user_id == c.user.id and (c.can(SIGN, event.node_path) or c.can(HANDLE, event.node_path))
+    if not mine and not await units.in_my_queue(c.db, event, c.user.id):
         raise NotFoundException()
     return event
 
@@ -86,11 +89,13 @@ async def tasks(request: Request) -> Any:
 
 async def _task_page(request: Request, event: Event, *, error: str | None = None, status_code: int = 200) -> Any:
     c = ctx(request)
-    assert c.db is not None
+    assert c.db is not None and c.user is not None
     lines = await services.timeline(c.db, event.id)
     report_photos = [p for line in lines if line.action == "report" for p in (line.photos or [])]
-    handled = [p for line in lines if line.action == "feedback" for p in (line.photos or [])]
+    handled = [p for line in lines if line.action in ("feedback", "handle_on_spot") for p in (line.photos or [])]
     actions = [a for a in WORKER_ACTIONS if a in services.allowed_actions(event)]
+    if event.assignee_user_id is not None and event.assignee_user_id != c.user.id:
+        actions = []  # another member of the unit signed for it: theirs to work
     return await render(
         request,
         "smart_service/task.html",
@@ -163,7 +168,8 @@ async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) 
         await rollback(request)
         return await _task_page(request, await my_task(request, event_id), error=exc.translated(_), status_code=400)
     if action == "return":
-        return Redirect(c.url("/smart-service/tasks"), status_code=303)
+        back = "/smart-service/tasks" if c.can(SIGN) or c.can(HANDLE) else "/smart-service/queue"
+        return Redirect(c.url(back), status_code=303)
     return Redirect(c.url(f"/smart-service/tasks/{event_id}"), status_code=303)
 
 

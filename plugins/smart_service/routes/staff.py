@@ -40,7 +40,7 @@ REFER = "smart_service.event.refer"
 PER_PAGE = 50
 NO_STORE = {"Cache-Control": "no-store"}
 # Not offered as staff buttons: 我也遇到 and 评价 belong to residents' pages.
-NOT_STAFF = frozenset({"me_too", "rate"})
+NOT_STAFF = frozenset({"me_too", "rate", "handle_on_spot"})  # 自处置 has its own one-step form
 LEVEL_LABELS = {1: lazy("District command centre"), 2: lazy("Sub-district / department"), 3: lazy("Community")}
 URGENCY_LABELS = {1: lazy("Normal"), 2: lazy("Urgent"), 3: lazy("Critical")}
 
@@ -323,6 +323,22 @@ async def _panel_context(
         "referred": referred,
         "may_publish": c.can(services.PUBLISH, event.node_path),
         "may_refer": mediation_on and not referred and referrals.may_refer(event) and c.can(REFER, event.node_path),
+        **await _work_order(c, event),
+    }
+
+
+async def _work_order(c: Any, event: Event) -> dict[str, Any]:
+    """The outside order (12345, 上级交办) the event came from, what went back, and whether this
+    user may reply to it."""
+    from plugins.smart_service import workorders
+
+    order = await workorders.order_of(c.db, event.id)
+    if order is None:
+        return {"order": None}
+    return {
+        "order": order,
+        "order_messages": await workorders.messages(c.db, event.id),
+        "may_reply": c.can("smart_service.intake") or c.can(lifecycle.DISPATCH, event.node_path),
     }
 
 

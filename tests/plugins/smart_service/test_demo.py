@@ -79,3 +79,49 @@ async def test_another_district_gets_categories_and_units_but_no_invented_events
         assert await s.scalar(select(func.count()).select_from(HandlingUnit)) > 0
         demo_events = await s.scalar(select(func.count()).where(Event.description == "演示数据"))
         assert demo_events == 0
+
+
+async def test_the_demo_looks_like_the_case_every_channel_every_level_office_hours(app: Any) -> None:
+    """Issue #15: all intake sources; cases handled in the grid, the community, 元宝山街道 and a 区直部门
+    (by members of those units); category-specific dispatch rules; staff at work in office hours;
+    the on-time share near the case's record."""
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from core.identity.models import User
+    from plugins.smart_service.work_models import UnitMember, WorkOrder
+
+    async with app.state.db.session(await _tenant_id(app)) as s:
+        sources = dict((await s.execute(select(Event.source, func.count()).group_by(Event.source))).all())
+        assert set(sources) == {"resident", "grid_patrol", "hotline_12345", "superior", "on_the_spot"}, sources
+        assert (
+            await s.scalar(select(func.count()).select_from(WorkOrder))
+            == sources["hotline_12345"] + sources["superior"]
+        )
+        units = {u.id: u for u in (await s.execute(select(HandlingUnit))).scalars()}
+        closed = list((await s.execute(select(Event).where(Event.state == "closed"))).scalars())
+        by = {(units[e.handling_unit_id].level, units[e.handling_unit_id].node_id is None) for e in closed}
+        assert {(3, False), (2, False), (2, True)} <= by  # community, 街道, 区直部门
+        assert any(e.assignee_user_id is not None and e.source == "on_the_spot" for e in closed)  # in the grid
+        names = {units[e.handling_unit_id].name for e in closed}
+        assert "元宝山街道" in names and "区城市管理综合行政执法局" in names
+        members = dict(
+            (
+                await s.execute(
+                    select(User.username, func.count())
+                    .join(UnitMember, UnitMember.user_id == User.id)
+                    .group_by(User.username)
+                )
+            ).all()
+        )
+        assert {"chengguan", "zhujian", "subdistrict_officer", "community_worker"} <= set(members)
+        specific = await s.scalar(select(func.count()).where(DispatchRule.category_code.is_not(None)))
+        assert specific > 10
+        # Staff act in office hours (a 受理 at 3 a.m. would not look like the case).
+        tz = ZoneInfo("Asia/Shanghai")
+        accepts = (await s.execute(select(EventTransition.at).where(EventTransition.action == "accept"))).scalars()
+        for at in accepts:
+            local = at.astimezone(tz).time()
+            assert time(8, 30) <= local <= time(17, 30), local
+        breached = await s.scalar(select(func.count()).where(Event.state == "closed", Event.sla_breached.is_(True)))
+        assert 0 < breached / len(closed) < 0.12

@@ -168,7 +168,7 @@ INPUTS = {
 }
 
 
-SIDE_TRACKS = {"merge", "reject", "me_too", "supervise", "revisit", "return", "redispatch"} | {
+SIDE_TRACKS = {"merge", "reject", "me_too", "supervise", "revisit", "return", "redispatch", "reopen"} | {
     a for a in lc.ACTIONS if a.startswith(("request_", "reject_"))
 }
 
@@ -204,9 +204,11 @@ class Lifecycle(RuleBasedStateMachine):
         before = self.cases[eid]
         assert step.before == before
         assert step.from_state is before.state and step.to_state is step.after.state
-        if before.state in FINAL:
+        if before.state in FINAL and step.action != "reopen":
             assert step.after.state is before.state, "a final state was left"
-        if step.action == "rework":
+        if step.action == "reopen":  # 重办: only a closed case, back to handling, one more rework
+            assert before.state is State.CLOSED and step.to_state is State.HANDLING
+        if step.action in ("rework", "reopen"):
             assert step.to_state is State.HANDLING
             assert step.after.rework_count == before.rework_count + 1
         else:
@@ -253,7 +255,7 @@ class Lifecycle(RuleBasedStateMachine):
                 assert rule_.needs, f"{action} in {case.state} refused without needing anything"
             return
         assert action in lc.allowed(case)
-        if case.state in FINAL:
+        if case.state in FINAL and action != "reopen":
             assert not step.rule.changes_state
         self._record(eid, step)
 
@@ -273,13 +275,19 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def closed_events_passed_an_inspection_after_their_last_rework(self) -> None:
+        """Or were handled on the spot (自处置) by their reporter, straight from the report."""
         for eid, case in self.cases.items():
             if case.state is not State.CLOSED:
                 continue
             actions = [a for a, _f, _t in self.history[eid]]
-            last_rework = max((i for i, a in enumerate(actions) if a == "rework"), default=-1)
+            if "handle_on_spot" in actions:
+                spot = [f for a, f, _t in self.history[eid] if a == "handle_on_spot"]
+                assert spot == [State.REPORTED]
+                continue
+            last_rework = max((i for i, a in enumerate(actions) if a in ("rework", "reopen")), default=-1)
             passes = [i for i, a in enumerate(actions) if a == "pass" and i > last_rework]
-            assert passes and passes[-1] < actions.index("close")
+            closes = [i for i, a in enumerate(actions) if a == "close" and i > last_rework]
+            assert passes and closes and passes[-1] < closes[-1]
 
     @invariant()
     def the_clock_runs_exactly_in_open_unparked_states(self) -> None:
@@ -306,3 +314,23 @@ TestLifecycle = Lifecycle.TestCase
 TestLifecycle.settings = settings(
     max_examples=150, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+def test_a_case_handled_on_the_spot_is_closed_at_once_with_its_after_photos() -> None:
+    with pytest.raises(MissingInput, match="photo"):
+        apply(Case(State.REPORTED), "handle_on_spot")
+    step = apply(Case(State.REPORTED), "handle_on_spot", photos=(7,))
+    assert step.to_state is State.CLOSED and step.clock is lc.Clock.STOP
+    with pytest.raises(IllegalTransition):
+        apply(Case(State.ACCEPTED), "handle_on_spot", photos=(7,))
+
+
+def test_reopening_a_closed_case_sends_it_back_to_handling_as_one_more_rework() -> None:
+    with pytest.raises(MissingInput, match="note"):
+        apply(Case(State.CLOSED), "reopen")
+    step = apply(Case(State.CLOSED, rework_count=1), "reopen", note="12345 不满意")
+    assert step.to_state is State.HANDLING and step.after.rework_count == 2
+    assert step.clock is lc.Clock.START
+    for state in set(State) - {State.CLOSED}:
+        with pytest.raises(IllegalTransition):
+            apply(Case(state), "reopen", note="x")
