@@ -135,6 +135,38 @@ def _compression() -> CompressionConfig:
     return CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude=exclude)
 
 
+def _static_mounts(settings: Settings, dirs: dict[str, Path]) -> dict[str, Path]:
+    """URL mount → folder: core's static files, the npm packages' (vendor/…), each plugin's static/."""
+    mounts: dict[str, Path] = {"core": Path(__file__).parent / "web" / "static"}
+    for alias, rel in VENDOR.items():
+        folder = settings.vendor_dir / rel
+        if folder.is_dir():
+            mounts[f"vendor/{alias}"] = folder
+        else:
+            log.warning("front-end files missing at %s: run `npm ci`", folder)
+    for name, d in dirs.items():
+        if (d / "static").is_dir():
+            mounts[f"plugins/{name}"] = d / "static"
+    return mounts
+
+
+def _plugin_routes(host: PluginHost) -> list[Any]:
+    """Each plugin's routes in a router marked with its name (the per-tenant switch reads it), with
+    declared landing pages (core/web/declared.py) added; core helpers' routes as they are."""
+    registered = dict(host.call_sync("register_routes"))
+    for name, manifest in host.manifests.items():
+        page = declared.landing_route(manifest, registered.get(name, ()))
+        if page is not None:
+            registered[name] = [*registered.get(name, ()), page]
+    out: list[Any] = []
+    for name, routes in registered.items():
+        if name in host.manifests:
+            out.append(Router(path="/", route_handlers=list(routes), opt={"plugin": name}))
+        else:
+            out.extend(routes)
+    return out
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -179,31 +211,13 @@ def create_app(
             i18n.CATALOGUES.load_dir(d / "locale", domain=name)
 
     handlers: list[Any] = list(core_route_handlers())
-    mounts: dict[str, Path] = {"core": Path(__file__).parent / "web" / "static"}
-    for alias, rel in VENDOR.items():
-        folder = settings.vendor_dir / rel
-        if folder.is_dir():
-            mounts[f"vendor/{alias}"] = folder
-        else:
-            log.warning("front-end files missing at %s: run `npm ci`", folder)
-    for name, d in dirs.items():
-        if (d / "static").is_dir():
-            mounts[f"plugins/{name}"] = d / "static"
+    mounts = _static_mounts(settings, dirs)
     for mount, folder in mounts.items():  # the plain paths; pages link the hashed ones (core/web/assets.py)
         handlers.append(create_static_files_router(f"/static/{mount}", [folder], opt={"area": "public"}))
     assets = Assets(mounts, cache=not settings.debug)
     env.globals["static_url"] = assets.url
     handlers.append(serve_asset)
-    registered = dict(host.call_sync("register_routes"))
-    for name, manifest in host.manifests.items():  # declared landing pages (core/web/declared.py)
-        page = declared.landing_route(manifest, registered.get(name, ()))
-        if page is not None:
-            registered[name] = [*registered.get(name, ()), page]
-    for name, routes in registered.items():
-        if name in host.manifests:
-            handlers.append(Router(path="/", route_handlers=list(routes), opt={"plugin": name}))
-        else:
-            handlers.extend(routes)
+    handlers.extend(_plugin_routes(host))
 
     if settings.redis_url:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
