@@ -418,7 +418,7 @@ def allowed(case: Case) -> list[str]:
     return out
 
 
-def apply(
+def apply(  # noqa: C901 (to split: #8)
     case: Case,
     action: str,
     *,

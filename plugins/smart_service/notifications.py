@@ -22,9 +22,9 @@ from core.pluginhost.manifest import Notification
 from core.rbac.models import RoleAssignment, RolePermission
 from core.services.jobs.runner import enqueue
 from core.services.notifications.service import notify
-from plugins.smart_service import services, units
+from plugins.smart_service import publicity, services, units
 from plugins.smart_service.lifecycle import SUPERVISE
-from plugins.smart_service.models import Category, Event
+from plugins.smart_service.models import Event
 from plugins.smart_service.work_models import AreaFollow
 
 log = logging.getLogger("liuzhi.smart_service.notify")
@@ -56,12 +56,6 @@ def channels_of(settings: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def is_public(category: Category | None) -> bool:
-    """Whether a category's reports are shown to the public (and so to an area's followers). A
-    category marked non-public (邻里纠纷, 群租 …) keeps its reports off every public output."""
-    return bool(getattr(category, "public", True)) if category is not None else True
-
-
 async def recipients(session: AsyncSession, event: Event, action: str, actor_user_id: int | None) -> dict[int, str]:
     """{user id: what to tell them} (a message kind) for ``action`` on ``event``."""
     told: dict[int, str] = {}
@@ -77,33 +71,42 @@ async def recipients(session: AsyncSession, event: Event, action: str, actor_use
     elif action == "close" and event.reporter_user_id is not None:
         told[event.reporter_user_id] = "closed"
     elif action == "escalate":
-        for uid in await supervisors(session, event):
-            told[uid] = "breach"
-        # The unit set to supervise it (where escalation names one) hears of it too.
-        supervisor_unit = getattr(event, "supervisor_unit_id", None)
-        if supervisor_unit is not None:
-            for uid in await units.member_ids(session, supervisor_unit):
-                told.setdefault(uid, "breach")
-        # Those working it open it from their queue (they may have no view of the district's events).
-        if event.handling_unit_id is not None:
-            for uid in await units.member_ids(session, event.handling_unit_id):
-                told.setdefault(uid, "late")
-        if event.assignee_user_id is not None:
-            told.setdefault(event.assignee_user_id, "late")
-    elif action in ("report", "handle_on_spot"):
-        category = (
-            await session.execute(select(Category).where(Category.code == event.category_code))
-        ).scalar_one_or_none()
-        if is_public(category) and event.source != "superior":
-            rows = await session.execute(
-                select(AreaFollow.user_id).where(AreaFollow.node_path.in_(services.ancestor_paths(event.node_path)))
-            )
-            for uid in rows.scalars():
-                told.setdefault(uid, "followed")
+        for uid, kind in (await breach_told(session, event)).items():
+            told.setdefault(uid, kind)
+    elif action in ("report", "handle_on_spot") and event.source != "superior":
+        for uid in await followers(session, event):
+            told.setdefault(uid, "followed")
     told.pop(actor_user_id, None)  # nobody is told of what they did themselves
     if action in ("report", "handle_on_spot") and event.reporter_user_id is not None:
         told.pop(event.reporter_user_id, None)
     return told
+
+
+async def breach_told(session: AsyncSession, event: Event) -> dict[int, str]:
+    """Who hears of a breach: supervisors at the place or above, the unit escalation set to
+    supervise it, and those working it (they open it from their queue)."""
+    told = {uid: "breach" for uid in await supervisors(session, event)}
+    supervisor_unit = getattr(event, "supervisor_unit_id", None)
+    if supervisor_unit is not None:
+        for uid in await units.member_ids(session, supervisor_unit):
+            told.setdefault(uid, "breach")
+    if event.handling_unit_id is not None:
+        for uid in await units.member_ids(session, event.handling_unit_id):
+            told.setdefault(uid, "late")
+    if event.assignee_user_id is not None:
+        told.setdefault(event.assignee_user_id, "late")
+    return told
+
+
+async def followers(session: AsyncSession, event: Event) -> list[int]:
+    """Residents following the event's area or one above it — only for an event the public may
+    see (publicity.py: its category and the category's class are public)."""
+    if event.category_code not in await publicity.public_codes(session):
+        return []
+    rows = await session.execute(
+        select(AreaFollow.user_id).where(AreaFollow.node_path.in_(services.ancestor_paths(event.node_path)))
+    )
+    return list(rows.scalars())
 
 
 async def supervisors(session: AsyncSession, event: Event) -> list[int]:

@@ -61,8 +61,9 @@ def test_a_deprecated_name_keeps_working_for_a_version_and_says_where_it_went(mo
 
 
 def manifest(core_api: int) -> Manifest:
-    return Manifest(name="contract_api", pillar="other", title_zh="接口",
-                    title_en="API", version="1", core_api=core_api)
+    return Manifest(
+        name="contract_api", pillar="other", title_zh="接口", title_en="API", version="1", core_api=core_api
+    )
 
 
 def test_a_plugin_for_another_core_api_is_refused_with_what_to_do() -> None:

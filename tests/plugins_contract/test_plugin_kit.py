@@ -27,13 +27,13 @@ pytestmark = pytest.mark.skipif(
 
 NAME = "kit_sample"
 NEW_COLUMN = '    note: Mapped[str] = mapped_column(String(200), default="")\n'
-NEW_MODEL = '''
+NEW_MODEL = """
 
 class Visit(TenantScoped, Base):
     __tablename__ = "kit_sample_visits"
 
     place: Mapped[str] = mapped_column(String(100))
-'''
+"""
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
