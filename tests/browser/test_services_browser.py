@@ -131,7 +131,7 @@ async def test_a_resident_signs_up_is_linked_checked_in_by_qr_and_sees_hours_and
     await row.locator("input[name=hours]").fill("2.5")
     await row.locator("input[name=reason]").fill("按纸质签到表补录")
     await row.locator("details button").click()
-    await expect(staff.locator("[role=status]")).to_be_visible()
+    await expect(staff.get_by_test_id("scan-result")).to_be_visible()
     await staff.get_by_test_id("signup-row").filter(has_text="张安安").get_by_test_id("award-points").click()
     await staff.get_by_test_id("points-amount").fill("5")
     await staff.locator("input[name=memo]").fill("环境清扫 2.5 小时")

@@ -130,11 +130,11 @@ async def test_a_resident_reports_from_a_phone_and_staff_close_it_while_the_boar
     await resident.get_by_test_id("report-submit").click()
     await resident.wait_for_url(re.compile(r"/smart-service/mine/\d+$"))
     event_id = int(resident.url.rsplit("/", 1)[1])
-    await expect(resident.get_by_test_id("state")).to_have_text(zh("Reported"))
+    await expect(resident.get_by_test_id("state")).to_have_text("已提交")  # the resident's words
     await resident.goto(live.url(d.url("/smart-service/mine")))
     mine = resident.get_by_test_id("my-reports")
     await expect(mine).to_contain_text(DESCRIPTION)
-    await expect(mine).to_contain_text(zh("Reported"))
+    await expect(mine).to_contain_text("已提交")
     await shot(resident, "ss-3-my-reports")
 
     # 2. The board counts the new report by itself.
@@ -197,7 +197,7 @@ async def test_a_resident_reports_from_a_phone_and_staff_close_it_while_the_boar
 
     # 4. The resident reads "closed" on the timeline and rates the result 5.
     await resident.goto(live.url(d.url(f"/smart-service/mine/{event_id}")))
-    await expect(resident.get_by_test_id("state")).to_have_text(zh("Closed"))
+    await expect(resident.get_by_test_id("state")).to_have_text("已办结")  # the resident's words
     await expect(resident.get_by_test_id("timeline").locator("li").last).to_contain_text(zh("Close"))
     rate = resident.get_by_test_id("rate-form")
     await rate.locator("input[name=rating][value='5']").check()

@@ -71,7 +71,7 @@ async def test_a_resident_reports_with_a_photo_whose_location_is_read_and_whose_
     assert dict(Image.open(io.BytesIO(photo.content)).getexif()) == {}
 
     mine = await me.get(d.url("/smart-service/mine"))
-    assert event.number in main_text(mine.text) and "Reported" in main_text(mine.text)
+    assert event.number in main_text(mine.text) and "Submitted" in main_text(mine.text)  # resident words
     detail = await me.get(d.url(f"/smart-service/mine/{event.id}"))
     assert detail.status_code == 200
     assert event.number in detail.text and "/files/" in detail.text
