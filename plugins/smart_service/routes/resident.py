@@ -24,6 +24,7 @@ from core.db.base import utcnow
 from core.grids import fieldwork, geo, locate
 from core.grids.models import GridNode
 from core.i18n import gettext as _
+from core.i18n import translator
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services import submissions
@@ -241,10 +242,14 @@ def state_label(state: str) -> str:
         return state
 
 
+_own = translator("smart_service").gettext
+
+
 def resident_label(state: str) -> str:
     """A resident's word for a state: 已受理, 处理中, 已办结 …"""
     try:
-        return _(RESIDENT_WORDS[State(state)])
+        # In this plugin's own catalogue: its 已办结 for "Done", not core's generic 已完成.
+        return _own(RESIDENT_WORDS[State(state)])
     except (ValueError, KeyError):
         return state
 
