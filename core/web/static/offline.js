@@ -174,7 +174,10 @@
   window.addEventListener("online", flush);
   window.lzOffline = { flush, refresh, all };  // for the patrol page and tests
 
-  if ("serviceWorker" in navigator && me.dataset.sw) {
+  // After the page has loaded: on a weak signal the worker's install and its copies of the tab
+  // pages must not compete with the page's own files.
+  const afterLoad = (fn) => (document.readyState === "complete" ? fn() : window.addEventListener("load", fn, { once: true }));
+  if ("serviceWorker" in navigator && me.dataset.sw) afterLoad(() => {
     navigator.serviceWorker.register(me.dataset.sw, { scope: me.dataset.scope }).then(async () => {
       const reg = await navigator.serviceWorker.ready;
       // Offered for offline use: the tab pages and a page whose form can wait for the signal.
@@ -183,6 +186,8 @@
       document.querySelectorAll(".lz-tabbar a[href]").forEach((a) => urls.push(a.href));
       if (reg.active) reg.active.postMessage({ type: "cache", urls });
     }).catch(() => {});
+  });
+  if ("serviceWorker" in navigator && me.dataset.sw) {
     document.addEventListener("submit", (event) => {
       if (event.target.action && new URL(event.target.action).pathname.endsWith("/logout") && navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: "forget" });
