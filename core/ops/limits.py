@@ -190,15 +190,3 @@ async def check_rate(request: Any, kind: str, key: Any, limit: int, tenant_slug:
     if retry and ops.metrics is not None:
         ops.metrics.rate_limited.labels(kind, ops.metrics.tenant_label(tenant_slug)).inc()
     return retry
-
-
-def __getattr__(name: str) -> object:
-    """``ApiRateLimit`` moved to core.web.ratelimit (it answers HTTP): the old name works for a version."""
-    if name == "ApiRateLimit":
-        import warnings
-
-        from core.web import ratelimit
-
-        warnings.warn("core.ops.limits.ApiRateLimit moved to core.web.ratelimit", DeprecationWarning, stacklevel=2)
-        return ratelimit.ApiRateLimit
-    raise AttributeError(name)

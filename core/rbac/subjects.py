@@ -16,13 +16,13 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from core.db.flush_watch import watch_model
 from core.rbac.enforcer import Assignment, Subject, TenantPolicy
 from core.rbac.models import RoleAssignment, RolePermission
 from core.tenancy.models import Tenant
 
 POLICY_MAX_AGE = 300.0
 SUBJECTS_KEPT = 50_000  # per process; the least recently used go first
-_BUMP = "liuzhi.rbac.bump"  # session.info: tenants whose assignments this flush changed
 _BUMPED = "liuzhi.rbac.bumped"  # session.info: tenants whose version this transaction moved
 _WATCHED: set[type[Session]] = set()
 
@@ -102,26 +102,10 @@ async def subject_for(app_state: Any, tenant: Tenant, session: AsyncSession, use
 def watch_assignments(session_class: type[Session]) -> None:
     """Any flush that adds, changes or deletes a role assignment moves its tenant's policy version,
     whoever wrote it (admin pages, imports, a plugin making members), so cached subjects expire."""
+    watch_model(session_class, RoleAssignment, _assignments_changed)
     if session_class in _WATCHED:
         return
     _WATCHED.add(session_class)
-
-    @event.listens_for(session_class, "before_flush")
-    def _note(session: Session, flush_context: Any, instances: Any) -> None:
-        tenants = {
-            obj.tenant_id or session.info.get("tenant_id")  # a new row is stamped later in the flush
-            for objs in (session.new, session.dirty, session.deleted)
-            for obj in objs
-            if isinstance(obj, RoleAssignment)
-        } - {None}
-        if tenants:
-            session.info.setdefault(_BUMP, set()).update(tenants)
-
-    @event.listens_for(session_class, "after_flush")
-    def _bump(session: Session, flush_context: Any) -> None:
-        for tenant_id in sorted(session.info.pop(_BUMP, ())):
-            _move_version(session.connection(), tenant_id)
-            session.info.setdefault(_BUMPED, set()).add(tenant_id)
 
     @event.listens_for(session_class, "after_commit")
     def _drop(session: Session) -> None:
@@ -134,13 +118,17 @@ def watch_assignments(session_class: type[Session]) -> None:
         session.info.pop(_BUMPED, None)
 
 
-def _move_version(connection: Any, tenant_id: int) -> Any:
-    return connection.execute(
-        update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1)
-    )
+def _assignments_changed(session: Session, tenant_id: int) -> None:
+    session.connection().execute(version_bump(tenant_id))
+    session.info.setdefault(_BUMPED, set()).add(tenant_id)
+
+
+def version_bump(tenant_id: int) -> Any:
+    """The statement that moves a tenant's policy version (every process reloads what hangs on it)."""
+    return update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1)
 
 
 async def expire_subjects(session: AsyncSession, tenant_id: int) -> None:
     """For writes that bypass the flush (bulk UPDATEs of assignments, such as a grid move)."""
-    await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1))
+    await session.execute(version_bump(tenant_id))
     session.sync_session.info.setdefault(_BUMPED, set()).add(tenant_id)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db.flush_watch import watch_model
 from core.tenancy.models import Tenant, TenantPlugin
-
-_TOUCHED = "liuzhi.tenancy.plugins_touched"
-_WATCHED: set[type[Session]] = set()
 
 
 def encode(plugins: set[str] | list[str]) -> str:
@@ -37,22 +35,8 @@ def refresh(connection: Any, tenant_id: int) -> None:
 
 
 def watch(session_class: type[Session]) -> None:
-    if session_class in _WATCHED:
-        return
-    _WATCHED.add(session_class)
+    watch_model(session_class, TenantPlugin, _plugins_changed)
 
-    @event.listens_for(session_class, "before_flush")
-    def _note(session: Session, flush_context: Any, instances: Any) -> None:
-        tenants = {
-            obj.tenant_id or session.info.get("tenant_id")  # a new row is stamped later in the flush
-            for objs in (session.new, session.dirty, session.deleted)
-            for obj in objs
-            if isinstance(obj, TenantPlugin)
-        } - {None}
-        if tenants:
-            session.info.setdefault(_TOUCHED, set()).update(tenants)
 
-    @event.listens_for(session_class, "after_flush")
-    def _mirror(session: Session, flush_context: Any) -> None:
-        for tenant_id in sorted(session.info.pop(_TOUCHED, ())):
-            refresh(session.connection(), tenant_id)
+def _plugins_changed(session: Session, tenant_id: int) -> None:
+    refresh(session.connection(), tenant_id)

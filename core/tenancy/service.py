@@ -162,9 +162,9 @@ async def set_status(db: Database, tenant: Tenant, status: str, actor: Actor = P
 
 async def bump_policy(session: Any, tenant_id: int) -> None:
     """Every process reloads the tenant's role → action table when this counter moves."""
-    from sqlalchemy import update
+    from core.rbac.subjects import version_bump
 
-    await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1))
+    await session.execute(version_bump(tenant_id))
 
 
 async def apply_definition(db: Database, host: PluginHost, d: TenantDefinition, actor: Actor = PLATFORM) -> list[str]:

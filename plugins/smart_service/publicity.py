@@ -48,11 +48,15 @@ def is_public(category: Category | None, parent: Category | None) -> bool:
     return category is not None and bool(category.public) and (parent is None or bool(parent.public))
 
 
-async def public_codes(session: AsyncSession) -> set[str]:
-    """Codes of the categories whose events may be shown publicly."""
-    rows = list((await session.execute(select(Category))).scalars())
+def public_codes_of(rows: list[Category]) -> set[str]:
+    """Of a district's categories (all of them, so classes are there), the codes shown publicly."""
     by_code = {c.code: c for c in rows}
     return {c.code for c in rows if is_public(c, by_code.get(c.parent_code) if c.parent_code else None)}
+
+
+async def public_codes(session: AsyncSession) -> set[str]:
+    """Codes of the categories whose events may be shown publicly."""
+    return public_codes_of(list((await session.execute(select(Category))).scalars()))
 
 
 async def public_event_filter(session: AsyncSession) -> Any:

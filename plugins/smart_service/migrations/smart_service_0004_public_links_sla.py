@@ -51,19 +51,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("critical_time_limits", sa.JSON(), nullable=False, server_default="{}"))
         batch_op.add_column(sa.Column("public", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column("public_location_m", sa.Integer(), nullable=False, server_default="0"))
-    categories = sa.table(
-        "ss_categories",
-        sa.column("tenant_id", sa.BigInteger),
-        sa.column("name_zh", sa.String),
-        sa.column("public", sa.Boolean),
-    )
-    for tenant_id in rls.each_tenant(op):  # under FORCE RLS each tenant's rows are seen as that tenant
+    categories = sa.table("ss_categories", sa.column("name_zh", sa.String), sa.column("public", sa.Boolean))
+    # Under FORCE RLS each pass sees only that tenant's rows (on SQLite every pass sees all: harmless).
+    for _tenant_id in rls.each_tenant(op):
         for word in NON_PUBLIC_WORDS:
-            op.execute(
-                categories.update()
-                .where(categories.c.tenant_id == tenant_id, categories.c.name_zh.contains(word))
-                .values(public=False)
-            )
+            op.execute(categories.update().where(categories.c.name_zh.contains(word)).values(public=False))
 
     with op.batch_alter_table("ss_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("supervisor_unit_id", sa.BigInteger(), nullable=True))

@@ -216,6 +216,7 @@ async def map_events(
 async def _public_reports(request: Request) -> list[dict[str, Any]]:
     c = ctx(request)
     assert c.db is not None and c.user is not None
+    categories = {cat.code: cat for cat in (await c.db.execute(select(Category))).scalars()}
     stmt = (
         select(Event)
         .where(
@@ -223,7 +224,8 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
             Event.state.in_([s.value for s in OPEN]),
             Event.lon.is_not(None),
             Event.lat.is_not(None),
-            await publicity.public_event_filter(c.db),  # others' events of public categories only
+            # Others' events of public categories only.
+            Event.category_code.in_(sorted(publicity.public_codes_of(list(categories.values())))),
         )
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(MAX_REPORTS)
@@ -238,7 +240,6 @@ async def _public_reports(request: Request) -> list[dict[str, Any]]:
     seen: dict[int, Event] = {}
     for e in [*(await c.db.execute(own)).scalars(), *(await c.db.execute(stmt)).scalars()]:
         seen.setdefault(e.id, e)
-    categories = {cat.code: cat for cat in (await c.db.execute(select(Category))).scalars()}
     return [
         public_feature(e, categories.get(e.category_code), c.locale, mine=e.reporter_user_id == c.user.id)
         for e in seen.values()
