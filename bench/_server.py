@@ -86,14 +86,17 @@ class DecidedPolicy:
 
 def bare() -> Litestar:
     from core import i18n
-    from core.app import load_models, plugin_dirs
+    from core.app import _static_mounts, load_models, plugin_dirs
+    from core.config import Settings
     from core.db import tenant_filter
     from core.db.engine import make_engine
     from core.identity.models import User
     from core.pluginhost.manager import PluginHost
     from core.tenancy.models import Tenant, TenantPlugin
+    from core.web.assets import Assets
     from core.web.context import STATE_KEY, RequestContext, load_subject, policy_for
-    from core.web.render import build_environment, is_htmx
+    from core.web.headers import nonce
+    from core.web.render import build_environment, is_htmx, render_block
     from core.web.routes import grid
 
     host = PluginHost()
@@ -101,10 +104,13 @@ def bare() -> Litestar:
     dirs = plugin_dirs(host)
     env = build_environment([d / "templates" for d in dirs.values() if (d / "templates").is_dir()])
     host.call_sync("prepare_jinja2_environment", env=env)
-    i18n.CATALOGUES.load_dir(Path(i18n.__file__).parent.parent / "locale")
-    for d in dirs.values():
+    i18n.CATALOGUES.load_dir(Path(i18n.__file__).parent / "locale")
+    for name, d in dirs.items():
         if (d / "locale").is_dir():
-            i18n.CATALOGUES.load_dir(d / "locale")
+            i18n.CATALOGUES.load_dir(d / "locale", domain=name)
+    # Hashed static URLs, as the real app's pages have them (core/web/assets.py).
+    assets = Assets(_static_mounts(Settings(), dirs))
+    env.globals["static_url"] = assets.url
 
     class BareSession(Session):
         """The stock session plus the tenant filter alone."""
@@ -153,9 +159,12 @@ def bare() -> Litestar:
         values = {"c": c, "tenant": c.tenant, "user": c.user, "locale": c.locale}
         if not partial:
             values.update(menu=loaded["menu"], unread=0)
-        values.update(context or {}, request=request, csrf_token=CSRF_STAND_IN)
+        values.update(context or {}, request=request, csrf_token=CSRF_STAND_IN, csp_nonce=nonce(request.scope))
         tpl = env.get_template(template)
-        html = "".join(tpl.blocks[block](tpl.new_context(values))) if partial and block else tpl.render(values)
+        folder = template.split("/", 1)[0]
+        with i18n.in_domain(folder if folder in i18n.CATALOGUES.domains else None):
+            html = render_block(tpl, block, values) if partial and block else tpl.render(values)
+        html = assets.rewrite(html)
         return Response(html, status_code=status_code, media_type="text/html", headers=headers)
 
     grid.render = render  # type: ignore[assignment]  (this process serves only the bare app)
@@ -180,7 +189,7 @@ def bare() -> Litestar:
         request.state[STATE_KEY] = c
         i18n.set_locale(c.locale)
         try:
-            return await page(request, node_id=node_id)
+            return await page(request, node_id=node_id, db=s, rc=c)  # what injection hands the real handler
         finally:
             await s.close()
 

@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from core import i18n
+from core.appservices import AppServices
 from core.config import REPO_ROOT, Settings
 from core.crypto import Vault
 from core.db.base import Base, is_tenant_scoped
@@ -34,7 +35,7 @@ from core.pluginhost.manager import PluginHost
 from core.rbac.subjects import SubjectCache
 from core.services import events
 from core.services.files.storage import LocalStorage
-from core.web import declared
+from core.web import declared, deps
 from core.web.assets import Assets, serve_asset
 from core.web.context import PREFIX_KEY, SLUG_KEY, ContextMiddleware, TenantCache
 from core.web.csrf import CSRFRotationMiddleware, CSRFSettings, SessionCSRFMiddleware
@@ -247,6 +248,25 @@ def create_app(
         secret=settings.secret_key, session_cookie="liuzhi_session", cookie_secure=settings.cookie_secure
     )
     ops = Ops.build(settings.ops, db, settings.redis_url)
+    services = AppServices(
+        settings=settings,
+        plugins=host,
+        db=db,
+        jinja=env,
+        storage=LocalStorage(settings.data_dir / "files", limits=StorageLimits(settings.ops)),
+        vault=Vault(settings.data_keys, settings.hash_key),
+        jobs=runner,
+        channels=channels,
+        subjects=SubjectCache(),
+        login_brake=brake,
+        ops=ops,
+        repo_root=REPO_ROOT,
+        redis=redis,
+        assets=assets,
+        tenant_cache=TenantCache(),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        platform_allowed=parse_networks(settings.platform_allowed_ips),
+    )
 
     async def on_startup(app: Litestar) -> None:
         await host.run("startup", app=app)
@@ -279,28 +299,8 @@ def create_app(
         exception_handlers=exception_handlers(),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State(
-            {
-                "settings": settings,
-                "plugins": host,
-                "db": db,
-                "jinja": env,
-                "policies": {},
-                "subjects": SubjectCache(),
-                "tenant_cache": TenantCache(),
-                "channels": channels,
-                "jobs": runner,
-                "storage": LocalStorage(settings.data_dir / "files", limits=StorageLimits(settings.ops)),
-                "vault": Vault(settings.data_keys, settings.hash_key),
-                "repo_root": REPO_ROOT,
-                "assets": assets,
-                "redis": redis,
-                "login_brake": brake,
-                "trusted_proxies": parse_networks(settings.trusted_proxies),
-                "platform_allowed": parse_networks(settings.platform_allowed_ips),
-                "ops": ops,
-            }
-        ),
+        dependencies=deps.dependencies(),  # db, rc, app_services: what a handler may declare
+        state=State(services.as_state()),
         debug=settings.debug,
         # Uploads are checked by size with a clear message (core.services.files); let them arrive.
         request_max_body_size=25 * 1024 * 1024,

@@ -15,7 +15,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core import CORE_API_VERSION, OLDEST_CORE_API, hookimpl
+from core.appservices import AppServices, app_services
 from core.crypto import Vault
 from core.db import rls
 from core.db.base import Base, TenantScoped, UTCDateTime, new_id, utcnow
@@ -45,7 +48,9 @@ from core.services.jobs import JobContext, JobSpec, enqueue
 from core.services.notifications import notify
 from core.tenancy.models import Tenant
 from core.tenancy.sessions import tenant_session
-from core.web.context import RequestContext, ctx
+from core.web import context as _context
+from core.web.context import RequestContext
+from core.web.deps import Ctx, DbSession, Services
 from core.web.forms import Form, checked, decode, integer, text, values
 from core.web.guards import check_in_scope, public, requires, signed_in
 from core.web.pagination import Page as Paginated
@@ -72,8 +77,12 @@ __all__ = [
     "RLS_SETTING",
     "Action",
     "Actor",
+    "AppServices",
+    "AsyncSession",
     "Base",
     "CardSpec",
+    "Ctx",
+    "DbSession",
     "DeclaredRole",
     "Event",
     "EventContext",
@@ -91,6 +100,7 @@ __all__ = [
     "Paginated",
     "Panel",
     "RequestContext",
+    "Services",
     "StoredFile",
     "Tenant",
     "TenantScoped",
@@ -101,11 +111,11 @@ __all__ = [
     "Widget",
     "accounts",
     "activities",
+    "app_services",
     "ballots",
     "check_in_scope",
     "checked",
     "consent",
-    "ctx",
     "decode",
     "documents",
     "emit",
@@ -143,6 +153,17 @@ __all__ = [
 # version that drops the old one). The old name keeps working for a version and says where it went.
 DEPRECATED: dict[str, tuple[str, int]] = {}
 
+# A name that has no one-for-one successor here: old -> (what it still returns, what to do instead,
+# the API version that drops it). Importing it warns, so a plugin that does hears it at start-up.
+RETIRED: dict[str, tuple[Any, str, int]] = {
+    "ctx": (
+        _context.ctx,
+        "a handler declares `rc: Ctx` and `db: DbSession` (injected: RequestContext, AsyncSession); a hook given a "
+        "request calls RequestContext.of(request)",
+        CORE_API_VERSION + 1,
+    ),
+}
+
 
 def __getattr__(name: str) -> Any:
     if name in DEPRECATED:
@@ -153,4 +174,10 @@ def __getattr__(name: str) -> Any:
             stacklevel=2,
         )
         return globals()[new]
+    if name in RETIRED:
+        value, advice, until = RETIRED[name]
+        warnings.warn(
+            f"liuzhi.api.{name} is deprecated and goes in core API {until}: {advice}", DeprecationWarning, stacklevel=2
+        )
+        return value
     raise AttributeError(f"module 'liuzhi.api' has no attribute {name!r}")

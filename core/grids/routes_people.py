@@ -43,6 +43,7 @@ from core.i18n import gettext as _
 from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.web.context import RequestContext, ctx
+from core.web.deps import Ctx, DbSession
 from core.web.excel import excel_response
 from core.web.forms import Form
 from core.web.forms import integer as _int
@@ -299,50 +300,52 @@ def _resident_row(r: Resident, nodes: dict[int, GridNode], locale: str) -> dict[
 @get("/residents/", guards=[requires(VIEW)])
 async def resident_list(
     request: Request,
+    rc: Ctx,
+    db: DbSession,
     q: FromQuery[str | None] = None,
     node: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     page: FromQuery[int] = 1,
     moved: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
     stmt, filters, errors = await _resident_query(request, q or "", node or "", status or "")
-    result = await paginate(_db(c), stmt, page)
-    nodes = await _nodes_by_id(c, [r.node_path for r in result.items])
+    result = await paginate(db, stmt, page)
+    nodes = await _nodes_by_id(rc, [r.node_path for r in result.items])
     query = urlencode({k: val for k, val in filters.items() if val})
     context = {
-        "rows": [_resident_row(r, nodes, c.locale) for r in result.items],
+        "rows": [_resident_row(r, nodes, rc.locale) for r in result.items],
         "page": result,
         "filters": filters,
         "errors": errors,
-        "base": c.url("/residents/") + "?" + (query + "&" if query else ""),
-        "export_url": c.url("/residents/export") + ("?" + query if query else ""),
+        "base": rc.url("/residents/") + "?" + (query + "&" if query else ""),
+        "export_url": rc.url("/residents/export") + ("?" + query if query else ""),
         "filtered": bool(query),
-        "node_options": await _node_options(c, VIEW),
+        "node_options": await _node_options(rc, VIEW),
         "statuses": {k: _(label) for k, label in STATUSES.items()},
-        "can_edit": c.can(EDIT),
-        "can_export": c.can(EXPORT),
+        "can_edit": rc.can(EDIT),
+        "can_export": rc.can(EXPORT),
         "message": _("The resident has moved out: the record is kept by the district.") if moved else None,
     }
-    await _db(c).commit()  # the audit entry of a sensitive search
+    await db.commit()  # the audit entry of a sensitive search
     return await render(request, "core/people/residents.html", context, status_code=_status(request, bool(errors)))
 
 
 @get("/residents/export", guards=[requires(EXPORT)])
 async def resident_export(
     request: Request,
+    rc: Ctx,
+    db: DbSession,
     q: FromQuery[str | None] = None,
     node: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
     stmt, filters, errors = await _resident_query(request, q or "", node or "", status or "", action=EXPORT)
     if errors:
         raise ValidationException("; ".join(errors.values()))
-    rows = (await _db(c).execute(stmt)).scalars().all()
-    nodes = await _nodes_by_id(c, [r.node_path for r in rows])
+    rows = (await db.execute(stmt)).scalars().all()
+    nodes = await _nodes_by_id(rc, [r.node_path for r in rows])
     vault = _vault(request)
-    reveal_prefixes = c.scope_prefixes(REVEAL)
+    reveal_prefixes = rc.scope_prefixes(REVEAL)
     tree_wide = _tree_wide(reveal_prefixes)
     revealed = 0
 
@@ -359,7 +362,7 @@ async def resident_export(
             if r.phone_enc is not None:
                 phone = vault.decrypt(r.phone_enc, people.PHONE_PURPOSE.encode())
             revealed += 1
-        row = _resident_row(r, nodes, c.locale)
+        row = _resident_row(r, nodes, rc.locale)
         out.append(
             [
                 r.name,
@@ -373,13 +376,13 @@ async def resident_export(
             ]
         )
     record(
-        _db(c),
+        db,
         "resident.export",
         "residents",
         None,
         {"rows": len(out), "revealed": revealed, **{k: val for k, val in filters.items() if val}},
     )
-    await _db(c).commit()
+    await db.commit()
     headers = [
         _("Name"),
         _("Gender"),
@@ -394,10 +397,9 @@ async def resident_export(
 
 
 @get("/residents/households", guards=[requires(EDIT)])
-async def household_picker(request: Request, q: FromQuery[str | None] = None) -> Any:
+async def household_picker(request: Request, rc: Ctx, q: FromQuery[str | None] = None) -> Any:
     """htmx: the household select's options for a search."""
-    c = ctx(request)
-    options = await _household_options(c, (q or "").strip())
+    options = await _household_options(rc, (q or "").strip())
     return _fragment(request, "core/people/_options.html", {"options": options, "selected": None})
 
 
@@ -469,22 +471,27 @@ async def _resident_page(request: Request, resident: Resident, **extra: Any) -> 
 
 
 @get("/residents/{resident_id:int}", guards=[requires(VIEW)])
-async def resident_detail(request: Request, resident_id: FromPath[int]) -> Any:
+async def resident_detail(request: Request, resident_id: FromPath[int], rc: Ctx, db: DbSession) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    people.log_view(_db(ctx(request)), resident)  # access log of the register (个人信息保护法)
-    await _db(ctx(request)).commit()
+    people.log_view(db, resident)  # access log of the register (个人信息保护法)
+    await db.commit()
     return await _resident_page(request, resident)
 
 
 @post("/residents/{resident_id:int}/reveal", guards=[requires(REVEAL)], status_code=200)
-async def resident_reveal(request: Request, resident_id: FromPath[int], field: FromQuery[str] = "id_number") -> Any:
+async def resident_reveal(
+    request: Request,
+    resident_id: FromPath[int],
+    rc: Ctx,
+    db: DbSession,
+    field: FromQuery[str] = "id_number",
+) -> Any:
     """htmx: the full ID number or phone in place of the mask; every reveal is logged."""
     if field not in ("id_number", "phone"):
         raise ValidationException(_("Unknown field."))
-    c = ctx(request)
     resident = await _resident_or_404(request, resident_id, REVEAL)
-    value = await people.reveal(_db(c), _vault(request), resident, field)
-    await _db(c).commit()
+    value = await people.reveal(db, _vault(request), resident, field)
+    await db.commit()
     return _fragment(request, "core/people/_revealed.html", {"value": value})
 
 
@@ -550,9 +557,7 @@ async def resident_new(request: Request) -> Any:
 
 
 @post("/residents/new", guards=[requires(EDIT)], status_code=200)
-async def resident_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def resident_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     form = _resident_form(data)
     clean = people.clean_resident(form)
     errors = _translated(clean.errors)
@@ -563,7 +568,7 @@ async def resident_create(request: Request, data: Form) -> Any:
         node = (
             await db.execute(select(GridNode).where(GridNode.id == node_id, GridNode.kind == HOUSEHOLD))
         ).scalar_one_or_none()
-    if node is None or not c.can(EDIT, node.path):
+    if node is None or not rc.can(EDIT, node.path):
         errors["household"] = _("Choose a household in your area.")
     if len(form["relation"]) > 20:
         errors["relation"] = _("At most %(n)s characters.", n=20)
@@ -590,16 +595,16 @@ async def resident_create(request: Request, data: Form) -> Any:
     try:
         await db.commit()
     except IntegrityError:  # the same ID number saved a moment ago by someone else
-        await _rolled_back(c)
+        await _rolled_back(rc)
         errors = {"id_number": _("This ID number is already registered elsewhere in the district.")}
         return await _form_page(request, None, form, errors=errors, summary=_("Nothing was saved."))
-    return Redirect(c.url(f"/residents/{resident.id}"), status_code=303)
+    return Redirect(rc.url(f"/residents/{resident.id}"), status_code=303)
 
 
 @get("/residents/{resident_id:int}/edit", guards=[requires(EDIT)])
-async def resident_edit(request: Request, resident_id: FromPath[int]) -> Any:
+async def resident_edit(request: Request, resident_id: FromPath[int], rc: Ctx) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    may_change(ctx(request), EDIT, resident.node_path)
+    may_change(rc, EDIT, resident.node_path)
     form = {
         "name": resident.name,
         "id_number": "",
@@ -614,11 +619,9 @@ async def resident_edit(request: Request, resident_id: FromPath[int]) -> Any:
 
 
 @post("/residents/{resident_id:int}/edit", guards=[requires(EDIT)], status_code=200)
-async def resident_save(request: Request, resident_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def resident_save(request: Request, resident_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    may_change(c, EDIT, resident.node_path)
+    may_change(rc, EDIT, resident.node_path)
     form = _resident_form(data)
     clean = people.clean_resident(form)  # blank ID number / phone: keep what is stored
     errors = _translated(clean.errors)
@@ -640,18 +643,16 @@ async def resident_save(request: Request, resident_id: FromPath[int], data: Form
     try:
         await db.commit()
     except IntegrityError:
-        await _rolled_back(c, resident)
+        await _rolled_back(rc, resident)
         errors = {"id_number": _("This ID number is already registered elsewhere in the district.")}
         return await _form_page(request, resident, form, errors=errors, summary=_("Nothing was saved."))
-    return Redirect(c.url(f"/residents/{resident.id}"), status_code=303)
+    return Redirect(rc.url(f"/residents/{resident.id}"), status_code=303)
 
 
 @post("/residents/{resident_id:int}/move-in", guards=[requires(EDIT)], status_code=200)
-async def resident_move_in(request: Request, resident_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def resident_move_in(request: Request, resident_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    may_change(c, EDIT, resident.node_path)
+    may_change(rc, EDIT, resident.node_path)
     form = {k: _text(data, k) for k in ("household", "relation", "moved_in")}
     errors: dict[str, str] = {}
     node = (
@@ -659,7 +660,7 @@ async def resident_move_in(request: Request, resident_id: FromPath[int], data: F
             select(GridNode).where(GridNode.id == (_int(form["household"]) or 0), GridNode.kind == HOUSEHOLD)
         )
     ).scalar_one_or_none()
-    if node is None or not c.can(EDIT, node.path):
+    if node is None or not rc.can(EDIT, node.path):
         errors["household"] = _("Choose a household in your area.")
     elif node.id == resident.node_id:
         errors["household"] = _("%(name)s already lives there.", name=resident.name)
@@ -681,15 +682,13 @@ async def resident_move_in(request: Request, resident_id: FromPath[int], data: F
     await people.move_in(db, resident, node, form["relation"], on)
     resident.status = RESIDENT_ACTIVE
     await db.commit()
-    return Redirect(c.url(f"/residents/{resident.id}"), status_code=303)
+    return Redirect(rc.url(f"/residents/{resident.id}"), status_code=303)
 
 
 @post("/residents/{resident_id:int}/move-out", guards=[requires(EDIT)], status_code=200)
-async def resident_move_out(request: Request, resident_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def resident_move_out(request: Request, resident_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    may_change(c, EDIT, resident.node_path)
+    may_change(rc, EDIT, resident.node_path)
     form = {k: _text(data, k) for k in ("moved_out", "reason")}
     errors: dict[str, str] = {}
     on = _day(form["moved_out"]) if form["moved_out"] else date.today()
@@ -712,10 +711,10 @@ async def resident_move_out(request: Request, resident_id: FromPath[int], data: 
     assert on is not None
     await people.move_out(db, resident, on, status=reason)
     await db.commit()
-    if allowed(c, VIEW, resident.node_path):
-        return Redirect(c.url(f"/residents/{resident.id}"), status_code=303)
+    if allowed(rc, VIEW, resident.node_path):
+        return Redirect(rc.url(f"/residents/{resident.id}"), status_code=303)
     # Without a household the record is the district's: this user's list no longer shows it.
-    return Redirect(c.url("/residents/") + "?" + "moved=1", status_code=303)
+    return Redirect(rc.url("/residents/") + "?" + "moved=1", status_code=303)
 
 
 # ---- households -------------------------------------------------------------------------------
@@ -839,10 +838,9 @@ def parse_area(raw: str) -> tuple[Decimal | None, str | None]:
 
 
 @post("/households/{node_id:int}", guards=[requires(HOUSEHOLD_EDIT)], status_code=200)
-async def household_save(request: Request, node_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def household_save(request: Request, node_id: FromPath[int], data: Form, rc: Ctx, db: DbSession) -> Any:
     node = await _household_node(request, node_id)
-    may_change(c, HOUSEHOLD_EDIT, node.path)
+    may_change(rc, HOUSEHOLD_EDIT, node.path)
     form = {k: _text(data, k) for k in ("floor_area", "usage", "note")}
     errors: dict[str, str] = {}
     area, problem = parse_area(form["floor_area"])
@@ -852,25 +850,26 @@ async def household_save(request: Request, node_id: FromPath[int], data: Form) -
         errors["usage"] = _("Choose a usage from the list.")
     if errors:
         return await _household_page(request, node, errors=errors, form=form)
-    household = await people.ensure_household(_db(c), node)
+    household = await people.ensure_household(db, node)
     household.floor_area, household.usage, household.note = area, form["usage"], form["note"][:2000]
-    await _db(c).commit()
+    await db.commit()
     return await _household_page(request, node, message=_("The household has been saved."))
 
 
 @get("/households/{node_id:int}/owner-candidates", guards=[requires(HOUSEHOLD_EDIT)])
-async def owner_candidates(request: Request, node_id: FromPath[int], q: FromQuery[str | None] = None) -> Any:
+async def owner_candidates(
+    request: Request, node_id: FromPath[int], rc: Ctx, db: DbSession, q: FromQuery[str | None] = None
+) -> Any:
     """htmx: residents in the user's scope matching a name, for the owner picker."""
-    c = ctx(request)
     await _household_node(request, node_id)
     term = (q or "").strip()
     rows = []
     if term:
         rows = (
             (
-                await _db(c).execute(
+                await db.execute(
                     select(Resident)
-                    .where(in_scope(Resident.node_path, c.scope_prefixes(VIEW)))
+                    .where(in_scope(Resident.node_path, rc.scope_prefixes(VIEW)))
                     .where(Resident.name.icontains(term, autoescape=True))
                     .order_by(Resident.name)
                     .limit(50)
@@ -884,11 +883,9 @@ async def owner_candidates(request: Request, node_id: FromPath[int], q: FromQuer
 
 
 @post("/households/{node_id:int}/owners", guards=[requires(HOUSEHOLD_EDIT)], status_code=200)
-async def household_add_owner(request: Request, node_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def household_add_owner(request: Request, node_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     node = await _household_node(request, node_id)
-    may_change(c, HOUSEHOLD_EDIT, node.path)
+    may_change(rc, HOUSEHOLD_EDIT, node.path)
     form = {k: _text(data, k) for k in ("owner_kind", "resident_id", "organisation_id", "developer")}
     errors: dict[str, str] = {}
     kind = form["owner_kind"]
@@ -898,7 +895,7 @@ async def household_add_owner(request: Request, node_id: FromPath[int], data: Fo
         resident = (
             await db.execute(select(Resident).where(Resident.id == (_int(form["resident_id"]) or 0)))
         ).scalar_one_or_none()
-        if resident is None or not allowed(c, VIEW, resident.node_path):
+        if resident is None or not allowed(rc, VIEW, resident.node_path):
             errors["resident_id"] = _("Choose a resident from the list.")
         else:
             name = resident.name
@@ -906,7 +903,7 @@ async def household_add_owner(request: Request, node_id: FromPath[int], data: Fo
         organisation = (
             await db.execute(select(Organisation).where(Organisation.id == (_int(form["organisation_id"]) or 0)))
         ).scalar_one_or_none()
-        if organisation is None or not allowed(c, ORG_VIEW, organisation.node_path):
+        if organisation is None or not allowed(rc, ORG_VIEW, organisation.node_path):
             errors["organisation_id"] = _("Choose an organisation from the list.")
         else:
             name = organisation.name
@@ -937,11 +934,11 @@ async def household_add_owner(request: Request, node_id: FromPath[int], data: Fo
 
 
 @post("/households/{node_id:int}/owners/{ownership_id:int}/remove", guards=[requires(HOUSEHOLD_EDIT)], status_code=200)
-async def household_remove_owner(request: Request, node_id: FromPath[int], ownership_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    db = _db(c)
+async def household_remove_owner(
+    request: Request, node_id: FromPath[int], ownership_id: FromPath[int], db: DbSession, rc: Ctx
+) -> Any:
     node = await _household_node(request, node_id)
-    may_change(c, HOUSEHOLD_EDIT, node.path)
+    may_change(rc, HOUSEHOLD_EDIT, node.path)
     household = (await db.execute(select(Household).where(Household.node_id == node.id))).scalar_one_or_none()
     if household is None:
         raise NotFoundException()
@@ -983,50 +980,57 @@ async def _org_query(request: Request, q: str, kind: str) -> tuple[Select[Any], 
 
 @get("/organisations/", guards=[requires(ORG_VIEW)])
 async def organisation_list(
-    request: Request, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None, page: FromQuery[int] = 1
+    request: Request,
+    rc: Ctx,
+    db: DbSession,
+    q: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+    page: FromQuery[int] = 1,
 ) -> Any:
-    c = ctx(request)
     stmt, filters, errors = await _org_query(request, q or "", kind or "")
-    result = await paginate(_db(c), stmt, page)
-    nodes = await _nodes_by_id(c, [o.node_path for o in result.items])
+    result = await paginate(db, stmt, page)
+    nodes = await _nodes_by_id(rc, [o.node_path for o in result.items])
     query = urlencode({k: val for k, val in filters.items() if val})
     context = {
-        "rows": [_org_row(o, nodes, c.locale) for o in result.items],
+        "rows": [_org_row(o, nodes, rc.locale) for o in result.items],
         "page": result,
         "filters": filters,
         "kinds": {k: _(label) for k, label in ORG_KIND_LABELS.items()},
-        "base": c.url("/organisations/") + "?" + (query + "&" if query else ""),
-        "export_url": c.url("/organisations/export") + ("?" + query if query else ""),
+        "base": rc.url("/organisations/") + "?" + (query + "&" if query else ""),
+        "export_url": rc.url("/organisations/export") + ("?" + query if query else ""),
         "filtered": bool(query),
-        "can_edit": c.can(ORG_EDIT),
+        "can_edit": rc.can(ORG_EDIT),
         "errors": errors,
     }
-    await _db(c).commit()  # the audit entry of a sensitive search
+    await db.commit()  # the audit entry of a sensitive search
     return await render(request, "core/people/organisations.html", context, status_code=_status(request, bool(errors)))
 
 
 @get("/organisations/export", guards=[requires(ORG_VIEW)])
 async def organisation_export(
-    request: Request, q: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
+    request: Request,
+    rc: Ctx,
+    db: DbSession,
+    q: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
     stmt, filters, errors = await _org_query(request, q or "", kind or "")
     if errors:
         raise ValidationException("; ".join(errors.values()))
-    rows = (await _db(c).execute(stmt)).scalars().all()
-    nodes = await _nodes_by_id(c, [o.node_path for o in rows])
+    rows = (await db.execute(stmt)).scalars().all()
+    nodes = await _nodes_by_id(rc, [o.node_path for o in rows])
     vault = _vault(request)
     revealed = 0
     out = []
     for o in rows:
         phone = o.contact_phone_masked or ""
-        if o.contact_phone_enc is not None and allowed(c, REVEAL, o.node_path):
+        if o.contact_phone_enc is not None and allowed(rc, REVEAL, o.node_path):
             phone = vault.decrypt(o.contact_phone_enc, people.PHONE_PURPOSE.encode())
             revealed += 1
-        row = _org_row(o, nodes, c.locale)
+        row = _org_row(o, nodes, rc.locale)
         out.append([row["kind"], o.name, o.credit_code or "", o.contact_name, phone, o.address, row["node_full"]])
-    record(_db(c), "organisation.export", "organisations", None, {"rows": len(out), "revealed": revealed, **filters})
-    await _db(c).commit()
+    record(db, "organisation.export", "organisations", None, {"rows": len(out), "revealed": revealed, **filters})
+    await db.commit()
     headers = [_("Kind"), _("Name"), _("Credit code"), _("Contact"), _("Contact phone"), _("Address"), _("Area")]
     title = _("Organisations")
     return excel_response(title + "-" + date.today().isoformat(), title, headers, out)
@@ -1119,8 +1123,7 @@ async def organisation_new(request: Request) -> Any:
 
 
 @post("/organisations/new", guards=[requires(ORG_EDIT)], status_code=200)
-async def organisation_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
+async def organisation_create(request: Request, data: Form, rc: Ctx, db: DbSession) -> Any:
     form = _org_form(data)
     clean, errors = await _check_org(request, form, None)
     if errors:
@@ -1128,9 +1131,9 @@ async def organisation_create(request: Request, data: Form) -> Any:
         return await _org_page(request, None, form, errors=errors, summary=summary)
     org = Organisation(kind=form["kind"], name=form["name"])
     _apply_org(org, form, clean, _vault(request))
-    _db(c).add(org)
-    await _db(c).commit()
-    return Redirect(c.url(f"/organisations/{org.id}"), status_code=303)
+    db.add(org)
+    await db.commit()
+    return Redirect(rc.url(f"/organisations/{org.id}"), status_code=303)
 
 
 async def _org_or_404(request: Request, org_id: int) -> Organisation:
@@ -1161,17 +1164,16 @@ async def organisation_detail(request: Request, org_id: FromPath[int]) -> Any:
 
 
 @post("/organisations/{org_id:int}", guards=[requires(ORG_EDIT)], status_code=200)
-async def organisation_save(request: Request, org_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def organisation_save(request: Request, org_id: FromPath[int], data: Form, rc: Ctx, db: DbSession) -> Any:
     org = await _org_or_404(request, org_id)
-    may_change(c, ORG_EDIT, org.node_path)
+    may_change(rc, ORG_EDIT, org.node_path)
     form = _org_form(data)
     clean, errors = await _check_org(request, form, org)
     if errors:
         summary = _("Nothing was saved: please correct the marked fields.")
         return await _org_page(request, org, form, errors=errors, summary=summary)
     _apply_org(org, form, clean, _vault(request))
-    await _db(c).commit()
+    await db.commit()
     return await _org_page(request, org, _org_values(org), message=_("The organisation has been saved."))
 
 

@@ -26,6 +26,7 @@ from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.services.events import Event, emit
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.forms import text as _text
 from core.web.guards import requires
@@ -83,31 +84,29 @@ async def _base_context(request: Request, node: GridNode) -> dict[str, Any]:
 
 
 @get("/grid/{node_id:int}/children", guards=[requires(VIEW)])
-async def children_fragment(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def children_fragment(request: Request, node_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     node = await node_in_scope(request, node_id)
-    kinds = await tree.kinds_by_code(c.db)
+    kinds = await tree.kinds_by_code(db)
     items = (
         (
-            await c.db.execute(
+            await db.execute(
                 select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code).limit(TREE_FRAGMENT_MAX)
             )
         )
         .scalars()
         .all()
     )
-    total = sum((await tree.child_counts(c.db, [node.id])).values())
+    total = sum((await tree.child_counts(db, [node.id])).values())
     # A bare fragment (whatever the request): no layout, so no menu or bell queries either.
     html = render_string(
         request,
         "core/tree/children.html",
         {
-            "c": c,
-            "locale": c.locale,
+            "c": rc,
+            "locale": rc.locale,
             "items": items,
-            "counts": await tree.child_counts(c.db, [n.id for n in items]),
-            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
+            "counts": await tree.child_counts(db, [n.id for n in items]),
+            "kind_of": lambda code: tree.kind_label(kinds, code, rc.locale),
             "more": max(0, total - len(items)),
             "parent_id": node.id,
         },
@@ -149,16 +148,14 @@ async def kinds_page(request: Request, done: FromQuery[str | None] = None) -> An
 
 
 @post("/grid/kinds", guards=[requires(EDIT)], status_code=200)
-async def create_kind(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def create_kind(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     form = {k: _text(data, k) for k in ("code", "name_zh", "name_en", "level")}
     try:
-        await tree.create_kind(c.db, form["code"], form["name_zh"], form["name_en"], form["level"])
+        await tree.create_kind(db, form["code"], form["name_zh"], form["name_en"], form["level"])
     except tree.TreeError as exc:
         return await _kinds_page(request, form, exc.texts())
-    await c.db.commit()
-    return Redirect(c.url("/grid/kinds?done=added"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url("/grid/kinds?done=added"), status_code=303)
 
 
 async def _kind_or_404(request: Request, kind_id: int) -> NodeKind:
@@ -178,36 +175,32 @@ async def edit_kind_page(request: Request, kind_id: FromPath[int]) -> Any:
 
 
 @post("/grid/kinds/{kind_id:int}/edit", guards=[requires(EDIT)], status_code=200)
-async def edit_kind(request: Request, kind_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def edit_kind(request: Request, kind_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     kind = await _kind_or_404(request, kind_id)
     form = {k: _text(data, k) for k in ("name_zh", "name_en", "level")}
     try:
-        await tree.update_kind(c.db, kind, form["name_zh"], form["name_en"], form["level"])
+        await tree.update_kind(db, kind, form["name_zh"], form["name_en"], form["level"])
     except tree.TreeError as exc:
         await _undo(request)
         kind = await _kind_or_404(request, kind_id)
         context = {"kind": kind, "form": form, "errors": exc.texts()}
         return await render(request, "core/tree/kind_edit.html", context, status_code=400)
-    await c.db.commit()
-    return Redirect(c.url("/grid/kinds?done=saved"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url("/grid/kinds?done=saved"), status_code=303)
 
 
 @post("/grid/kinds/{kind_id:int}/delete", guards=[requires(EDIT)], status_code=200)
-async def delete_kind(request: Request, kind_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def delete_kind(request: Request, kind_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     kind = await _kind_or_404(request, kind_id)
     try:
-        await tree.delete_kind(c.db, kind)
+        await tree.delete_kind(db, kind)
     except tree.TreeError as exc:
         name = kind.name_zh
         await _undo(request)
         alert = _("%(kind)s cannot be deleted: %(why)s", kind=name, why=" ".join(exc.texts().values()))
         return await _kinds_page(request, alert=alert)
-    await c.db.commit()
-    return Redirect(c.url("/grid/kinds?done=deleted"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url("/grid/kinds?done=deleted"), status_code=303)
 
 
 # ---- add, edit, delete a node -------------------------------------------------------------------
@@ -242,25 +235,21 @@ async def _node_form(
 
 
 @get("/grid/{node_id:int}/add", guards=[requires(EDIT)])
-async def add_page(request: Request, node_id: FromPath[int]) -> Any:
+async def add_page(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
-    c = ctx(request)
-    assert c.db is not None
-    choices = tree.child_kinds(node, await tree.kinds_by_code(c.db))
+    choices = tree.child_kinds(node, await tree.kinds_by_code(db))
     form = {"code": f"{node.code}-", "kind": choices[0].code if choices else "", "name": "", "name_en": ""}
     return await _node_form(request, node, "add", form, {})
 
 
 @post("/grid/{node_id:int}/add", guards=[requires(EDIT)], status_code=200)
-async def add_child(request: Request, node_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_child(request: Request, node_id: FromPath[int], data: Form, db: DbSession) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
     form = {k: _text(data, k) for k in ("code", "kind", "name", "name_en")}
     form["code"] = form["code"].lower()
     try:
-        child = await tree.create_node(c.db, node, **form)
-        await c.db.commit()
+        child = await tree.create_node(db, node, **form)
+        await db.commit()
     except tree.TreeError as exc:
         return await _node_form(request, node, "add", form, exc.texts(), 400)
     except IntegrityError:  # the same code saved by someone else a moment ago
@@ -279,15 +268,13 @@ async def edit_page(request: Request, node_id: FromPath[int]) -> Any:
 
 
 @post("/grid/{node_id:int}/edit", guards=[requires(EDIT)], status_code=200)
-async def edit_node(request: Request, node_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def edit_node(request: Request, node_id: FromPath[int], data: Form, db: DbSession) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
     form = {k: _text(data, k) for k in ("code", "kind", "name", "name_en")}
     form["code"] = form["code"].lower()
     try:
-        await tree.update_node(c.db, node, **form)
-        await c.db.commit()
+        await tree.update_node(db, node, **form)
+        await db.commit()
     except (tree.TreeError, IntegrityError) as exc:
         await _undo(request)
         node = await node_in_scope(request, node_id, EDIT)
@@ -301,15 +288,13 @@ async def edit_node(request: Request, node_id: FromPath[int], data: Form) -> Any
 
 
 @post("/grid/{node_id:int}/delete", guards=[requires(EDIT)], status_code=200)
-async def delete_node(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def delete_node(request: Request, node_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
-    parent = await c.db.get(GridNode, (node.tenant_id, node.parent_id)) if node.parent_id else None
+    parent = await db.get(GridNode, (node.tenant_id, node.parent_id)) if node.parent_id else None
     form = {"code": node.code, "kind": node.kind, "name": node.name, "name_en": node.name_en}
     try:
-        await tree.delete_node(c.db, node)
-        await c.db.commit()
+        await tree.delete_node(db, node)
+        await db.commit()
     except (tree.TreeError, IntegrityError) as exc:
         await _undo(request)
         node = await node_in_scope(request, node_id, EDIT)
@@ -318,10 +303,10 @@ async def delete_node(request: Request, node_id: FromPath[int]) -> Any:
             if isinstance(exc, tree.TreeError)
             else _("Records of other modules still refer to it.")
         )
-        alert = _("%(name)s cannot be deleted: %(why)s", name=node.label(c.locale), why=why)
+        alert = _("%(name)s cannot be deleted: %(why)s", name=node.label(rc.locale), why=why)
         return await _node_form(request, node, "edit", form, {"": alert}, 409)
-    if parent is None or not c.can(VIEW, parent.path):
-        return Redirect(c.url("/grid/"), status_code=303)
+    if parent is None or not rc.can(VIEW, parent.path):
+        return Redirect(rc.url("/grid/"), status_code=303)
     return Redirect(_node_url(request, parent, "?done=deleted"), status_code=303)
 
 
@@ -362,30 +347,28 @@ async def move_page(request: Request, node_id: FromPath[int]) -> Any:
 
 
 @post("/grid/{node_id:int}/move", guards=[requires(EDIT)], status_code=200)
-async def move_node(request: Request, node_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def move_node(request: Request, node_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
     form = {"parent": _text(data, "parent").lower()}
     target = None
     if form["parent"]:
-        target = (await c.db.execute(select(GridNode).where(GridNode.code == form["parent"]))).scalar_one_or_none()
-    if target is None or not c.can(EDIT, target.path):
+        target = (await db.execute(select(GridNode).where(GridNode.code == form["parent"]))).scalar_one_or_none()
+    if target is None or not rc.can(EDIT, target.path):
         message = _("Give the code of the new parent.") if not form["parent"] else None
         message = message or _("There is no area with the code %(code)s that you may edit.", code=form["parent"])
         return await _move_page(request, node, form, {"parent": message}, 400)
     old_path = node.path
     try:
-        counts = await tree.move_subtree(c.db, node, target)
-        await c.db.commit()
+        counts = await tree.move_subtree(db, node, target)
+        await db.commit()
     except tree.TreeError as exc:
         await _undo(request)
         node = await node_in_scope(request, node_id, EDIT)
         return await _move_page(request, node, form, exc.texts(), 400)
-    assert c.tenant is not None
+    assert rc.tenant is not None
     # Plugins that keep anything else keyed by path (caches, search indexes) hear about it.
     payload = {"node_id": node.id, "from": old_path, "to": node.path, "rows": counts}
-    await emit(request.app.state, c.tenant.id, c.enabled, Event("core.grid.moved", payload, c.actor))
+    await emit(request.app.state, rc.tenant.id, rc.enabled, Event("core.grid.moved", payload, rc.actor))
     return Redirect(_node_url(request, node, "?done=moved"), status_code=303)
 
 
@@ -493,10 +476,8 @@ async def boundary_page(
     status_code=200,
     request_max_body_size=geo.MAX_BYTES * 2 + 100_000,
 )
-async def upload_boundary(request: Request, node_id: FromPath[int]) -> Any:
+async def upload_boundary(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     """A GeoJSON file or pasted text (the file wins when both are given)."""
-    c = ctx(request)
-    assert c.db is not None
     node = await node_in_scope(request, node_id, EDIT)
     form = await request.form()
     upload, paste = form.get("file"), str(form.get("geojson") or "")
@@ -508,16 +489,14 @@ async def upload_boundary(request: Request, node_id: FromPath[int]) -> Any:
             geometry = geo.parse_boundary(paste)
     except geo.GeoError as exc:
         return await _boundary_page(request, node, paste=paste, error=exc.text(), status=400)
-    await tree.set_boundary(c.db, node, geometry)
-    await c.db.commit()
+    await tree.set_boundary(db, node, geometry)
+    await db.commit()
     return Redirect(_node_url(request, node, "/map?done=boundary"), status_code=303)
 
 
 @post("/grid/{node_id:int}/boundary/draw", guards=[requires(EDIT)], status_code=200)
-async def draw_boundary(request: Request, node_id: FromPath[int], data: Form) -> Any:
+async def draw_boundary(request: Request, node_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """Points clicked on the canvas (SVG units) and the projection they were drawn with."""
-    c = ctx(request)
-    assert c.db is not None
     node = await node_in_scope(request, node_id, EDIT)
     projection = None
     try:
@@ -525,18 +504,16 @@ async def draw_boundary(request: Request, node_id: FromPath[int], data: Form) ->
         geometry = geo.polygon_from_svg(geo.parse_svg_points(_text(data, "points")), projection)
     except geo.GeoError as exc:
         return await _boundary_page(request, node, error=exc.text(), status=400, projection=projection)
-    await tree.set_boundary(c.db, node, geometry)
-    await c.db.commit()
+    await tree.set_boundary(db, node, geometry)
+    await db.commit()
     return Redirect(_node_url(request, node, "/map?done=boundary"), status_code=303)
 
 
 @post("/grid/{node_id:int}/boundary/clear", guards=[requires(EDIT)], status_code=200)
-async def clear_boundary(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def clear_boundary(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     node = await node_in_scope(request, node_id, EDIT)
-    await tree.set_boundary(c.db, node, None)
-    await c.db.commit()
+    await tree.set_boundary(db, node, None)
+    await db.commit()
     return Redirect(_node_url(request, node, "?done=cleared"), status_code=303)
 
 
@@ -561,12 +538,12 @@ def _shapes(projection: geo.Projection, nodes: list[GridNode], request: Request)
 
 
 @get("/grid/{node_id:int}/map", guards=[requires(VIEW)])
-async def map_page(request: Request, node_id: FromPath[int], done: FromQuery[str | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def map_page(
+    request: Request, node_id: FromPath[int], db: DbSession, rc: Ctx, done: FromQuery[str | None] = None
+) -> Any:
     node = await node_in_scope(request, node_id)
     children = (
-        (await c.db.execute(select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code)))
+        (await db.execute(select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code)))
         .scalars()
         .all()
     )
@@ -581,7 +558,7 @@ async def map_page(request: Request, node_id: FromPath[int], done: FromQuery[str
             "own_label": projection.label_point(node.boundary) if projection and not drawn else None,
             "shapes": _shapes(projection, drawn, request) if projection else [],
             "undrawn": [ch for ch in children if not ch.boundary],
-            "can_edit": c.can(EDIT, node.path),
+            "can_edit": rc.can(EDIT, node.path),
             "message": _("The boundary has been saved.") if done == "boundary" else None,
         }
     )

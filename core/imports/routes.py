@@ -30,6 +30,7 @@ from core.services.jobs import enqueue
 from core.services.jobs.models import FAILED as JOB_FAILED
 from core.services.jobs.models import Job
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.excel import excel_response
 from core.web.guards import requires
 from core.web.pagination import paginate
@@ -106,10 +107,9 @@ async def import_index(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @post("/import/", guards=GUARD, status_code=200, request_max_body_size=UPLOAD_LIMIT)
-async def upload(request: Request) -> Any:
+async def upload(request: Request, db: DbSession, rc: Ctx) -> Any:
     """Check the file as a whole (type, size, encoding, columns) before anything is stored."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None and c.tenant is not None
+    assert rc.user is not None and rc.tenant is not None
     form = await request.form()
     kind = str(form.get("kind") or "")
     file = form.get("file")
@@ -132,26 +132,26 @@ async def upload(request: Request) -> Any:
         return await refuse(str(exc), exc.status)
     if not total:
         return await refuse(_("The file has column names but no rows to import."))
-    run = ImportRun(id=new_id(), kind=kind, filename=file.filename[:255], user_id=c.user.id, locale=c.locale)
+    run = ImportRun(id=new_id(), kind=kind, filename=file.filename[:255], user_id=rc.user.id, locale=rc.locale)
     run.total = total
     try:
         stored = await request.app.state.storage.save(
-            c.db,
-            c.tenant.id,
+            db,
+            rc.tenant.id,
             data=data,
             filename=file.filename,
             content_type=CONTENT_TYPES[ftype],
             owner_type="core.import",
             owner_id=run.id,
-            uploaded_by=c.user.id,
+            uploaded_by=rc.user.id,
             max_bytes=MAX_BYTES,
         )
     except UploadError as exc:  # the district's upload size or storage quota
         return await refuse(str(exc), exc.status)
     run.file_id = stored.id
-    c.db.add(run)
-    await c.db.commit()
-    return Redirect(c.url(f"/import/{run.id}"), status_code=303)
+    db.add(run)
+    await db.commit()
+    return Redirect(rc.url(f"/import/{run.id}"), status_code=303)
 
 
 async def _own_run(request: Request, run_id: int) -> ImportRun:
@@ -199,23 +199,21 @@ def _progress_context(run: ImportRun) -> dict[str, Any]:
 
 
 @get("/import/{run_id:int}", guards=GUARD)
-async def show(request: Request, run_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def show(request: Request, run_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     run = await _own_run(request, run_id)
     await _settle(request, run)
     extra: dict[str, Any] = {"outcomes": None, "problem": None, "sheet": None}
     if run.status in (UPLOADED, PREVIEWED):
         try:
             sheet = await _sheet(request, run)
-            area = Area(tuple(c.scope_prefixes(AREA_ACTION[run.kind])))
-            extra["outcomes"] = await preview(c.db, run.kind, sheet, request.app.state.vault, area)
+            area = Area(tuple(rc.scope_prefixes(AREA_ACTION[run.kind])))
+            extra["outcomes"] = await preview(db, run.kind, sheet, request.app.state.vault, area)
             extra["sheet"] = sheet
         except FileProblem as exc:
             extra["problem"] = str(exc)
         if run.status == UPLOADED and extra["problem"] is None:
             run.status = PREVIEWED
-            await c.db.commit()
+            await db.commit()
     return await render(
         request,
         "core/imports/show.html",
@@ -230,38 +228,36 @@ async def show(request: Request, run_id: FromPath[int]) -> Any:
 
 
 @post("/import/{run_id:int}/confirm", guards=GUARD, status_code=303)
-async def confirm(request: Request, run_id: FromPath[int]) -> Redirect:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def confirm(request: Request, run_id: FromPath[int], db: DbSession, rc: Ctx) -> Redirect:
+    assert rc.tenant is not None
     run = await _own_run(request, run_id)
     # Compare-and-set: a double click queues one job, not two.
-    res = await c.db.execute(
+    res = await db.execute(
         update(ImportRun)
         .where(ImportRun.id == run.id, ImportRun.status.in_((UPLOADED, PREVIEWED)), ImportRun.file_id.is_not(None))
         .values(status=RUNNING)
         .execution_options(synchronize_session=False)
     )
     if res.rowcount == 1:
-        job = await enqueue(c.db, c.tenant.id, JOB_NAME, {"run_id": run.id})
-        await c.db.flush()
-        await c.db.execute(
+        job = await enqueue(db, rc.tenant.id, JOB_NAME, {"run_id": run.id})
+        await db.flush()
+        await db.execute(
             update(ImportRun)
             .where(ImportRun.id == run.id)
             .values(job_id=job.id)
             .execution_options(synchronize_session=False)
         )
-        record(c.db, "import.start", "import_runs", run.id, {"kind": run.kind, "filename": run.filename})
-        await c.db.commit()
-    return Redirect(c.url(f"/import/{run.id}"), status_code=303)
+        record(db, "import.start", "import_runs", run.id, {"kind": run.kind, "filename": run.filename})
+        await db.commit()
+    return Redirect(rc.url(f"/import/{run.id}"), status_code=303)
 
 
 @get("/import/{run_id:int}/progress", guards=GUARD)
-async def progress(request: Request, run_id: FromPath[int]) -> Response[str]:
+async def progress(request: Request, run_id: FromPath[int], rc: Ctx) -> Response[str]:
     """The fragment the run page polls every second; once the run ends it stops asking."""
-    c = ctx(request)
     run = await _own_run(request, run_id)
     await _settle(request, run)
-    html = render_string(request, "core/imports/_progress.html", {"c": c, **_progress_context(run)})
+    html = render_string(request, "core/imports/_progress.html", {"c": rc, **_progress_context(run)})
     return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 

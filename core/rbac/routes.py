@@ -21,6 +21,7 @@ from core.identity.models import User
 from core.rbac import admin as svc
 from core.rbac.models import Role, RoleAssignment
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.excel import excel_response
 from core.web.forms import Form
 from core.web.forms import integer as _int
@@ -72,15 +73,13 @@ async def roles_page(request: Request) -> Any:
 
 
 @post("/admin/roles", guards=[requires(ROLES)], status_code=200)
-async def create_role(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def create_role(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     form = {k: _text(data, k) for k in ("code", "name_zh", "name_en")}
-    role, errors = await svc.create_role(c.db, form["code"], form["name_zh"], form["name_en"])
+    role, errors = await svc.create_role(db, form["code"], form["name_zh"], form["name_en"])
     if role is None:
         return await _roles_page(request, form, errors, 400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/roles/{role.code}?saved=created"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/roles/{role.code}?saved=created"), status_code=303)
 
 
 async def _role_or_404(request: Request, code: str) -> Role:
@@ -136,49 +135,45 @@ async def role_page(request: Request, code: FromPath[str]) -> Any:
 
 
 @post("/admin/roles/{code:str}/grants", guards=[requires(ROLES)], status_code=200)
-async def save_grants(request: Request, code: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def save_grants(request: Request, code: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     role = await _role_or_404(request, code)
     known = svc.known_actions(_groups(request))
     try:
-        added, removed = await svc.set_grants(c.db, c.tenant.id, role, _values(data, "action"), known)
+        added, removed = await svc.set_grants(db, rc.tenant.id, role, _values(data, "action"), known)
     except svc.AdminError as exc:
         return await _role_page(request, role, alert=str(exc), status=400)
     if added or removed:
-        await c.db.commit()
+        await db.commit()
         _policy_changed(request)
-    return Redirect(c.url(f"/admin/roles/{role.code}?saved=grants"), status_code=303)
+    return Redirect(rc.url(f"/admin/roles/{role.code}?saved=grants"), status_code=303)
 
 
 @post("/admin/roles/{code:str}/rename", guards=[requires(ROLES)], status_code=200)
-async def rename_role(request: Request, code: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def rename_role(request: Request, code: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
     role = await _role_or_404(request, code)
     names = {k: _text(data, k) for k in ("name_zh", "name_en")}
     try:
-        errors = await svc.rename_role(c.db, role, names["name_zh"], names["name_en"])
+        errors = await svc.rename_role(db, role, names["name_zh"], names["name_en"])
     except svc.AdminError as exc:
         return await _role_page(request, role, alert=str(exc), status=400)
     if errors:
         return await _role_page(request, role, errors=errors, names=names, status=400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/roles/{role.code}?saved=renamed"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/roles/{role.code}?saved=renamed"), status_code=303)
 
 
 @post("/admin/roles/{code:str}/delete", guards=[requires(ROLES)], status_code=200)
-async def delete_role(request: Request, code: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def delete_role(request: Request, code: FromPath[str], db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     role = await _role_or_404(request, code)
     try:
-        await svc.delete_role(c.db, c.tenant.id, role)
+        await svc.delete_role(db, rc.tenant.id, role)
     except svc.AdminError as exc:
         return await _role_page(request, role, alert=str(exc), status=400)
-    await c.db.commit()
+    await db.commit()
     _policy_changed(request)
-    return Redirect(c.url("/admin/roles?" + urlencode({"deleted": role.code})), status_code=303)
+    return Redirect(rc.url("/admin/roles?" + urlencode({"deleted": role.code})), status_code=303)
 
 
 # ---- accounts -----------------------------------------------------------------------------------
@@ -237,10 +232,8 @@ async def users_page(request: Request, q: FromQuery[str | None] = None, page: Fr
 
 
 @get("/admin/users/export", guards=[requires(USERS)])
-async def export_users(request: Request, q: FromQuery[str | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    users = list((await c.db.execute(svc.users_query((q or "").strip()))).scalars())
+async def export_users(request: Request, db: DbSession, q: FromQuery[str | None] = None) -> Any:
+    users = list((await db.execute(svc.users_query((q or "").strip()))).scalars())
     held = await _by_user(request, [u.id for u in users])
     roles, paths = await _labels(request, [a for rows in held.values() for a in rows])
 
@@ -260,8 +253,8 @@ async def export_users(request: Request, q: FromQuery[str | None] = None) -> Any
         )
         for u in users
     ]
-    record(c.db, "user.export", "users", None, {"q": q or "", "rows": len(rows)})
-    await c.db.commit()
+    record(db, "user.export", "users", None, {"q": q or "", "rows": len(rows)})
+    await db.commit()
     headers = [_("Username"), _("Display name"), _("Status"), _("Roles"), _("Created"), _("Last sign-in")]
     local = [(*r[:4], *(_local(v) for v in r[4:])) for r in rows]
     return excel_response(_("Accounts"), _("Accounts"), headers, local)
@@ -274,16 +267,14 @@ def _local(value: Any) -> Any:
 
 
 @post("/admin/users", guards=[requires(USERS)], status_code=200)
-async def create_user(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def create_user(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     form = {k: _text(data, k) for k in ("username", "display_name")}
     password = str(data.get("password", ""))
-    user, errors = await svc.create_user(c.db, form["username"], form["display_name"], password)
+    user, errors = await svc.create_user(db, form["username"], form["display_name"], password)
     if user is None:
         return await _users_page(request, "", 1, form, errors, 400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/users/{user.id}?saved=created"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/users/{user.id}?saved=created"), status_code=303)
 
 
 async def _user_or_404(request: Request, user_id: int) -> User:
@@ -344,95 +335,92 @@ async def user_page(request: Request, user_id: FromPath[int], q: FromQuery[str |
 
 @get("/admin/users/{user_id:int}/nodes", guards=[requires(USERS)])
 async def node_options(
-    request: Request, user_id: FromPath[int], q: FromQuery[str | None] = None, purpose: FromQuery[str] = "assign"
+    request: Request,
+    user_id: FromPath[int],
+    db: DbSession,
+    rc: Ctx,
+    q: FromQuery[str | None] = None,
+    purpose: FromQuery[str] = "assign",
 ) -> Any:
     """The node picker's options (htmx): nodes the admin may assign at, or any node for the checker."""
-    c = ctx(request)
-    assert c.db is not None
     await _user_or_404(request, user_id)
     text = (q or "").strip()
-    nodes = await svc.search_nodes(c.db, text, c.scope_prefixes(ROLES if purpose == "assign" else USERS))
+    nodes = await svc.search_nodes(db, text, rc.scope_prefixes(ROLES if purpose == "assign" else USERS))
     context = {
         "nodes": nodes,
-        "node_paths": await svc.path_names(c.db, {n.path for n in nodes}, c.locale),
+        "node_paths": await svc.path_names(db, {n.path for n in nodes}, rc.locale),
         "q": text,
         "selected": None,
         "anywhere": purpose == "check",
     }
-    html = render_string(request, "core/rbac/_node_options.html", {"c": c, "locale": c.locale, **context})
+    html = render_string(request, "core/rbac/_node_options.html", {"c": rc, "locale": rc.locale, **context})
     return Response(html, media_type="text/html")
 
 
 @post("/admin/users/{user_id:int}/active", guards=[requires(USERS)], status_code=200)
-async def set_active(request: Request, user_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def set_active(request: Request, user_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     user = await _user_or_404(request, user_id)
     active = _text(data, "active") == "1"
     try:
-        svc.set_active(c.db, user, active, c.user)
+        svc.set_active(db, user, active, rc.user)
     except svc.AdminError as exc:
         return await _user_page(request, user, alert=str(exc), status=400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/users/{user.id}?saved={'activate' if active else 'deactivate'}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/users/{user.id}?saved={'activate' if active else 'deactivate'}"), status_code=303)
 
 
 @post("/admin/users/{user_id:int}/password", guards=[requires(USERS)], status_code=200)
-async def reset_password(request: Request, user_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def reset_password(request: Request, user_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     user = await _user_or_404(request, user_id)
-    errors = svc.reset_password(c.db, user, str(data.get("password", "")))
+    errors = svc.reset_password(db, user, str(data.get("password", "")))
     if errors:
         return await _user_page(request, user, errors=errors, status=400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/users/{user.id}?saved=password"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/users/{user.id}?saved=password"), status_code=303)
 
 
 @post("/admin/users/{user_id:int}/assignments", guards=[requires(ROLES)], status_code=200)
-async def add_assignment(request: Request, user_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_assignment(request: Request, user_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     user = await _user_or_404(request, user_id)
-    role = await svc.get_role(c.db, _text(data, "role"))
+    role = await svc.get_role(db, _text(data, "role"))
     node_id = _int(_text(data, "node"))
-    node = await svc.get_node(c.db, node_id) if node_id is not None else None
+    node = await svc.get_node(db, node_id) if node_id is not None else None
     errors = {}
     if role is None:
         errors["role"] = _("Choose a role from the list.")
     if node is None:
         errors["node"] = _("Search for a node and choose one.")
-    elif not c.can(ROLES, node.path):
+    elif not rc.can(ROLES, node.path):
         errors["node"] = _("You may assign roles only within your own area.")
     if errors:
         return await _user_page(request, user, q=_text(data, "q"), errors=errors, status=400)
     assert role is not None and node is not None
     try:
-        await svc.add_assignment(c.db, user, role, node)
+        await svc.add_assignment(db, user, role, node)
     except svc.AdminError as exc:
         return await _user_page(request, user, alert=str(exc), status=400)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/users/{user.id}?saved=assigned"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/users/{user.id}?saved=assigned"), status_code=303)
 
 
 @post("/admin/users/{user_id:int}/assignments/{assignment_id:int}/delete", guards=[requires(ROLES)], status_code=200)
-async def remove_assignment(request: Request, user_id: FromPath[int], assignment_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def remove_assignment(
+    request: Request, user_id: FromPath[int], assignment_id: FromPath[int], db: DbSession, rc: Ctx
+) -> Any:
     user = await _user_or_404(request, user_id)
-    rows = await svc.assignments_of(c.db, user.id)
+    rows = await svc.assignments_of(db, user.id)
     row = next((r for r in rows if r.id == assignment_id), None)
     if row is None:
         raise NotFoundException()
-    if c.user is not None and c.user.id == user.id:
+    if rc.user is not None and rc.user.id == user.id:
         # Keep a lone admin from locking the district out of its own role management.
         rest = svc.as_assignments(r for r in rows if r.id != row.id)
         if not svc.explain(rest, _rules(request), ROLES, None).allowed:
             alert = _("You would lose the right to manage roles: ask another admin to remove this.")
             return await _user_page(request, user, alert=alert, status=400)
-    await svc.remove_assignment(c.db, user, row)
-    await c.db.commit()
-    return Redirect(c.url(f"/admin/users/{user.id}?saved=unassigned"), status_code=303)
+    await svc.remove_assignment(db, user, row)
+    await db.commit()
+    return Redirect(rc.url(f"/admin/users/{user.id}?saved=unassigned"), status_code=303)
 
 
 # ---- what can they do where, and why ------------------------------------------------------------
@@ -442,32 +430,32 @@ async def remove_assignment(request: Request, user_id: FromPath[int], assignment
 async def access_page(
     request: Request,
     user_id: FromPath[int],
+    db: DbSession,
+    rc: Ctx,
     action: FromQuery[str | None] = None,
     node: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     search: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
     user = await _user_or_404(request, user_id)
-    rows = await svc.assignments_of(c.db, user.id)
+    rows = await svc.assignments_of(db, user.id)
     groups = _groups(request)
     known = svc.known_actions(groups)
     rules = _rules(request)
     roles, paths = await _labels(request, rows)
-    titles = {name: svc.action_title(a, c.locale) for name, a in known.items()}
+    titles = {name: svc.action_title(a, rc.locale) for name, a in known.items()}
     cards = [
         {"row": r, "actions": svc.actions_granted(rules, r.role_code, list(known)), "path": paths[r.node_path]}
         for r in rows
     ]
     chosen_action = (action or "").strip()
     node_id = _int(node) if node else None
-    chosen_node = await svc.get_node(c.db, node_id) if node_id is not None else None
+    chosen_node = await svc.get_node(db, node_id) if node_id is not None else None
     text = (q or "").strip()
-    nodes = await svc.search_nodes(c.db, text, c.scope_prefixes(USERS)) if text else []
+    nodes = await svc.search_nodes(db, text, rc.scope_prefixes(USERS)) if text else []
     if chosen_node is not None and chosen_node.id not in {n.id for n in nodes}:
         nodes.insert(0, chosen_node)
-    node_paths = await svc.path_names(c.db, {n.path for n in nodes}, c.locale)
+    node_paths = await svc.path_names(db, {n.path for n in nodes}, rc.locale)
     verdict = None
     error = None
     if chosen_action and not search:  # "Search" only looks for nodes; "Check" answers

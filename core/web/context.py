@@ -48,6 +48,13 @@ class RequestContext:
     db: AsyncSession | None = None
     here: str = "/"  # this page's URL as the browser asked for it (prefix, trailing slash, query)
 
+    @staticmethod
+    def of(request: Request) -> RequestContext:
+        """The context of ``request``, where it cannot be injected (hooks given a request, guards,
+        helpers); a handler declares ``rc: Ctx`` instead (core/web/deps.py)."""
+        found: RequestContext = request.scope["state"][STATE_KEY]
+        return found
+
     def url(self, path: str = "/") -> str:
         return self.base + (path if path.startswith("/") else "/" + path)
 
@@ -77,6 +84,8 @@ class RequestContext:
 
 
 def ctx(request: Request) -> RequestContext:
+    """Core's own short form of ``RequestContext.of``. Plugins: a handler declares
+    ``rc: Ctx`` and ``db: DbSession`` (``liuzhi.api.ctx`` is deprecated)."""
     return request.state[STATE_KEY]
 
 

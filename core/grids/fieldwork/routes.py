@@ -31,6 +31,7 @@ from core.services.errors import InvalidInput, ServiceError
 from core.services.files.storage import UploadError
 from core.services.files.uploads import IMAGES
 from core.web.context import RequestContext, ctx
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form, checked, text
 from core.web.guards import requires
 from core.web.pagination import paginate
@@ -89,33 +90,30 @@ async def _home(request: Request) -> GridNode:
 
 
 @get("/field/", guards=[requires(RECORD)])
-async def me(request: Request) -> Any:
-    c = _c(request)
+async def me(request: Request, db: DbSession, rc: Ctx) -> Any:
     today = utcnow().date()
-    counts = await fw.counts_today(c.db, c.user.id, today)
-    patrol = await fw.active_patrol(c.db, c.user.id)
-    return await render(request, "core/field/me.html", {"counts": counts, "patrol": patrol, "c": c})
+    counts = await fw.counts_today(db, rc.user.id, today)
+    patrol = await fw.active_patrol(db, rc.user.id)
+    return await render(request, "core/field/me.html", {"counts": counts, "patrol": patrol, "c": rc})
 
 
 # ---- 巡查 ------------------------------------------------------------------------------------
 
 
 @get("/field/patrol", guards=[requires(RECORD)])
-async def patrol_now(request: Request) -> Any:
-    c = _c(request)
-    patrol = await fw.active_patrol(c.db, c.user.id)
-    found = (await fw.findings(c.db, [patrol.id]))[patrol.id] if patrol else []
-    home = await fw.home_node(c.db, c.user.id, c.can)
-    return await render(request, "core/field/patrol.html", {"patrol": patrol, "findings": found, "home": home, "c": c})
+async def patrol_now(request: Request, db: DbSession, rc: Ctx) -> Any:
+    patrol = await fw.active_patrol(db, rc.user.id)
+    found = (await fw.findings(db, [patrol.id]))[patrol.id] if patrol else []
+    home = await fw.home_node(db, rc.user.id, rc.can)
+    return await render(request, "core/field/patrol.html", {"patrol": patrol, "findings": found, "home": home, "c": rc})
 
 
 @post("/field/patrol/start", guards=[requires(RECORD)], status_code=200)
-async def patrol_start(request: Request) -> Any:
-    c = _c(request)
+async def patrol_start(request: Request, db: DbSession, rc: Ctx) -> Any:
     node = await _home(request)
-    await fw.start_patrol(c.db, c.user.id, node)
-    await c.db.commit()
-    return Redirect(c.url("/field/patrol"), status_code=303)
+    await fw.start_patrol(db, rc.user.id, node)
+    await db.commit()
+    return Redirect(rc.url("/field/patrol"), status_code=303)
 
 
 async def _my_patrol(request: Request, patrol_id: int) -> Patrol:
@@ -130,9 +128,8 @@ async def _my_patrol(request: Request, patrol_id: int) -> Patrol:
 
 
 @post("/field/patrol/{patrol_id:int}/points", guards=[requires(RECORD)], status_code=200)
-async def patrol_points(request: Request, patrol_id: FromPath[int]) -> Response[Any]:
+async def patrol_points(request: Request, patrol_id: FromPath[int], db: DbSession) -> Response[Any]:
     """The phone's batch of positions (JSON ``{"points": [...]}``); a batch sent again adds nothing."""
-    c = _c(request)
     patrol = await _my_patrol(request, patrol_id)
     try:
         body = await request.json()
@@ -140,50 +137,47 @@ async def patrol_points(request: Request, patrol_id: FromPath[int]) -> Response[
         return Response({"detail": _("The body is not valid JSON.")}, status_code=400)
     try:
         fixes = fw.parse_fixes(body.get("points") if isinstance(body, dict) else None)
-        added = await fw.add_points(c.db, patrol, fixes)
+        added = await fw.add_points(db, patrol, fixes)
     except ServiceError as err:
-        await c.db.rollback()
+        await db.rollback()
         return Response({"detail": err.translate(_)}, status_code=err.status)
-    await c.db.commit()
+    await db.commit()
     return Response({"added": added, "point_count": patrol.point_count, "distance_m": patrol.distance_m})
 
 
 @post("/field/patrol/{patrol_id:int}/end", guards=[requires(RECORD)], status_code=200)
-async def patrol_end(request: Request, patrol_id: FromPath[int], data: Form) -> Any:
-    c = _c(request)
+async def patrol_end(request: Request, patrol_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     patrol = await _my_patrol(request, patrol_id)
-    await fw.end_patrol(c.db, patrol, note=text(data, "note", fw.MAX_TEXT))
-    await c.db.commit()
-    return Redirect(c.url(f"/field/patrols/{patrol.id}"), status_code=303)
+    await fw.end_patrol(db, patrol, note=text(data, "note", fw.MAX_TEXT))
+    await db.commit()
+    return Redirect(rc.url(f"/field/patrols/{patrol.id}"), status_code=303)
 
 
 @get("/field/patrols", guards=[requires(RECORD, VIEW)])
-async def patrols(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = _c(request)
-    stmt = select(Patrol).where(visible(c, Patrol)).order_by(Patrol.started_at.desc(), Patrol.id.desc())
-    result = await paginate(c.db, stmt, page)
-    names = await _names(c, {p.user_id for p in result.items})
-    nodes = await _nodes(c, {p.node_id for p in result.items})
-    return await render(request, "core/field/patrols.html", {"page": result, "names": names, "nodes": nodes, "c": c})
+async def patrols(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
+    stmt = select(Patrol).where(visible(rc, Patrol)).order_by(Patrol.started_at.desc(), Patrol.id.desc())
+    result = await paginate(db, stmt, page)
+    names = await _names(rc, {p.user_id for p in result.items})
+    nodes = await _nodes(rc, {p.node_id for p in result.items})
+    return await render(request, "core/field/patrols.html", {"page": result, "names": names, "nodes": nodes, "c": rc})
 
 
 @get("/field/patrols/{patrol_id:int}", guards=[requires(RECORD, VIEW)])
-async def patrol_detail(request: Request, patrol_id: FromPath[int]) -> Any:
-    c = _c(request)
+async def patrol_detail(request: Request, patrol_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     try:
-        patrol = await fw.get_patrol(c.db, patrol_id)
+        patrol = await fw.get_patrol(db, patrol_id)
     except ServiceError:
         raise NotFoundException() from None
-    if not may_see(c, patrol):
+    if not may_see(rc, patrol):
         raise NotFoundException()
-    points = await fw.route(c.db, patrol)
+    points = await fw.route(db, patrol)
     context = {
         "patrol": patrol,
         "svg": fw.svg_route(points),
-        "findings": (await fw.findings(c.db, [patrol.id]))[patrol.id],
-        "worker": (await _names(c, {patrol.user_id})).get(patrol.user_id, ""),
-        "node": (await _nodes(c, {patrol.node_id})).get(patrol.node_id),
-        "c": c,
+        "findings": (await fw.findings(db, [patrol.id]))[patrol.id],
+        "worker": (await _names(rc, {patrol.user_id})).get(patrol.user_id, ""),
+        "node": (await _nodes(rc, {patrol.node_id})).get(patrol.node_id),
+        "c": rc,
     }
     return await render(request, "core/field/patrol_detail.html", context)
 
@@ -192,9 +186,10 @@ async def patrol_detail(request: Request, patrol_id: FromPath[int]) -> Any:
 
 
 @get("/field/households", guards=[requires(RECORD)])
-async def households(request: Request, q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Any:
-    c = _c(request)
-    stmt = select(GridNode).where(GridNode.kind == fw.HOUSEHOLD, in_scope(GridNode.path, c.scope_prefixes(RECORD)))
+async def households(
+    request: Request, db: DbSession, rc: Ctx, q: FromQuery[str | None] = None, page: FromQuery[int] = 1
+) -> Any:
+    stmt = select(GridNode).where(GridNode.kind == fw.HOUSEHOLD, in_scope(GridNode.path, rc.scope_prefixes(RECORD)))
     query = (q or "").strip()[:50]
     if query:
         stmt = stmt.where(
@@ -203,14 +198,14 @@ async def households(request: Request, q: FromQuery[str | None] = None, page: Fr
                 GridNode.id.in_(select(Resident.node_id).where(Resident.name.contains(query, autoescape=True))),
             )
         )
-    result = await paginate(c.db, stmt.order_by(GridNode.path), page, per_page=30)
+    result = await paginate(db, stmt.order_by(GridNode.path), page, per_page=30)
     ids = [n.id for n in result.items]
     counts: dict[int, int] = {}
     last: dict[int, Any] = {}
     if ids:
         counts = dict(
             (
-                await c.db.execute(
+                await db.execute(
                     select(Resident.node_id, func.count(Resident.id))
                     .where(Resident.node_id.in_(ids), Resident.status == "active")
                     .group_by(Resident.node_id)
@@ -219,18 +214,18 @@ async def households(request: Request, q: FromQuery[str | None] = None, page: Fr
         )
         last = dict(
             (
-                await c.db.execute(
+                await db.execute(
                     select(Visit.household_node_id, func.max(Visit.visited_at))
                     .where(Visit.household_node_id.in_(ids))
                     .group_by(Visit.household_node_id)
                 )
             ).all()
         )
-    parents = await _nodes(c, {n.parent_id for n in result.items if n.parent_id})
+    parents = await _nodes(rc, {n.parent_id for n in result.items if n.parent_id})
     return await render(
         request,
         "core/field/households.html",
-        {"page": result, "q": query, "counts": counts, "last": last, "parents": parents, "c": c},
+        {"page": result, "q": query, "counts": counts, "last": last, "parents": parents, "c": rc},
     )
 
 
@@ -293,28 +288,27 @@ def changes_from_form(data: Any, resident_ids: list[int]) -> list[fw.ResidentCha
     status_code=200,
     request_max_body_size=UPLOAD_LIMIT,
 )
-async def visit_create(request: Request, node_id: FromPath[int]) -> Any:
-    c = _c(request)
+async def visit_create(request: Request, node_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     node = await _household(request, node_id)
     form = await request.form()
     data = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
     uploads = [u for u in form.getall("photos") if isinstance(u, UploadFile) and u.filename] if "photos" in form else []
     client_id = submissions.clean_client_id(text(data, "client_id", 64))
-    claim, new = await submissions.claim(c.db, c.user.id, client_id, "core.field_visit")
+    claim, new = await submissions.claim(db, rc.user.id, client_id, "core.field_visit")
     if not new and claim is not None:
-        return Redirect(c.url(claim.location or "/field/visits"), status_code=303)
-    residents = await fw.residents_of(c.db, node)
+        return Redirect(rc.url(claim.location or "/field/visits"), status_code=303)
+    residents = await fw.residents_of(db, node)
     try:
         if len(uploads) > fw.MAX_PHOTOS:
             raise InvalidInput(lazy("Add at most %(n)s photos."), field="photos", n=fw.MAX_PHOTOS)
         visit = await fw.record_visit(
-            c.db,
+            db,
             _vault(request),
-            c.user.id,
+            rc.user.id,
             node,
             text(data, "notes", fw.MAX_TEXT + 1),
             changes_from_form(data, [r.id for r in residents]),
-            may_edit=c.can(fw.RESIDENT_EDIT, node.path),
+            may_edit=rc.can(fw.RESIDENT_EDIT, node.path),
         )
         for upload in uploads:
             photo = fw.clean_photo(await upload.read())
@@ -323,38 +317,36 @@ async def visit_create(request: Request, node_id: FromPath[int]) -> Any:
             clean = UploadFile(content_type="image/jpeg", filename="visit.jpg", file_data=photo)
             await save_upload(request, clean, fw.VISIT_FILES, visit.id, allowed_types=IMAGES)
     except (ServiceError, UploadError) as err:
-        await c.db.rollback()
-        await c.db.refresh(c.user)
+        await db.rollback()
+        await db.refresh(rc.user)
         node = await _household(request, node_id)
         message = err.translate(_) if isinstance(err, ServiceError) else str(err)
         field = getattr(err, "field", None) or ("photos" if isinstance(err, UploadError) else "form")
         return await _visit_form(request, node, errors={field: message}, form=data, status_code=400)
     submissions.complete(claim, visit.id, f"/field/visits/{visit.id}")
-    await c.db.commit()
-    return Redirect(c.url(f"/field/visits/{visit.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/field/visits/{visit.id}"), status_code=303)
 
 
 @get("/field/visits", guards=[requires(RECORD, VIEW)])
-async def visits(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = _c(request)
-    stmt = select(Visit).where(visible(c, Visit)).order_by(Visit.visited_at.desc(), Visit.id.desc())
-    result = await paginate(c.db, stmt, page)
-    names = await _names(c, {v.user_id for v in result.items})
-    nodes = await _nodes(c, {v.household_node_id for v in result.items})
-    return await render(request, "core/field/visits.html", {"page": result, "names": names, "nodes": nodes, "c": c})
+async def visits(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
+    stmt = select(Visit).where(visible(rc, Visit)).order_by(Visit.visited_at.desc(), Visit.id.desc())
+    result = await paginate(db, stmt, page)
+    names = await _names(rc, {v.user_id for v in result.items})
+    nodes = await _nodes(rc, {v.household_node_id for v in result.items})
+    return await render(request, "core/field/visits.html", {"page": result, "names": names, "nodes": nodes, "c": rc})
 
 
 @get("/field/visits/{visit_id:int}", guards=[requires(RECORD, VIEW)])
-async def visit_detail(request: Request, visit_id: FromPath[int]) -> Any:
-    c = _c(request)
-    visit = (await c.db.execute(select(Visit).where(Visit.id == visit_id))).scalar_one_or_none()
-    if visit is None or not may_see(c, visit):
+async def visit_detail(request: Request, visit_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    visit = (await db.execute(select(Visit).where(Visit.id == visit_id))).scalar_one_or_none()
+    if visit is None or not may_see(rc, visit):
         raise NotFoundException()
-    node = (await _nodes(c, {visit.household_node_id}))[visit.household_node_id]
-    worker = (await _names(c, {visit.user_id})).get(visit.user_id, "")
-    photos = await fw.visit_photos(c.db, visit.id)
+    node = (await _nodes(rc, {visit.household_node_id}))[visit.household_node_id]
+    worker = (await _names(rc, {visit.user_id})).get(visit.user_id, "")
+    photos = await fw.visit_photos(db, visit.id)
     return await render(
-        request, "core/field/visit.html", {"visit": visit, "node": node, "worker": worker, "photos": photos, "c": c}
+        request, "core/field/visit.html", {"visit": visit, "node": node, "worker": worker, "photos": photos, "c": rc}
     )
 
 
@@ -391,46 +383,49 @@ async def log_page(request: Request) -> Any:
 
 
 @post("/field/log", guards=[requires(RECORD)], status_code=200)
-async def log_add(request: Request, data: Form) -> Any:
-    c = _c(request)
+async def log_add(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     node = await _home(request)
     client_id = submissions.clean_client_id(text(data, "client_id", 64))
-    claim, new = await submissions.claim(c.db, c.user.id, client_id, "core.field_log")
+    claim, new = await submissions.claim(db, rc.user.id, client_id, "core.field_log")
     if not new:
-        return Redirect(c.url("/field/log"), status_code=303)
+        return Redirect(rc.url("/field/log"), status_code=303)
     raw_day = text(data, "day", 10)
     try:
         day = date.fromisoformat(raw_day) if raw_day else None
     except ValueError:
         day = None
-        await c.db.rollback()
-        await c.db.refresh(c.user)
+        await db.rollback()
+        await db.refresh(rc.user)
         return await _log_page(request, errors={"day": _("Give the day as YYYY-MM-DD.")}, form=data)
     try:
         entry = await fw.add_log(
-            c.db,
-            c.user.id,
+            db,
+            rc.user.id,
             node,
             text(data, "body", fw.MAX_TEXT + 1),
             text(data, "topic", 32) or "other",
             day,
         )
     except ServiceError as err:
-        await c.db.rollback()
-        await c.db.refresh(c.user)
+        await db.rollback()
+        await db.refresh(rc.user)
         return await _log_page(request, errors={err.field or "form": err.translate(_)}, form=data)
     submissions.complete(claim, entry.id, "/field/log")
-    await c.db.commit()
-    return Redirect(c.url("/field/log"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url("/field/log"), status_code=303)
 
 
 @get("/field/logs", guards=[requires(VIEW)])
 async def logs(
-    request: Request, worker: FromQuery[int | None] = None, day: FromQuery[str | None] = None, page: FromQuery[int] = 1
+    request: Request,
+    db: DbSession,
+    rc: Ctx,
+    worker: FromQuery[int | None] = None,
+    day: FromQuery[str | None] = None,
+    page: FromQuery[int] = 1,
 ) -> Any:
     """The daily logs written in my area, newest first; by worker and day."""
-    c = _c(request)
-    stmt = select(DailyLog).where(in_scope(DailyLog.node_path, c.scope_prefixes(VIEW)))
+    stmt = select(DailyLog).where(in_scope(DailyLog.node_path, rc.scope_prefixes(VIEW)))
     if worker:
         stmt = stmt.where(DailyLog.user_id == worker)
     chosen: date | None = None
@@ -441,16 +436,16 @@ async def logs(
             chosen = None
     if chosen:
         stmt = stmt.where(DailyLog.day == chosen)
-    result = await paginate(c.db, stmt.order_by(DailyLog.day.desc(), DailyLog.created_at.desc()), page)
+    result = await paginate(db, stmt.order_by(DailyLog.day.desc(), DailyLog.created_at.desc()), page)
     writers = (
-        await c.db.execute(
+        await db.execute(
             select(User.id, User.display_name)
-            .where(User.id.in_(select(DailyLog.user_id).where(in_scope(DailyLog.node_path, c.scope_prefixes(VIEW)))))
+            .where(User.id.in_(select(DailyLog.user_id).where(in_scope(DailyLog.node_path, rc.scope_prefixes(VIEW)))))
             .order_by(User.display_name)
         )
     ).all()
     names = dict(writers)
-    nodes = await _nodes(c, {e.node_id for e in result.items})
+    nodes = await _nodes(rc, {e.node_id for e in result.items})
     query = "?" + "&".join(p for p in (f"worker={worker}" if worker else "", f"day={chosen}" if chosen else "") if p)
     return await render(
         request,
@@ -463,8 +458,8 @@ async def logs(
             "worker": worker,
             "day": chosen.isoformat() if chosen else "",
             "topics": {k: _(v) for k, v in fw.TOPICS.items()},
-            "base": c.url("/field/logs") + (query + "&" if len(query) > 1 else "?"),
-            "c": c,
+            "base": rc.url("/field/logs") + (query + "&" if len(query) > 1 else "?"),
+            "c": rc,
         },
     )
 

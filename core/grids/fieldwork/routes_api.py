@@ -33,6 +33,7 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services import submissions
 from core.services.errors import NotFound, ServiceError
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.routes.api import api_router
@@ -98,54 +99,49 @@ async def _patrol(request: Request, patrol_id: int, *, own: bool) -> Patrol:
 
 
 @post("/field/patrols", guards=[requires(RECORD)], status_code=201, summary="Start a patrol (or get the one under way)")
-async def api_patrol_start(request: Request) -> Any:
-    c = _c(request)
-    node = await fw.home_node(c.db, c.user.id, c.can)
+async def api_patrol_start(db: DbSession, rc: Ctx) -> Any:
+    node = await fw.home_node(db, rc.user.id, rc.can)
     if node is None:
         return refuse(403, _("You hold no role at a grid where you could patrol."))
-    patrol = await fw.start_patrol(c.db, c.user.id, node)
-    await c.db.commit()
+    patrol = await fw.start_patrol(db, rc.user.id, node)
+    await db.commit()
     return _patrol_out(patrol, [])
 
 
 @get("/field/patrols", guards=[requires(RECORD, VIEW)], summary="Patrols: mine and those in my area")
-async def api_patrols(request: Request, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = _c(request)
-    stmt = select(Patrol).where(visible(c, Patrol)).order_by(Patrol.started_at.desc(), Patrol.id.desc())
-    result = await paginate(c.db, stmt, page)
+async def api_patrols(db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> dict[str, Any]:
+    stmt = select(Patrol).where(visible(rc, Patrol)).order_by(Patrol.started_at.desc(), Patrol.id.desc())
+    result = await paginate(db, stmt, page)
     return _page(result, [_patrol_out(p) for p in result.items])
 
 
 @get("/field/patrols/{patrol_id:int}", guards=[requires(RECORD, VIEW)], summary="A patrol with its route")
-async def api_patrol(request: Request, patrol_id: FromPath[int]) -> Any:
-    c = _c(request)
+async def api_patrol(request: Request, patrol_id: FromPath[int], db: DbSession) -> Any:
     try:
         patrol = await _patrol(request, patrol_id, own=False)
     except ServiceError as err:
         return refuse_error(err)
-    found = (await fw.findings(c.db, [patrol.id]))[patrol.id]
-    return _patrol_out(patrol, found, await fw.route(c.db, patrol))
+    found = (await fw.findings(db, [patrol.id]))[patrol.id]
+    return _patrol_out(patrol, found, await fw.route(db, patrol))
 
 
 @post("/field/patrols/{patrol_id:int}/points", guards=[requires(RECORD)], status_code=200, summary="Add route points")
-async def api_patrol_points(request: Request, patrol_id: FromPath[int]) -> Any:
-    c = _c(request)
+async def api_patrol_points(request: Request, patrol_id: FromPath[int], db: DbSession) -> Any:
     try:
         patrol = await _patrol(request, patrol_id, own=True)
         body = await json_object(request)
-        added = await fw.add_points(c.db, patrol, fw.parse_fixes(body.get("points")))
+        added = await fw.add_points(db, patrol, fw.parse_fixes(body.get("points")))
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:
-        await c.db.rollback()
+        await db.rollback()
         return refuse_error(err)
-    await c.db.commit()
+    await db.commit()
     return {"added": added, "point_count": patrol.point_count, "distance_m": patrol.distance_m}
 
 
 @post("/field/patrols/{patrol_id:int}/end", guards=[requires(RECORD)], status_code=200, summary="End a patrol")
-async def api_patrol_end(request: Request, patrol_id: FromPath[int]) -> Any:
-    c = _c(request)
+async def api_patrol_end(request: Request, patrol_id: FromPath[int], db: DbSession) -> Any:
     try:
         patrol = await _patrol(request, patrol_id, own=True)
         body = await json_object(request) if await request.body() else {}
@@ -153,22 +149,23 @@ async def api_patrol_end(request: Request, patrol_id: FromPath[int]) -> Any:
         return refuse(400, str(exc))
     except ServiceError as err:
         return refuse_error(err)
-    await fw.end_patrol(c.db, patrol, note=str(body.get("note") or "")[: fw.MAX_TEXT])
-    await c.db.commit()
+    await fw.end_patrol(db, patrol, note=str(body.get("note") or "")[: fw.MAX_TEXT])
+    await db.commit()
     return _patrol_out(patrol)
 
 
 @get("/field/households", guards=[requires(RECORD)], summary="Households of my grid")
-async def api_households(request: Request, q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = _c(request)
-    stmt = select(GridNode).where(GridNode.kind == fw.HOUSEHOLD, in_scope(GridNode.path, c.scope_prefixes(RECORD)))
+async def api_households(
+    db: DbSession, rc: Ctx, q: FromQuery[str | None] = None, page: FromQuery[int] = 1
+) -> dict[str, Any]:
+    stmt = select(GridNode).where(GridNode.kind == fw.HOUSEHOLD, in_scope(GridNode.path, rc.scope_prefixes(RECORD)))
     if q and q.strip():
         stmt = stmt.where(GridNode.name.contains(q.strip()[:50], autoescape=True))
-    result = await paginate(c.db, stmt.order_by(GridNode.path), page)
+    result = await paginate(db, stmt.order_by(GridNode.path), page)
     ids = [n.id for n in result.items]
     residents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
-        rows = await c.db.execute(
+        rows = await db.execute(
             select(Resident).where(Resident.node_id.in_(ids), Resident.status == "active").order_by(Resident.name)
         )
         for r in rows.scalars():
@@ -179,25 +176,24 @@ async def api_households(request: Request, q: FromQuery[str | None] = None, page
 
 
 @post("/field/visits", guards=[requires(RECORD)], status_code=201, summary="Record a household visit")
-async def api_visit(request: Request) -> Any:
-    c = _c(request)
+async def api_visit(request: Request, db: DbSession, rc: Ctx) -> Any:
     try:
         body = await json_object(request)
     except BadBody as exc:
         return refuse(400, str(exc))
     client_id = submissions.clean_client_id(body.get("client_id"))
-    claim, new = await submissions.claim(c.db, c.user.id, client_id, "core.field_visit")
+    claim, new = await submissions.claim(db, rc.user.id, client_id, "core.field_visit")
     if not new and claim is not None:
-        visit = (await c.db.execute(select(Visit).where(Visit.id == int(claim.ref or 0)))).scalar_one_or_none()
+        visit = (await db.execute(select(Visit).where(Visit.id == int(claim.ref or 0)))).scalar_one_or_none()
         return Response(_visit_out(visit), status_code=200) if visit else refuse(409, _("This visit is being saved."))
     try:
         household_id = int(body.get("household_id"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        await c.db.rollback()
+        await db.rollback()
         return refuse(400, _("Name the household by its id."))
     try:
-        node = await fw.household(c.db, household_id)
-        if not c.can(RECORD, node.path):
+        node = await fw.household(db, household_id)
+        if not rc.can(RECORD, node.path):
             raise NotFound("There is no such household here.")
         raw = body.get("changes") or []
         if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
@@ -212,77 +208,74 @@ async def api_visit(request: Request) -> Any:
             for x in raw
         ]
         visit = await fw.record_visit(
-            c.db,
+            db,
             _vault(request),
-            c.user.id,
+            rc.user.id,
             node,
             str(body.get("notes") or "")[: fw.MAX_TEXT + 1],
             changes,
-            may_edit=c.can(fw.RESIDENT_EDIT, node.path),
+            may_edit=rc.can(fw.RESIDENT_EDIT, node.path),
         )
     except (TypeError, ValueError):
-        await c.db.rollback()
+        await db.rollback()
         return refuse(400, _("Name each resident by their id."))
     except ServiceError as err:
-        await c.db.rollback()
+        await db.rollback()
         return refuse_error(err)
     submissions.complete(claim, visit.id, f"/field/visits/{visit.id}")
-    await c.db.commit()
+    await db.commit()
     return _visit_out(visit)
 
 
 @get("/field/visits", guards=[requires(RECORD, VIEW)], summary="Visits: mine and those in my area")
-async def api_visits(request: Request, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = _c(request)
-    stmt = select(Visit).where(visible(c, Visit)).order_by(Visit.visited_at.desc(), Visit.id.desc())
-    result = await paginate(c.db, stmt, page)
+async def api_visits(db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> dict[str, Any]:
+    stmt = select(Visit).where(visible(rc, Visit)).order_by(Visit.visited_at.desc(), Visit.id.desc())
+    result = await paginate(db, stmt, page)
     return _page(result, [_visit_out(v) for v in result.items])
 
 
 @post("/field/logs", guards=[requires(RECORD)], status_code=201, summary="Add a daily log entry")
-async def api_log(request: Request) -> Any:
-    c = _c(request)
+async def api_log(request: Request, db: DbSession, rc: Ctx) -> Any:
     try:
         body = await json_object(request)
     except BadBody as exc:
         return refuse(400, str(exc))
-    node = await fw.home_node(c.db, c.user.id, c.can)
+    node = await fw.home_node(db, rc.user.id, rc.can)
     if node is None:
         return refuse(403, _("You hold no role at a grid where you could patrol."))
     client_id = submissions.clean_client_id(body.get("client_id"))
-    claim, new = await submissions.claim(c.db, c.user.id, client_id, "core.field_log")
+    claim, new = await submissions.claim(db, rc.user.id, client_id, "core.field_log")
     if not new and claim is not None:
-        entry = (await c.db.execute(select(DailyLog).where(DailyLog.id == int(claim.ref or 0)))).scalar_one_or_none()
+        entry = (await db.execute(select(DailyLog).where(DailyLog.id == int(claim.ref or 0)))).scalar_one_or_none()
         return Response(_log_out(entry), status_code=200) if entry else refuse(409, _("This entry is being saved."))
     try:
         raw_day = body.get("day")
         day = date.fromisoformat(str(raw_day)) if raw_day else None
     except ValueError:
-        await c.db.rollback()
+        await db.rollback()
         return refuse(400, _("Give the day as YYYY-MM-DD."))
     try:
         entry = await fw.add_log(
-            c.db,
-            c.user.id,
+            db,
+            rc.user.id,
             node,
             str(body.get("body") or "")[: fw.MAX_TEXT + 1],
             str(body.get("topic") or "other"),
             day,
         )
     except ServiceError as err:
-        await c.db.rollback()
+        await db.rollback()
         return refuse_error(err)
     submissions.complete(claim, entry.id, "/field/log")
-    await c.db.commit()
+    await db.commit()
     return _log_out(entry)
 
 
 @get("/field/logs", guards=[requires(RECORD, VIEW)], summary="Daily log entries: mine, or my area's")
-async def api_logs(request: Request, mine: FromQuery[bool] = False, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = _c(request)
-    where = DailyLog.user_id == c.user.id if mine or not c.can(VIEW) else visible(c, DailyLog)
+async def api_logs(db: DbSession, rc: Ctx, mine: FromQuery[bool] = False, page: FromQuery[int] = 1) -> dict[str, Any]:
+    where = DailyLog.user_id == rc.user.id if mine or not rc.can(VIEW) else visible(rc, DailyLog)
     stmt = select(DailyLog).where(where).order_by(DailyLog.day.desc(), DailyLog.created_at.desc())
-    result = await paginate(c.db, stmt, page)
+    result = await paginate(db, stmt, page)
     return _page(result, [_log_out(e) for e in result.items])
 
 

@@ -14,7 +14,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from core.web.context import ctx
+from core.web.deps import Ctx
 from core.web.guards import public
 
 SW_SOURCE = Path(__file__).resolve().parents[2] / "web" / "static" / "sw.js"
@@ -22,22 +22,21 @@ ICON_SIZES = (192, 512)
 
 
 @get("/manifest.webmanifest", guards=[public], opt={"exclude_from_csrf": True})
-async def manifest(request: Request) -> Response[Any]:
-    c = ctx(request)
-    if c.tenant is None:
+async def manifest(rc: Ctx) -> Response[Any]:
+    if rc.tenant is None:
         raise NotFoundException()
-    colour = c.tenant.branding.get("primary_color") or "#b3261e"
+    colour = rc.tenant.branding.get("primary_color") or "#b3261e"
     body = {
-        "name": c.tenant.name(c.locale),
-        "short_name": c.tenant.name(c.locale)[:12],
-        "lang": "en" if c.locale == "en" else "zh-Hans",
-        "start_url": c.url("/"),
-        "scope": c.url("/"),
+        "name": rc.tenant.name(rc.locale),
+        "short_name": rc.tenant.name(rc.locale)[:12],
+        "lang": "en" if rc.locale == "en" else "zh-Hans",
+        "start_url": rc.url("/"),
+        "scope": rc.url("/"),
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": colour,
         "icons": [
-            {"src": c.url(f"/pwa/icons/{n}"), "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any maskable"}
+            {"src": rc.url(f"/pwa/icons/{n}"), "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any maskable"}
             for n in ICON_SIZES
         ],
     }
@@ -61,19 +60,18 @@ def _icon(size: int, colour: str) -> bytes:
 
 
 @get("/pwa/icons/{size:int}", guards=[public], opt={"exclude_from_csrf": True})
-async def icon(request: Request, size: FromPath[int]) -> Response[bytes]:
-    c = ctx(request)
-    if c.tenant is None or size not in ICON_SIZES:
+async def icon(rc: Ctx, size: FromPath[int]) -> Response[bytes]:
+    if rc.tenant is None or size not in ICON_SIZES:
         raise NotFoundException()
-    colour = str(c.tenant.branding.get("primary_color") or "#b3261e")
+    colour = str(rc.tenant.branding.get("primary_color") or "#b3261e")
     if not (len(colour) == 7 and colour.startswith("#")):
         colour = "#b3261e"
     return Response(_icon(size, colour), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @get("/sw.js", guards=[public], opt={"exclude_from_csrf": True})
-async def service_worker(request: Request) -> Response[bytes]:
-    if ctx(request).tenant is None:
+async def service_worker(request: Request, rc: Ctx) -> Response[bytes]:
+    if rc.tenant is None:
         raise NotFoundException()
     # Always revalidated: a new deployment's worker replaces the old one on the next visit.
     return Response(

@@ -20,6 +20,7 @@ from core.identity.models import ApiToken
 from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
 from core.identity.sessions import end_sessions, keep_this_session
 from core.web.context import ctx, hash_token
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import public, signed_in
 from core.web.render import render
@@ -34,15 +35,14 @@ def _same_site_path(request: Request, target: str) -> str:
 
 
 @post("/account/locale", guards=[public])
-async def switch_locale(request: Request, data: Form) -> Redirect:
+async def switch_locale(request: Request, data: Form, db: DbSession, rc: Ctx) -> Redirect:
     """Anyone may switch language; a signed-in user keeps the choice on their account."""
-    c = ctx(request)
     locale = i18n.normalise(str(data.get("locale", "")))
     request.session["locale"] = locale  # type: ignore[index]
     request.set_session(dict(request.session))
-    if c.user is not None and c.db is not None:
-        c.user.locale = locale
-        await c.db.commit()
+    if rc.user is not None and db is not None:
+        rc.user.locale = locale
+        await db.commit()
     return Redirect(_same_site_path(request, str(data.get("next", ""))), status_code=303)
 
 
@@ -78,12 +78,11 @@ async def account(request: Request) -> Any:
 
 
 @post("/account/password", guards=[signed_in], status_code=200)
-async def change_password(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.user is not None and c.db is not None
+async def change_password(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     current, new, repeat = (str(data.get(k, "")) for k in ("current", "new", "repeat"))
     errors = {}
-    if not verify_password(c.user.password_hash, current):
+    if not verify_password(rc.user.password_hash, current):
         errors["current"] = _("The current password is wrong.")
     if len(new) < MIN_LENGTH:
         errors["new"] = _("The new password must have at least %(n)s characters.", n=MIN_LENGTH)
@@ -91,18 +90,17 @@ async def change_password(request: Request, data: Form) -> Any:
         errors["repeat"] = _("The two new passwords differ.")
     if errors:
         return await _account_page(request, errors=errors)
-    c.user.password_hash = hash_password(new)
-    end_sessions(c.user)  # every other session of this account ends …
-    record(c.db, "auth.password_changed", "users", c.user.id)
-    await c.db.commit()
-    keep_this_session(request, c.user)  # … this one carries on
+    rc.user.password_hash = hash_password(new)
+    end_sessions(rc.user)  # every other session of this account ends …
+    record(db, "auth.password_changed", "users", rc.user.id)
+    await db.commit()
+    keep_this_session(request, rc.user)  # … this one carries on
     return await _account_page(request, message=_("Your password has been changed."))
 
 
 @post("/account/tokens", guards=[signed_in], status_code=200)
-async def create_token(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.user is not None and c.db is not None
+async def create_token(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     name = str(data.get("name", "")).strip()
     days = str(data.get("expires_days", "90")).strip()
     if not name or len(name) > 100:
@@ -111,22 +109,21 @@ async def create_token(request: Request, data: Form) -> Any:
         return await _account_page(request, errors={"expires_days": _("Choose how long the token is valid.")})
     raw = "lz_" + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(days=int(days)) if days else None
-    c.db.add(ApiToken(user_id=c.user.id, name=name, prefix=raw[:10], token_hash=hash_token(raw), expires_at=expires))
-    await c.db.commit()
+    db.add(ApiToken(user_id=rc.user.id, name=name, prefix=raw[:10], token_hash=hash_token(raw), expires_at=expires))
+    await db.commit()
     return await _account_page(request, new_token=raw, message=_("Copy the token now: it is shown only once."))
 
 
 @post("/account/tokens/{token_id:int}/revoke", guards=[signed_in], status_code=200)
-async def revoke_token(request: Request, token_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.user is not None and c.db is not None
+async def revoke_token(request: Request, token_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     token = (
-        await c.db.execute(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == c.user.id))
+        await db.execute(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == rc.user.id))
     ).scalar_one_or_none()
     if token is None:
         raise NotFoundException()
     token.revoked = True
-    await c.db.commit()
+    await db.commit()
     return await _account_page(request, message=_("The token has been revoked."))
 
 

@@ -25,6 +25,7 @@ from core.tenancy.models import Tenant, TenantPlugin
 from core.tenancy.service import set_plugin, validate_settings
 from core.web import settings_form as sf
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.forms import text as _text
 from core.web.guards import requires
@@ -142,9 +143,8 @@ async def admin_index(request: Request, saved: FromQuery[str | None] = None) -> 
 
 
 @post("/admin/tenant", guards=[requires(TENANT)], status_code=200)
-async def save_tenant(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.tenant is not None and c.db is not None
+async def save_tenant(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     form = {
         k: _text(data, k) for k in ("name_zh", "name_en", "locale", "primary_color", "motto", "require_second_factor")
     }
@@ -154,7 +154,7 @@ async def save_tenant(request: Request, data: Form) -> Any:
         return await _overview(request, form=form, errors=errors)
     # The tenant row is platform-owned (no tenant filter); the audit entry is the tenant's and
     # goes in the same transaction, so both are saved or neither.
-    row = await c.db.get(Tenant, c.tenant.id)
+    row = await db.get(Tenant, rc.tenant.id)
     assert row is not None
     branding = dict(row.branding or {})
     for key in ("primary_color", "motto"):
@@ -168,10 +168,10 @@ async def save_tenant(request: Request, data: Form) -> Any:
     if changes:
         for key, (_old, value) in changes.items():
             setattr(row, key, value)
-        record(c.db, "tenant.settings", "tenants", row.id, changes)
-        await c.db.commit()
+        record(db, "tenant.settings", "tenants", row.id, changes)
+        await db.commit()
         request.app.state.tenant_cache.clear()
-    return Redirect(c.url("/admin/?saved=1"), status_code=303)
+    return Redirect(rc.url("/admin/?saved=1"), status_code=303)
 
 
 # ---- plugins ------------------------------------------------------------------------------------
@@ -254,33 +254,31 @@ async def plugins_page(request: Request) -> Any:
 
 
 @post("/admin/plugins/{name:str}/toggle", guards=[requires(PLUGINS)], status_code=200)
-async def toggle_plugin(request: Request, name: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.tenant is not None and c.db is not None
+async def toggle_plugin(request: Request, name: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     manifest = _manifest_or_404(request, name)
     wanted = sf.is_checked(data.get("enabled"))
     row = (await _plugin_rows(request)).get(name)
     was = bool(row and row.enabled)
     if wanted != was:
-        await c.db.commit()  # end the request session's transaction: set_plugin opens its own
+        await db.commit()  # end the request session's transaction: set_plugin opens its own
         try:
-            await set_plugin(request.app.state.db, request.app.state.plugins, c.tenant, name, wanted, actor=c.actor)
+            await set_plugin(request.app.state.db, request.app.state.plugins, rc.tenant, name, wanted, actor=rc.actor)
         except Exception:
-            log.exception("switching plugin %s for tenant %s failed", name, c.tenant.slug)
+            log.exception("switching plugin %s for tenant %s failed", name, rc.tenant.slug)
             card = _card(request, manifest, row, summary=_("The plugin could not be switched; nothing was changed."))
             return await _answer(request, card, 500)
         # The row-level entry only says "enabled false → true" on a row id: name the plugin too.
-        record(c.db, "plugin.enable" if wanted else "plugin.disable", "plugins", name, {"plugin": name})
-        await c.db.commit()
+        record(db, "plugin.enable" if wanted else "plugin.disable", "plugins", name, {"plugin": name})
+        await db.commit()
         request.app.state.tenant_cache.clear()
         row = (await _plugin_rows(request)).get(name)
     return await _answer(request, _card(request, manifest, row))
 
 
 @post("/admin/plugins/{name:str}/settings", guards=[requires(PLUGINS)], status_code=200)
-async def save_plugin_settings(request: Request, name: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.tenant is not None and c.db is not None
+async def save_plugin_settings(request: Request, name: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     manifest = _manifest_or_404(request, name)
     host = request.app.state.plugins
     fields = sf.fields_of(manifest.settings)
@@ -304,12 +302,12 @@ async def save_plugin_settings(request: Request, name: FromPath[str], data: Form
         return await _answer(request, card, 400)
     before = {f.name: saved.get(f.name, f.default) for f in fields}
     enabled = bool(row and row.enabled)
-    await c.db.commit()  # end the request session's transaction: set_plugin opens its own
-    await set_plugin(request.app.state.db, host, c.tenant, name, enabled, clean, actor=c.actor)
+    await db.commit()  # end the request session's transaction: set_plugin opens its own
+    await set_plugin(request.app.state.db, host, rc.tenant, name, enabled, clean, actor=rc.actor)
     diff = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
     if diff:
-        record(c.db, "plugin.settings", "plugins", name, {"plugin": name, **diff})
-        await c.db.commit()
+        record(db, "plugin.settings", "plugins", name, {"plugin": name, **diff})
+        await db.commit()
         request.app.state.tenant_cache.clear()
     row = (await _plugin_rows(request)).get(name)
     return await _answer(request, _card(request, manifest, row, message=_("The settings have been saved.")))
@@ -403,6 +401,8 @@ def _audit_statement(filters: dict[str, str], errors: dict[str, str]) -> Any:
 @get("/admin/audit", guards=[requires(AUDIT)])
 async def audit_page(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     action: FromQuery[str | None] = None,
     actor: FromQuery[str | None] = None,
     what: FromQuery[str | None] = None,
@@ -413,20 +413,19 @@ async def audit_page(
 ) -> Any:
     from core.audit.wording import describe
 
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+    assert rc.tenant is not None
     filters = _audit_filters(action, actor, what, object_type, date_from, date_to)
     errors: dict[str, str] = {}
-    result = await paginate(c.db, _audit_statement(filters, errors), page)
+    result = await paginate(db, _audit_statement(filters, errors), page)
     query = urlencode({k: v for k, v in filters.items() if v})
-    base = c.url("/admin/audit") + "?" + (query + "&" if query else "")
+    base = rc.url("/admin/audit") + "?" + (query + "&" if query else "")
     terms = audit_terms(request)
-    described = await describe(c.db, c.tenant.id, result.items, terms, c.locale)
+    described = await describe(db, rc.tenant.id, result.items, terms, rc.locale)
     rows = [
         {"entry": d.entry, "who": d.who, "role": d.role, "what": d.what, "changes": compact_changes(d.entry.changes)}
         for d in described
     ]
-    kinds = sorted(((k, t.title(c.locale)) for k, t in terms.items()), key=lambda kv: kv[1])
+    kinds = sorted(((k, t.title(rc.locale)) for k, t in terms.items()), key=lambda kv: kv[1])
     context = {
         "rows": rows,
         "page": result,
@@ -435,7 +434,7 @@ async def audit_page(
         "base": base,
         "filtered": bool(query),
         "kinds": kinds,
-        "export": c.url("/admin/audit.xlsx") + ("?" + query if query else ""),
+        "export": rc.url("/admin/audit.xlsx") + ("?" + query if query else ""),
     }
     return await render(request, "core/admin/audit.html", context)
 
@@ -446,6 +445,8 @@ AUDIT_EXPORT_MAX = 10_000
 @get("/admin/audit.xlsx", guards=[requires(AUDIT)])
 async def audit_export(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     action: FromQuery[str | None] = None,
     actor: FromQuery[str | None] = None,
     what: FromQuery[str | None] = None,
@@ -457,8 +458,7 @@ async def audit_export(
     from core.audit.wording import describe
     from core.web.excel import excel_response
 
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+    assert rc.tenant is not None
     filters = _audit_filters(action, actor, what, object_type, date_from, date_to)
     errors: dict[str, str] = {}
     stmt = _audit_statement(filters, errors)
@@ -466,10 +466,10 @@ async def audit_export(
         from litestar.exceptions import ValidationException
 
         raise ValidationException(next(iter(errors.values())))
-    entries = list((await c.db.execute(stmt.limit(AUDIT_EXPORT_MAX))).scalars())
-    described = await describe(c.db, c.tenant.id, entries, audit_terms(request), c.locale)
-    record(c.db, "audit.export", "audit_log", None, {"rows": len(entries), **{k: v for k, v in filters.items() if v}})
-    await c.db.commit()
+    entries = list((await db.execute(stmt.limit(AUDIT_EXPORT_MAX))).scalars())
+    described = await describe(db, rc.tenant.id, entries, audit_terms(request), rc.locale)
+    record(db, "audit.export", "audit_log", None, {"rows": len(entries), **{k: v for k, v in filters.items() if v}})
+    await db.commit()
     rows = [
         (
             d.entry.at.astimezone(LOCAL_TZ).replace(tzinfo=None),

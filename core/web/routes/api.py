@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Router, get
+from litestar import Router, get
 
-from core.web.context import ctx
+from core.web.deps import Ctx
 from core.web.guards import signed_in
 
 
@@ -30,16 +30,15 @@ class MeOut(msgspec.Struct):
 
 
 @get("/me", guards=[signed_in], summary="The token's user, roles and the district's enabled plugins")
-async def me(request: Request) -> MeOut:
-    c = ctx(request)
-    assert c.user is not None and c.tenant is not None
+async def me(rc: Ctx) -> MeOut:
+    assert rc.user is not None and rc.tenant is not None
     return MeOut(
-        username=c.user.username,
-        display_name=c.user.display_name,
-        tenant=c.tenant.slug,
-        locale=c.locale,
-        roles=[RoleOut(a.role, a.node_id) for a in c.subject.assignments],
-        plugins=sorted(c.enabled),
+        username=rc.user.username,
+        display_name=rc.user.display_name,
+        tenant=rc.tenant.slug,
+        locale=rc.locale,
+        roles=[RoleOut(a.role, a.node_id) for a in rc.subject.assignments],
+        plugins=sorted(rc.enabled),
     )
 
 

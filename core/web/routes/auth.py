@@ -19,6 +19,7 @@ from core.identity.sessions import EPOCH_KEY
 from core.identity.store import ROTATE
 from core.web.context import ctx
 from core.web.csrf import mark_signed_in
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import public
 from core.web.proxies import client_host
@@ -60,22 +61,20 @@ async def login_context(request: Request, target: str, username: str = "") -> di
 
 
 @get("/login", guards=[public])
-async def login_page(request: Request, next: FromQuery[str | None] = None) -> Any:
-    c = ctx(request)
-    if c.user is not None:
+async def login_page(request: Request, rc: Ctx, next: FromQuery[str | None] = None) -> Any:
+    if rc.user is not None:
         return Redirect(safe_next(request, next))
     return await render(request, "core/login.html", await login_context(request, next or ""), block=None)
 
 
 @post("/login", guards=[public], status_code=200)
-async def login(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.tenant is not None and c.db is not None
+async def login(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     username = str(data.get("username", "")).strip()
     password = str(data.get("password", ""))
     target = str(data.get("next", ""))
     brake = request.app.state.login_brake
-    limits = brake.limits(f"t{c.tenant.id}", username, client_host(request.scope))
+    limits = brake.limits(f"t{rc.tenant.id}", username, client_host(request.scope))
 
     async def fail(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Any:
         return await render(
@@ -87,18 +86,18 @@ async def login(request: Request, data: Form) -> Any:
             headers=headers,
         )
 
-    if not c.tenant.active:
+    if not rc.tenant.active:
         return await fail(_("This district is suspended. Please contact the platform operator."), 503)
     wait = await brake.wait(limits)
     if wait > 0:
         return await fail(*too_many(wait))
-    user = (await c.db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None and username.isdigit():  # a resident signs in with the mobile number they signed up with
         user = await _by_phone(request, username)
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
     if not ok or user is None or not user.is_active:
         await brake.failed(limits)
-        async with request.app.state.db.transaction(c.tenant.id) as s:
+        async with request.app.state.db.transaction(rc.tenant.id) as s:
             record(s, "auth.login_failed", "users", user.id if user else None, {"username": username})
         return await fail(_("Wrong username or password."))
     await brake.succeeded(limits)
@@ -106,7 +105,7 @@ async def login(request: Request, data: Form) -> Any:
         user.password_hash = hash_password(password)
     step = await second_factor.after_password(request, second_factor.TENANT, user, target)
     if step is not None:
-        await c.db.commit()
+        await db.commit()
         return step
     return await finish_login(request, user, target)
 
@@ -147,13 +146,12 @@ async def finish_login(request: Request, user: User, target: str) -> Redirect:
 
 
 @post("/logout", guards=[public])
-async def logout(request: Request) -> Redirect:
-    c = ctx(request)
-    if c.user is not None and c.db is not None:
-        record(c.db, "auth.logout", "users", c.user.id)
-        await c.db.commit()
+async def logout(request: Request, db: DbSession, rc: Ctx) -> Redirect:
+    if rc.user is not None and db is not None:
+        record(db, "auth.logout", "users", rc.user.id)
+        await db.commit()
     request.clear_session()
-    return Redirect(c.url("/login"), status_code=303)
+    return Redirect(rc.url("/login"), status_code=303)
 
 
 handlers = [login_page, login, logout]

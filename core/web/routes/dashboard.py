@@ -11,32 +11,32 @@ from markupsafe import Markup
 from core.pluginhost.manifest import Widget
 from core.web import declared
 from core.web.context import ctx
+from core.web.deps import Ctx
 from core.web.guards import signed_in
 from core.web.links import may_open
 from core.web.render import render
 
 
 @get("/", guards=[signed_in])
-async def dashboard(request: Request) -> Any:
-    c = ctx(request)
+async def dashboard(request: Request, rc: Ctx) -> Any:
     widgets = []
     host = request.app.state.plugins
     found = [
         (plugin, w)
-        for plugin, result in await host.run("dashboard_widgets", c.enabled, request=request)
+        for plugin, result in await host.run("dashboard_widgets", rc.enabled, request=request)
         for w in (result if isinstance(result, list | tuple) else [result])
     ]
     hooked = {plugin for plugin, _w in found}  # a plugin with its own card hook keeps it
-    found += [(p, w) for p, w in declared.widgets(request, host.manifests, c.enabled) if p not in hooked]
+    found += [(p, w) for p, w in declared.widgets(request, host.manifests, rc.enabled) if p not in hooked]
     for plugin, w in found:
         if isinstance(w, Widget):
             widgets.append(
                 {
                     "plugin": plugin,
-                    "title": w.title(c.locale),
+                    "title": w.title(rc.locale),
                     "html": Markup(w.html),
                     "order": w.order,
-                    "href": c.url(w.href) if w.href and may_open(request, w.href) else None,
+                    "href": rc.url(w.href) if w.href and may_open(request, w.href) else None,
                 }
             )
     widgets.sort(key=lambda w: (w["order"], w["plugin"]))

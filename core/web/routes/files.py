@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.services.files.models import StoredFile
 from core.web.context import ctx
+from core.web.deps import DbSession
 from core.web.guards import signed_in
 
 log = logging.getLogger("liuzhi.files")
@@ -56,10 +57,8 @@ async def may_see(request: Request, row: StoredFile) -> bool:
 
 
 @get("/files/{file_id:int}", guards=[signed_in], opt={"bearer": True})  # photos the API links to
-async def serve_file(request: Request, file_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    row = (await c.db.execute(select(StoredFile).where(StoredFile.id == file_id))).scalar_one_or_none()
+async def serve_file(request: Request, file_id: FromPath[int], db: DbSession) -> Any:
+    row = (await db.execute(select(StoredFile).where(StoredFile.id == file_id))).scalar_one_or_none()
     if row is None or not await may_see(request, row):
         raise NotFoundException()
     storage = request.app.state.storage

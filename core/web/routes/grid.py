@@ -22,6 +22,7 @@ from core.i18n import lazy
 from core.pluginhost import glance
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, requires
 from core.web.links import may_open
 from core.web.pagination import paginate
@@ -87,86 +88,85 @@ async def node_in_scope(request: Request, node_id: int, action: str = VIEW) -> G
 
 
 @get("/grid/", guards=[requires(VIEW)])
-async def grid_root(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = c.scope_prefixes(VIEW)
+async def grid_root(request: Request, db: DbSession, rc: Ctx) -> Any:
+    prefixes = rc.scope_prefixes(VIEW)
     roots = (
-        (await c.db.execute(select(GridNode).where(GridNode.path.in_(prefixes)).order_by(GridNode.name)))
-        .scalars()
-        .all()
+        (await db.execute(select(GridNode).where(GridNode.path.in_(prefixes)).order_by(GridNode.name))).scalars().all()
         if prefixes
         else []
     )
-    kinds = await tree.kinds_by_code(c.db)
-    counts = await tree.child_counts(c.db, [n.id for n in roots])
+    kinds = await tree.kinds_by_code(db)
+    counts = await tree.child_counts(db, [n.id for n in roots])
     return await render(
         request,
         "core/grid_root.html",
         {
             "roots": roots,
             "counts": counts,
-            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
-            "can_edit": c.can(EDIT),
+            "kind_of": lambda code: tree.kind_label(kinds, code, rc.locale),
+            "can_edit": rc.can(EDIT),
         },
     )
 
 
 @get("/grid/{node_id:int}", guards=[requires(VIEW)])
 async def grid_node(
-    request: Request, node_id: FromPath[int], page: FromQuery[int] = 1, done: FromQuery[str | None] = None
+    request: Request,
+    node_id: FromPath[int],
+    db: DbSession,
+    rc: Ctx,
+    page: FromQuery[int] = 1,
+    done: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
     node = await node_in_scope(request, node_id)
-    kinds = await tree.kinds_by_code(c.db)
+    kinds = await tree.kinds_by_code(db)
     children = await paginate(
-        c.db, select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code), page, CHILDREN_PER_PAGE
+        db, select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code), page, CHILDREN_PER_PAGE
     )
-    grandchildren = await tree.child_counts(c.db, [ch.id for ch in children.items])
-    crumbs = [(a, c.can(VIEW, a.path)) for a in await tree.ancestors(c.db, node)]
-    sub_kinds = await tree.subnode_counts(c.db, node)
+    grandchildren = await tree.child_counts(db, [ch.id for ch in children.items])
+    crumbs = [(a, rc.can(VIEW, a.path)) for a in await tree.ancestors(db, node)]
+    sub_kinds = await tree.subnode_counts(db, node)
     counts: dict[str, list[tuple[str, int]] | None] = {
         "households": _labelled(
-            await tree.grouped_count(c.db, Household.usage, Household.node_path, node.path), HOUSEHOLD_USAGE
+            await tree.grouped_count(db, Household.usage, Household.node_path, node.path), HOUSEHOLD_USAGE
         ),
         "residents": _labelled(
-            await tree.grouped_count(c.db, Resident.status, Resident.node_path, node.path), RESIDENT_STATUS
+            await tree.grouped_count(db, Resident.status, Resident.node_path, node.path), RESIDENT_STATUS
         )
-        if c.can("core.resident.view", node.path)
+        if rc.can("core.resident.view", node.path)
         else None,
         "organisations": _labelled(
-            await tree.grouped_count(c.db, Organisation.kind, Organisation.node_path, node.path), ORG_KIND
+            await tree.grouped_count(db, Organisation.kind, Organisation.node_path, node.path), ORG_KIND
         )
-        if c.can("core.org.view", node.path)
+        if rc.can("core.org.view", node.path)
         else None,
     }
     panels = []
-    for plugin, result in await request.app.state.plugins.run("node_panels", c.enabled, request=request, node=node):
+    for plugin, result in await request.app.state.plugins.run("node_panels", rc.enabled, request=request, node=node):
         for p in result if isinstance(result, list | tuple) else [result]:
             if isinstance(p, Panel):
-                panels.append({"plugin": plugin, "title": p.title(c.locale), "html": Markup(p.html), "order": p.order})
+                panels.append({"plugin": plugin, "title": p.title(rc.locale), "html": Markup(p.html), "order": p.order})
     panels.sort(key=lambda p: (p["order"], p["plugin"]))
-    glance_parts = await glance.node_figures(request.app.state.plugins, c.enabled, request, node, c.db)
+    glance_parts = await glance.node_figures(request.app.state.plugins, rc.enabled, request, node, db)
     parent = crumbs[-1][0] if crumbs and crumbs[-1][1] else None
     return await render(
         request,
         "core/grid_node.html",
         {
             "node": node,
-            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
+            "kind_of": lambda code: tree.kind_label(kinds, code, rc.locale),
             "crumbs": crumbs,
             "parent": parent,
             "children": children,
             "grandchildren": grandchildren,
-            "staff": await tree.staff(c.db, node),
+            "staff": await tree.staff(db, node),
             "sub_kinds": sorted(
                 sub_kinds.items(), key=lambda kv: (kinds[kv[0]].level if kv[0] in kinds else 99, kv[0])
             ),
             "counts": counts,
             "panels": panels,
             "figures": figure_groups(request, glance_parts),
-            "can_edit": c.can(EDIT, node.path),
+            "can_edit": rc.can(EDIT, node.path),
             "message": _(DONE[done]) if done in DONE else None,
         },
     )

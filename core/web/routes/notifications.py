@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.services.notifications.models import InAppNotification
 from core.services.notifications.service import channel_name, mark_read, unread
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import signed_in
 from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
@@ -74,49 +75,45 @@ def _badge(count: int) -> str:
 
 
 @post("/notifications/{notification_id:int}/read", guards=[signed_in], status_code=200)
-async def read_one(request: Request, notification_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    count = await mark_read(request.app.state, c.db, c.user.id, notification_id)
+async def read_one(request: Request, notification_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    count = await mark_read(request.app.state, db, rc.user.id, notification_id)
     if count is None:
         raise NotFoundException()
-    await c.db.commit()
+    await db.commit()
     if not is_htmx(request):
-        return Redirect(c.url("/notifications/"), status_code=303)
-    row = await c.db.get(InAppNotification, (c.tenant.id, notification_id)) if c.tenant else None
+        return Redirect(rc.url("/notifications/"), status_code=303)
+    row = await db.get(InAppNotification, (rc.tenant.id, notification_id)) if rc.tenant else None
     assert row is not None
-    html = render_string(request, "core/notifications_item.html", {"item": _item(request, row), "c": c})
+    html = render_string(request, "core/notifications_item.html", {"item": _item(request, row), "c": rc})
     return Response(html + _badge(count), media_type="text/html", headers=NO_STORE)
 
 
 @post("/notifications/read-all", guards=[signed_in], status_code=200)
-async def read_all(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    await mark_read(request.app.state, c.db, c.user.id)
-    await c.db.commit()
+async def read_all(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    await mark_read(request.app.state, db, rc.user.id)
+    await db.commit()
     if not is_htmx(request):
-        return Redirect(c.url("/notifications/"), status_code=303)
+        return Redirect(rc.url("/notifications/"), status_code=303)
     # The list again, without highlights, and the bell at 0.
     return await _list_page(request, 1, extra_html=_badge(0))
 
 
 @get("/notifications/count", guards=[signed_in])
-async def count(request: Request) -> Response[str]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    html = render_string(request, "core/notifications_count.html", {"count": await unread(c.db, c.user.id)})
+async def count(request: Request, db: DbSession, rc: Ctx) -> Response[str]:
+    assert rc.user is not None
+    html = render_string(request, "core/notifications_count.html", {"count": await unread(db, rc.user.id)})
     return Response(html, media_type="text/html", headers=NO_STORE)
 
 
 @get("/notifications/stream", guards=[signed_in])
-async def stream(request: Request) -> ServerSentEvent:
+async def stream(request: Request, db: DbSession, rc: Ctx) -> ServerSentEvent:
     """The bell's live count: the current number first, then every number published for this user."""
-    c = ctx(request)
-    assert c.tenant is not None and c.user is not None and c.db is not None
-    tenant_id, user_id = c.tenant.id, c.user.id
+    assert rc.tenant is not None and rc.user is not None
+    tenant_id, user_id = rc.tenant.id, rc.user.id
     # The stream may stay open for hours: hold no database connection while it does.
-    await c.db.close()
+    await db.close()
     state = request.app.state
     return ServerSentEvent(
         _unread_events(state.channels, state.db, tenant_id, user_id),

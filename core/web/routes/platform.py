@@ -33,6 +33,7 @@ from core.tenancy.service import SLUG, TenantError, create_tenant, delete_tenant
 from core.tenancy.transfer import export_tenant, import_tenant
 from core.web.context import ctx
 from core.web.csrf import mark_signed_in
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import operator_only, public
 from core.web.pagination import paginate
@@ -110,16 +111,14 @@ async def _login_page(request: Request, *, error: str | None, username: str, nex
 
 
 @get("/platform/login", guards=[public], opt=AREA)
-async def login_page(request: Request, next: FromQuery[str | None] = None) -> Any:
-    if ctx(request).operator is not None:
+async def login_page(request: Request, rc: Ctx, next: FromQuery[str | None] = None) -> Any:
+    if rc.operator is not None:
         return Redirect(_safe_next(next))
     return await _login_page(request, error=None, username="", next_=next or "", status=200)
 
 
 @post("/platform/login", guards=[public], opt=AREA, status_code=200)
-async def login(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def login(request: Request, data: Form, db: DbSession) -> Any:
     username = str(data.get("username", "")).strip()
     password = str(data.get("password", ""))
     target = str(data.get("next", ""))
@@ -134,7 +133,7 @@ async def login(request: Request, data: Form) -> Any:
         response = await _login_page(request, error=message, username=username, next_=target, status=status)
         response.headers.update(headers)
         return response
-    op = (await c.db.execute(select(Operator).where(Operator.username == username))).scalar_one_or_none()
+    op = (await db.execute(select(Operator).where(Operator.username == username))).scalar_one_or_none()
     ok = verify_password(op.password_hash if op else DUMMY_HASH, password) and op is not None
     if not ok or op is None or not op.is_active:
         await brake.failed(limits)
@@ -144,7 +143,7 @@ async def login(request: Request, data: Form) -> Any:
     await brake.succeeded(limits)
     if needs_rehash(op.password_hash):
         op.password_hash = hash_password(password)
-        await c.db.commit()
+        await db.commit()
     step = await second_factor.after_password(request, second_factor.PLATFORM, op, target)
     if step is not None:
         return step
@@ -274,27 +273,31 @@ async def _first_admin(db: Database, tenant: Tenant, username: str, password: st
 
 
 @post("/platform/tenants", guards=[operator_only], opt=AREA, status_code=200)
-async def create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     keys = ("slug", "name_zh", "name_en", "locale", "admin_username", "admin_password")
     form = {k: str(data.get(k, "")).strip() for k in keys}
     form["admin_password"] = str(data.get("admin_password", ""))  # spaces are part of a password
     form["slug"] = form["slug"].lower()
     errors = _check_new_tenant(form)
-    if not errors and (await c.db.execute(select(Tenant.id).where(Tenant.slug == form["slug"]))).first():
+    if not errors and (await db.execute(select(Tenant.id).where(Tenant.slug == form["slug"]))).first():
         errors["slug"] = _("A district with this slug exists already.")
     if errors:
         return await _index(request, status=400, form=form, errors=errors)
-    db: Database = request.app.state.db
+    database: Database = request.app.state.db
     try:
         tenant = await create_tenant(
-            db, request.app.state.plugins, form["slug"], form["name_zh"], form["name_en"], form["locale"], c.actor
+            database,
+            request.app.state.plugins,
+            form["slug"],
+            form["name_zh"],
+            form["name_en"],
+            form["locale"],
+            rc.actor,
         )
     except TenantError as exc:  # e.g. another operator took the slug a moment ago
         return await _index(request, status=400, form=form, errors={"slug": str(exc)})
     try:
-        await _first_admin(db, tenant, form["admin_username"], form["admin_password"], c.actor)
+        await _first_admin(database, tenant, form["admin_username"], form["admin_password"], rc.actor)
     except Exception:
         # All or nothing: a district without its admin would be unreachable, so take it away again.
         log.exception("operator %s: first admin of %s failed; removing the tenant", _who(request), tenant.slug)

@@ -10,12 +10,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.appservices import app_services
 from core.audit import record
 from core.ops import usage
 from core.ops.limits import FIELDS, limits_of, parse_limits
 from core.ops.settings import MB
 from core.tenancy.models import Tenant, TenantPlugin
-from core.web.context import ctx
+from core.web.deps import Ctx
 from core.web.forms import Form
 from core.web.guards import operator_only
 from core.web.render import render
@@ -77,22 +78,20 @@ async def tenant_usage(request: Request, slug: FromPath[str]) -> Any:
 
 
 @post("/platform/tenants/{slug:str}/limits", guards=[operator_only], opt=AREA, status_code=200)
-async def save_limits(request: Request, slug: FromPath[str], data: Form) -> Any:
+async def save_limits(request: Request, slug: FromPath[str], data: Form, rc: Ctx) -> Any:
     tenant = await _tenant_or_404(request, slug)
     values, errors = parse_limits(data)
     if errors:
         form = {k: str(data.get(k, "")) for k in FIELDS}
         return await _page(request, tenant, form=form, errors=errors, status=400)
-    c = ctx(request)
-    db = request.app.state.db
-    async with db.transaction(tenant.id, c.actor) as s:
+    async with app_services(request).db.transaction(tenant.id, rc.actor) as s:
         row = await s.get(Tenant, tenant.id)
         assert row is not None
         before = dict(row.limits or {})
         row.limits = values
         record(s, "tenant.limits", "tenants", tenant.id, {"from": before, "to": values})
     request.app.state.tenant_cache.clear()  # every process re-reads the tenant within a second
-    who = c.operator.username if c.operator is not None else "-"
+    who = rc.operator.username if rc.operator is not None else "-"
     log.info("operator %s set limits of tenant %s: %s", who, slug, values)
     headers = {"HX-Redirect": f"/platform/tenants/{slug}"} if request.headers.get("hx-request") else None
     return Redirect(f"/platform/tenants/{slug}?saved=1", status_code=303, headers=headers)

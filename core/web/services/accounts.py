@@ -21,6 +21,7 @@ from core.services import accounts
 from core.services.accounts.models import LINK_PENDING, AccountLink, ResidentAccount
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import public, requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
@@ -51,28 +52,26 @@ async def _signup_page(
 
 
 @get("/signup", guards=[public])
-async def signup_page(request: Request) -> Any:
-    if ctx(request).user is not None:
-        return Redirect(ctx(request).url("/me/"))
+async def signup_page(request: Request, rc: Ctx) -> Any:
+    if rc.user is not None:
+        return Redirect(rc.url("/me/"))
     return await _signup_page(request, "phone", {}, {})
 
 
 @post("/signup/code", guards=[public], status_code=200)
-async def signup_code(request: Request, data: Form) -> Any:
+async def signup_code(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     """Step one: send the code (through the district's SMS adapter) and ask for it."""
-    c = ctx(request)
-    assert c.db is not None
     phone = text(data, "phone", 20)
     try:
         await accounts.request_code(
-            c.db,
+            db,
             request.app.state.plugins,
             request.app.state.vault,
             phone,
-            enabled=c.enabled,
+            enabled=rc.enabled,
             district=_district(request),
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _signup_page(request, "phone", {"phone": phone}, errors_of(err, "phone"), 400)
@@ -80,17 +79,15 @@ async def signup_code(request: Request, data: Form) -> Any:
 
 
 @post("/signup", guards=[public], status_code=200)
-async def signup(request: Request, data: Form) -> Any:
+async def signup(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     """Step two: the code, the name to show and a password; signed in at once."""
-    c = ctx(request)
-    assert c.db is not None
     values = {k: text(data, k, 100) for k in ("phone", "code", "display_name")}
     password, repeat = str(data.get("password", "")), str(data.get("repeat", ""))
     if password != repeat:
         return await _signup_page(request, "code", values, {"repeat": _("The two passwords differ.")}, 400)
     try:
         user, _account = await accounts.sign_up(
-            c.db,
+            db,
             request.app.state.vault,
             values["phone"],
             values["code"],
@@ -100,22 +97,20 @@ async def signup(request: Request, data: Form) -> Any:
     except ServiceError as err:
         await rollback(request)
         return await _signup_page(request, "code", values, errors_of(err), 400)
-    return await finish_login(request, user, c.url("/me/link"))
+    return await finish_login(request, user, rc.url("/me/link"))
 
 
 @post("/login/provider/{name:str}", guards=[public], status_code=200)
-async def provider_login(request: Request, name: FromPath[str], data: Form) -> Any:
+async def provider_login(request: Request, name: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
     """Sign in through an identity provider that takes its credentials on the login page (the
     development provider; real ones such as a mini-program's login are called by their client)."""
-    c = ctx(request)
-    assert c.db is not None
-    found = await accounts.providers(request.app.state.plugins, c.enabled)
+    found = await accounts.providers(request.app.state.plugins, rc.enabled)
     provider = found.get(name)
     if provider is None or not getattr(provider, "form_fields", None):
         raise NotFoundException()
     credentials = {f[0]: text(data, f[0], 200) for f in provider.form_fields}  # type: ignore[attr-defined]
     try:
-        user = await accounts.sign_in_external(c.db, request.app.state.vault, provider, credentials)
+        user = await accounts.sign_in_external(db, request.app.state.vault, provider, credentials)
     except ServiceError as err:
         await rollback(request)
         from core.web.routes.auth import login_context
@@ -127,7 +122,7 @@ async def provider_login(request: Request, name: FromPath[str], data: Form) -> A
             status_code=400,
             block=None,
         )
-    return await finish_login(request, user, str(data.get("next", "")) or c.url("/me/"))
+    return await finish_login(request, user, str(data.get("next", "")) or rc.url("/me/"))
 
 
 # ---- link to the resident record ----------------------------------------------------------------
@@ -162,24 +157,23 @@ async def link_page(request: Request) -> Any:
 
 
 @post("/me/link", guards=[signed_in], status_code=200)
-async def link_request(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def link_request(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     values = {"name": text(data, "name", 50), "id_number": text(data, "id_number", 30), "note": text(data, "note", 300)}
     try:
         link = await accounts.request_link(
-            c.db,
+            db,
             request.app.state.vault,
-            c.user.id,
+            rc.user.id,
             name=values["name"],
             id_number=values["id_number"],
             note=values["note"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _link_page(request, values, errors_of(err), 400)
-    return Redirect(c.url(f"/me/link?done={link.status}"), status_code=303)
+    return Redirect(rc.url(f"/me/link?done={link.status}"), status_code=303)
 
 
 # ---- the community worker's queue -----------------------------------------------------------------
@@ -269,9 +263,8 @@ async def link_queue(request: Request, page: FromQuery[int] = 1, done: FromQuery
 
 
 @post("/accounts/links/{link_id:int}", guards=[requires(LINK)], status_code=200)
-async def decide(request: Request, link_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def decide(request: Request, link_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     link = await _link_in_scope(request, link_id)
     confirm = data.get("decision") == "confirm"
     resident_id = None
@@ -285,28 +278,26 @@ async def decide(request: Request, link_id: FromPath[int], data: Form) -> Any:
             return await _queue_page(request, 1, {link_id: _("Choose the resident record to link.")}, None, 400)
     try:
         await accounts.decide_link(
-            c.db, link.id, confirm=confirm, resident_id=resident_id, reason=text(data, "reason", 300)
+            db, link.id, confirm=confirm, resident_id=resident_id, reason=text(data, "reason", 300)
         )
-        account = (
-            await c.db.execute(select(ResidentAccount).where(ResidentAccount.id == link.account_id))
-        ).scalar_one()
+        account = (await db.execute(select(ResidentAccount).where(ResidentAccount.id == link.account_id))).scalar_one()
         if confirm:
             await tell(
-                request, account.user_id, lazy("Your account is now linked to your resident record."), c.url("/me/")
+                request, account.user_id, lazy("Your account is now linked to your resident record."), rc.url("/me/")
             )
         else:
             await tell(
                 request,
                 account.user_id,
                 lazy("Your link request was not accepted: %(reason)s"),
-                c.url("/me/link"),
+                rc.url("/me/link"),
                 reason=link.reason,
             )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _queue_page(request, 1, {link_id: err.translate(_)}, None, 400)
-    return Redirect(c.url(f"/accounts/links?done={'confirmed' if confirm else 'rejected'}"), status_code=303)
+    return Redirect(rc.url(f"/accounts/links?done={'confirmed' if confirm else 'rejected'}"), status_code=303)
 
 
 handlers = [signup_page, signup_code, signup, provider_login, link_page, link_request, link_queue, decide]

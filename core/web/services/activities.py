@@ -25,6 +25,7 @@ from core.services import activities, documents
 from core.services.activities.models import PUBLISHED, SIGNED_UP, Activity, ActivitySignup
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -116,24 +117,25 @@ def qr_image(token: str) -> str:
 
 
 @get("/activities/", guards=[requires(JOIN, MANAGE)])
-async def activity_list(request: Request, page: FromQuery[int] = 1, past: FromQuery[int] = 0) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def activity_list(
+    request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1, past: FromQuery[int] = 0
+) -> Any:
+    assert rc.user is not None
     now = datetime.now(UTC)
-    action = JOIN if c.can(JOIN) else MANAGE
+    action = JOIN if rc.can(JOIN) else MANAGE
     stmt = select(Activity).where(Activity.status == PUBLISHED, _visible(request, action))
     if past:
         stmt = stmt.where(Activity.ends_at < now).order_by(Activity.starts_at.desc(), Activity.id)
     else:
         stmt = stmt.where(Activity.ends_at >= now).order_by(Activity.starts_at, Activity.id)
-    result = await paginate(c.db, stmt, page, PER_PAGE)
+    result = await paginate(db, stmt, page, PER_PAGE)
     mine = set()
     if result.items:
         mine = set(
             (
-                await c.db.execute(
+                await db.execute(
                     select(ActivitySignup.activity_id).where(
-                        ActivitySignup.user_id == c.user.id,
+                        ActivitySignup.user_id == rc.user.id,
                         ActivitySignup.status == SIGNED_UP,
                         ActivitySignup.activity_id.in_([a.id for a in result.items]),
                     )
@@ -143,7 +145,7 @@ async def activity_list(request: Request, page: FromQuery[int] = 1, past: FromQu
     return await render(
         request,
         "core/services/activities.html",
-        {"page": result, "mine": mine, "past": bool(past), "can_manage": c.can(MANAGE), "open": open_for_signup},
+        {"page": result, "mine": mine, "past": bool(past), "can_manage": rc.can(MANAGE), "open": open_for_signup},
     )
 
 
@@ -173,38 +175,34 @@ async def _detail(request: Request, activity: Activity, error: str | None = None
 
 
 @get("/activities/{activity_id:int}", guards=[requires(JOIN, MANAGE)])
-async def activity_page(request: Request, activity_id: FromPath[int]) -> Any:
-    return await _detail(
-        request, await _visible_activity(request, activity_id, JOIN if ctx(request).can(JOIN) else MANAGE)
-    )
+async def activity_page(request: Request, activity_id: FromPath[int], rc: Ctx) -> Any:
+    return await _detail(request, await _visible_activity(request, activity_id, JOIN if rc.can(JOIN) else MANAGE))
 
 
 @post("/activities/{activity_id:int}/signup", guards=[requires(JOIN)], status_code=200)
-async def activity_signup(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def activity_signup(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     activity = await _visible_activity(request, activity_id)
     try:
-        await activities.sign_up(c.db, activity.id, c.user.id)
-        await c.db.commit()
+        await activities.sign_up(db, activity.id, rc.user.id)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _detail(request, await _visible_activity(request, activity_id), err.translate(_), 409)
-    return Redirect(c.url(f"/activities/{activity_id}?done=signed_up"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity_id}?done=signed_up"), status_code=303)
 
 
 @post("/activities/{activity_id:int}/withdraw", guards=[requires(JOIN)], status_code=200)
-async def activity_withdraw(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def activity_withdraw(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     activity = await _visible_activity(request, activity_id)
     try:
-        await activities.withdraw(c.db, activity.id, c.user.id)
-        await c.db.commit()
+        await activities.withdraw(db, activity.id, rc.user.id)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _detail(request, await _visible_activity(request, activity_id), err.translate(_), 409)
-    return Redirect(c.url(f"/activities/{activity_id}?done=withdrawn"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity_id}?done=withdrawn"), status_code=303)
 
 
 async def my_token(request: Request, activity: Activity) -> str:
@@ -241,11 +239,10 @@ async def activity_qr(request: Request, activity_id: FromPath[int]) -> Any:
 
 
 @get("/me/activities", guards=[requires(JOIN)])
-async def my_activities(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    rows = await activities.my_activities(c.db, c.user.id, limit=100)
-    served = await activities.served(c.db, c.user.id)
+async def my_activities(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    rows = await activities.my_activities(db, rc.user.id, limit=100)
+    served = await activities.served(db, rc.user.id)
     return await render(request, "core/services/my_activities.html", {"rows": rows, "served": served})
 
 
@@ -253,15 +250,13 @@ async def my_activities(request: Request) -> Any:
 
 
 @get("/activities/manage", guards=[requires(MANAGE)])
-async def manage_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def manage_list(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
     stmt = (
         select(Activity)
-        .where(in_scope(Activity.node_path, c.scope_prefixes(MANAGE)))
+        .where(in_scope(Activity.node_path, rc.scope_prefixes(MANAGE)))
         .order_by(Activity.starts_at.desc(), Activity.id)
     )
-    result = await paginate(c.db, stmt, page, PER_PAGE)
+    result = await paginate(db, stmt, page, PER_PAGE)
     return await render(
         request,
         "core/services/activities_manage.html",
@@ -302,9 +297,7 @@ async def new_form(request: Request) -> Any:
 
 
 @post("/activities/new", guards=[requires(MANAGE)], status_code=200)
-async def new_activity(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def new_activity(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     keys = ("title", "node", "place", "description", "starts_at", "ends_at", "capacity", "signup_opens_at",
             "signup_closes_at", "eligibility", "category")  # fmt: skip
     values = {k: text(data, k, 2000) for k in keys}
@@ -331,7 +324,7 @@ async def new_activity(request: Request, data: Form) -> Any:
         return await _form_page(request, values, {"node": _("Choose where the activity belongs.")}, 400)
     try:
         activity = await activities.publish(
-            c.db,
+            db,
             title=values["title"],
             node=node,
             starts_at=times["starts_at"],  # type: ignore[arg-type]
@@ -345,11 +338,11 @@ async def new_activity(request: Request, data: Form) -> Any:
             category=values["category"][:64],
             source="core",
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _form_page(request, values, errors_of(err), 400)
-    return Redirect(c.url(f"/activities/{activity.id}/staff?done=published"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity.id}/staff?done=published"), status_code=303)
 
 
 async def _staff_page(
@@ -385,17 +378,15 @@ async def _name(request: Request, user_id: int) -> str:
 
 
 @post("/activities/{activity_id:int}/scan", guards=[requires(MANAGE)], status_code=200)
-async def scan(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def scan(request: Request, activity_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """A participant's code, read by the camera or typed: checks them in, or out if they are in."""
-    c = ctx(request)
-    assert c.db is not None
     activity = await _managed(request, activity_id)
     try:
         signup, direction = await activities.check_by_token(
-            c.db, request.app.state.vault, text(data, "token", 200), activity_id=activity.id
+            db, request.app.state.vault, text(data, "token", 200), activity_id=activity.id
         )
         user_id = signup.user_id
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, activity_id), error=err.translate(_), status=400)
@@ -408,28 +399,38 @@ async def scan(request: Request, activity_id: FromPath[int], data: Form) -> Any:
 
 
 @post("/activities/{activity_id:int}/attendance/{user_id:int}", guards=[requires(MANAGE)], status_code=200)
-async def tick(request: Request, activity_id: FromPath[int], user_id: FromPath[int], data: Form) -> Any:
+async def tick(
+    request: Request,
+    activity_id: FromPath[int],
+    user_id: FromPath[int],
+    data: Form,
+    db: DbSession,
+    rc: Ctx,
+) -> Any:
     """Ticking the list: check in or out without a code."""
-    c = ctx(request)
-    assert c.db is not None
     activity = await _managed(request, activity_id)
     try:
         if data.get("direction") == "out":
-            await activities.check_out(c.db, activity.id, user_id, method="list")
+            await activities.check_out(db, activity.id, user_id, method="list")
         else:
-            await activities.check_in(c.db, activity.id, user_id, method="list")
-        await c.db.commit()
+            await activities.check_in(db, activity.id, user_id, method="list")
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, activity_id), error=err.translate(_), status=409)
-    return Redirect(c.url(f"/activities/{activity_id}/staff"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity_id}/staff"), status_code=303)
 
 
 @post("/activities/{activity_id:int}/hours/{user_id:int}", guards=[requires(MANAGE)], status_code=200)
-async def set_hours(request: Request, activity_id: FromPath[int], user_id: FromPath[int], data: Form) -> Any:
+async def set_hours(
+    request: Request,
+    activity_id: FromPath[int],
+    user_id: FromPath[int],
+    data: Form,
+    db: DbSession,
+    rc: Ctx,
+) -> Any:
     """Staff correct someone's hours, with a reason (audited with the old value)."""
-    c = ctx(request)
-    assert c.db is not None
     activity = await _managed(request, activity_id)
     raw = text(data, "hours", 10).replace(",", ".")
     try:
@@ -437,26 +438,24 @@ async def set_hours(request: Request, activity_id: FromPath[int], user_id: FromP
     except ValueError:
         return await _staff_page(request, activity, error=_("Give the hours as a number, such as 2.5."), status=400)
     try:
-        await activities.set_minutes(c.db, activity.id, user_id, minutes, text(data, "reason", 300))
-        await c.db.commit()
+        await activities.set_minutes(db, activity.id, user_id, minutes, text(data, "reason", 300))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, activity_id), error=err.translate(_), status=400)
-    return Redirect(c.url(f"/activities/{activity_id}/staff?done=hours"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity_id}/staff?done=hours"), status_code=303)
 
 
 @post("/activities/{activity_id:int}/cancel", guards=[requires(MANAGE)], status_code=200)
-async def cancel(request: Request, activity_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def cancel(request: Request, activity_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     activity = await _managed(request, activity_id)
     try:
-        await activities.cancel(c.db, activity, text(data, "reason", 300))
-        await c.db.commit()
+        await activities.cancel(db, activity, text(data, "reason", 300))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, activity_id), error=err.translate(_), status=400)
-    return Redirect(c.url(f"/activities/{activity_id}/staff?done=cancelled"), status_code=303)
+    return Redirect(rc.url(f"/activities/{activity_id}/staff?done=cancelled"), status_code=303)
 
 
 def _when(activity: Activity) -> str:
@@ -472,14 +471,13 @@ def _when(activity: Activity) -> str:
 
 
 @post("/activities/{activity_id:int}/sheet", guards=[requires(MANAGE)], status_code=200)
-async def sheet_pdf(request: Request, activity_id: FromPath[int]) -> Any:
+async def sheet_pdf(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """The attendance sheet as a PDF document (with its verification QR), stored and downloaded."""
     from core.web.services.common import LOCAL
 
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+    assert rc.tenant is not None
     activity = await _managed(request, activity_id)
-    sheet = await activities.attendance_sheet(c.db, activity.id)
+    sheet = await activities.attendance_sheet(db, activity.id)
 
     def clock(v: datetime | None) -> str:
         return _aware(v).astimezone(LOCAL).strftime("%H:%M") if v else ""  # type: ignore[union-attr]
@@ -494,9 +492,9 @@ async def sheet_pdf(request: Request, activity_id: FromPath[int]) -> Any:
         for r in sheet.rows
     ]
     doc = await documents.issue(
-        c.db,
+        db,
         request.app.state.storage,
-        tenant=c.tenant,
+        tenant=rc.tenant,
         template=SHEET,
         values={
             "title": activity.title,
@@ -511,8 +509,8 @@ async def sheet_pdf(request: Request, activity_id: FromPath[int]) -> Any:
         source="core",
         rows=rows,
     )
-    await c.db.commit()
-    return Redirect(c.url(f"/files/{doc.file_id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/files/{doc.file_id}"), status_code=303)
 
 
 handlers = [

@@ -27,6 +27,7 @@ from core.services import accounts
 from core.services.accounts.models import AccountLink
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import public, signed_in
 from core.web.proxies import client_host
 from core.web.routes.api import api_router
@@ -48,21 +49,20 @@ async def _token_answer(request: Request, user: User, status: int = 200) -> Resp
 
 
 @post("/accounts/code", guards=[public], status_code=200, summary="Send a one-time code to a mobile number")
-async def api_code(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def api_code(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     try:
         body = await json_object(request)
         expires = await accounts.request_code(
-            c.db,
+            db,
             request.app.state.plugins,
             request.app.state.vault,
             text(body, "phone", 20),
             purpose=text(body, "purpose", 16) or accounts.SIGN_UP,
-            enabled=c.enabled,
-            district=c.tenant.name_zh,
+            enabled=rc.enabled,
+            district=rc.tenant.name_zh,
         )
-        await c.db.commit()
+        await db.commit()
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:
@@ -71,14 +71,12 @@ async def api_code(request: Request) -> Any:
 
 
 @post("/accounts/sign-up", guards=[public], status_code=201, summary="Create a resident account from a code")
-async def api_sign_up(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_sign_up(request: Request, db: DbSession) -> Any:
     try:
         body = await json_object(request)
         password = body.get("password")
         user, _account = await accounts.sign_up(
-            c.db,
+            db,
             request.app.state.vault,
             text(body, "phone", 20),
             text(body, "code", 10),
@@ -93,9 +91,8 @@ async def api_sign_up(request: Request) -> Any:
 
 
 @post("/accounts/sign-in", guards=[public], status_code=200, summary="Sign in with mobile number and password or code")
-async def api_sign_in(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def api_sign_in(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     try:
         body = await json_object(request)
     except BadBody as exc:
@@ -103,17 +100,17 @@ async def api_sign_in(request: Request) -> Any:
     phone = text(body, "phone", 20)
     if body.get("code"):
         try:
-            user = await accounts.sign_in_with_code(c.db, request.app.state.vault, phone, text(body, "code", 10))
+            user = await accounts.sign_in_with_code(db, request.app.state.vault, phone, text(body, "code", 10))
         except ServiceError as err:
             return refuse_error(err)
         return await _token_answer(request, user)
     brake = request.app.state.login_brake
-    limits = brake.limits(f"t{c.tenant.id}", phone, client_host(request.scope))
+    limits = brake.limits(f"t{rc.tenant.id}", phone, client_host(request.scope))
     wait = await brake.wait(limits)
     if wait > 0:
         detail, status, headers = too_many(wait)
         return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
-    user = await accounts.authenticate(c.db, request.app.state.vault, phone, str(body.get("password") or ""))
+    user = await accounts.authenticate(db, request.app.state.vault, phone, str(body.get("password") or ""))
     if user is None:
         await brake.failed(limits)
         return refuse(401, _("Wrong mobile number or password."))
@@ -127,16 +124,14 @@ async def api_sign_in(request: Request) -> Any:
     status_code=200,
     summary="Sign in through an identity provider (mini-program, unified identity)",
 )
-async def api_sign_in_external(request: Request, provider: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    found = (await accounts.providers(request.app.state.plugins, c.enabled)).get(provider)
+async def api_sign_in_external(request: Request, provider: FromPath[str], db: DbSession, rc: Ctx) -> Any:
+    found = (await accounts.providers(request.app.state.plugins, rc.enabled)).get(provider)
     if found is None:
         return refuse(404, _("There is no sign-in provider %(name)s here.", name=provider))
     try:
         body = await json_object(request)
         user = await accounts.sign_in_external(
-            c.db, request.app.state.vault, found, {k: str(v) for k, v in body.items() if v is not None}
+            db, request.app.state.vault, found, {k: str(v) for k, v in body.items() if v is not None}
         )
     except BadBody as exc:
         return refuse(400, str(exc))
@@ -174,13 +169,12 @@ async def _latest_link(request: Request) -> AccountLink | None:
 
 
 @get("/me/page", guards=[signed_in], summary="我的: my account and every enabled pillar's part")
-async def api_my_page(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.user is not None
+async def api_my_page(request: Request, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
     summary = await account_summary(request)
     account, resident = summary["account"], summary["resident"]
     return {
-        "user": {"id": c.user.id, "display_name": c.user.display_name},
+        "user": {"id": rc.user.id, "display_name": rc.user.display_name},
         "phone": account.phone_masked if account else None,
         "linked": resident is not None,
         "resident_name": resident.name if resident else None,
@@ -203,20 +197,19 @@ async def api_link_status(request: Request) -> dict[str, Any]:
 
 
 @post("/me/link", guards=[signed_in], status_code=201, summary="Ask to be linked to my resident record")
-async def api_request_link(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_request_link(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         body = await json_object(request)
         link = await accounts.request_link(
-            c.db,
+            db,
             request.app.state.vault,
-            c.user.id,
+            rc.user.id,
             name=text(body, "name", 50),
             id_number=text(body, "id_number", 30),
             note=text(body, "note", 300),
         )
-        await c.db.commit()
+        await db.commit()
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:

@@ -25,6 +25,7 @@ from core.services import activities
 from core.services.activities.models import PUBLISHED, SIGNED_UP, Activity, ActivitySignup
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.routes.api import api_router
@@ -75,15 +76,13 @@ async def _mine(request: Request, activity_id: int) -> ActivitySignup | None:
 
 
 @get("/activities", guards=[requires(JOIN)], summary="Activities coming up that I may see")
-async def api_list(request: Request, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None
+async def api_list(request: Request, db: DbSession, page: FromQuery[int] = 1) -> dict[str, Any]:
     stmt = (
         select(Activity)
         .where(Activity.status == PUBLISHED, Activity.ends_at >= datetime.now(UTC), _visible(request, JOIN))
         .order_by(Activity.starts_at, Activity.id)
     )
-    result = await paginate(c.db, stmt, page, 20)
+    result = await paginate(db, stmt, page, 20)
     return {
         "page": result.number,
         "pages": result.pages,
@@ -147,9 +146,7 @@ async def api_qr(request: Request, activity_id: FromPath[int]) -> Any:
     status_code=200,
     summary="Staff: a scanned code checks its holder in, or out if they are in",
 )
-async def api_check_in(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_check_in(request: Request, activity_id: FromPath[int], db: DbSession) -> Any:
     try:
         activity = await _managed(request, activity_id)
     except NotFoundException:
@@ -157,27 +154,26 @@ async def api_check_in(request: Request, activity_id: FromPath[int]) -> Any:
     try:
         body = await json_object(request)
         signup, direction = await activities.check_by_token(
-            c.db, request.app.state.vault, text(body, "token", 200), activity_id=activity.id
+            db, request.app.state.vault, text(body, "token", 200), activity_id=activity.id
         )
         user_id, minutes = signup.user_id, signup.minutes
-        await c.db.commit()
+        await db.commit()
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:
         return refuse_error(err)
-    name = (await c.db.execute(select(User.display_name).where(User.id == user_id))).scalar_one_or_none()
+    name = (await db.execute(select(User.display_name).where(User.id == user_id))).scalar_one_or_none()
     return {"direction": direction, "user": {"id": user_id, "display_name": name}, "minutes": minutes}
 
 
 @get("/me/activities", guards=[requires(JOIN)], summary="My sign-ups and the hours I served")
-async def api_my_activities(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    served = await activities.served(c.db, c.user.id)
+async def api_my_activities(db: DbSession, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
+    served = await activities.served(db, rc.user.id)
     return {
         "attended": served.activities,
         "hours": served.hours,
-        "activities": [_activity_out(a, s) for a, s in await activities.my_activities(c.db, c.user.id, limit=100)],
+        "activities": [_activity_out(a, s) for a, s in await activities.my_activities(db, rc.user.id, limit=100)],
     }
 
 

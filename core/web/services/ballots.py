@@ -26,6 +26,7 @@ from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
 from core.services.files.uploads import DOCUMENTS, IMAGES
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -185,37 +186,34 @@ def _option_ids(values: list[str]) -> list[int]:
 
 
 @post("/ballots/{ballot_id:int}/vote", guards=[requires(VOTE)], status_code=200)
-async def vote(request: Request, ballot_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def vote(request: Request, ballot_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     ballot = await _visible_ballot(request, ballot_id)
     form = await request.form()
     chosen = _option_ids(form.getall("option") if "option" in form else [])
     try:
-        await ballots.cast(c.db, ballot.id, c.user.id, chosen, vault=request.app.state.vault)
-        await c.db.commit()
+        await ballots.cast(db, ballot.id, rc.user.id, chosen, vault=request.app.state.vault)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _ballot_page(request, await _visible_ballot(request, ballot_id), err.translate(_), err.status)
-    return Redirect(c.url(f"/ballots/{ballot_id}?done=voted"), status_code=303)
+    return Redirect(rc.url(f"/ballots/{ballot_id}?done=voted"), status_code=303)
 
 
 # ---- staff ----------------------------------------------------------------------------------
 
 
 @get("/ballots/manage", guards=[requires(MANAGE)])
-async def manage_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def manage_list(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
     stmt = (
         select(ballots.Ballot)
-        .where(in_scope(ballots.Ballot.node_path, c.scope_prefixes(MANAGE)))
+        .where(in_scope(ballots.Ballot.node_path, rc.scope_prefixes(MANAGE)))
         .order_by(ballots.Ballot.created_at.desc(), ballots.Ballot.id)
     )
     return await render(
         request,
         "core/services/ballots_manage.html",
-        {"page": await paginate(c.db, stmt, page, 20), "status": {k: _(v) for k, v in STATUS.items()}},
+        {"page": await paginate(db, stmt, page, 20), "status": {k: _(v) for k, v in STATUS.items()}},
     )
 
 
@@ -239,9 +237,7 @@ async def new_form(request: Request) -> Any:
 
 
 @post("/ballots/new", guards=[requires(MANAGE)], status_code=200)
-async def new_ballot(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def new_ballot(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     keys = ("title", "description", "node", "kind", "candidates", "rule", "quorum", "seats", "item",
             "opens_at", "closes_at", "secret", "changeable", "electorate", "eligibility")  # fmt: skip
     values = {k: text(data, k, 4000) for k in keys}
@@ -274,7 +270,7 @@ async def new_ballot(request: Request, data: Form) -> Any:
         return await _form_page(request, values, {"node": _("Choose where the ballot is held.")}, 400)
     try:
         ballot = await ballots.create(
-            c.db,
+            db,
             title=values["title"],
             node=node,
             rule=values["rule"],
@@ -293,12 +289,12 @@ async def new_ballot(request: Request, data: Form) -> Any:
             rules=rules_table(request),
         )
         if values["electorate"] == "owners":
-            await ballots.add_electors(c.db, ballot, await ballots.electorate.owners(c.db, node.path))
-        await c.db.commit()
+            await ballots.add_electors(db, ballot, await ballots.electorate.owners(db, node.path))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _form_page(request, values, errors_of(err), 400)
-    return Redirect(c.url(f"/ballots/{ballot.id}/staff?done=created"), status_code=303)
+    return Redirect(rc.url(f"/ballots/{ballot.id}/staff?done=created"), status_code=303)
 
 
 async def _staff_page(request: Request, ballot: ballots.Ballot, errors: dict[str, str] | None = None) -> Any:
@@ -339,24 +335,20 @@ async def staff_page(request: Request, ballot_id: FromPath[int]) -> Any:
 
 
 @post("/ballots/{ballot_id:int}/open", guards=[requires(MANAGE)], status_code=200)
-async def open_ballot(request: Request, ballot_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def open_ballot(request: Request, ballot_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     ballot = await _managed(request, ballot_id)
     try:
-        await ballots.open_ballot(c.db, ballot)
-        await c.db.commit()
+        await ballots.open_ballot(db, ballot)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, ballot_id), errors_of(err))
-    return Redirect(c.url(f"/ballots/{ballot_id}/staff?done=opened"), status_code=303)
+    return Redirect(rc.url(f"/ballots/{ballot_id}/staff?done=opened"), status_code=303)
 
 
 @post("/ballots/{ballot_id:int}/paper", guards=[requires(MANAGE)], status_code=200)
-async def enter_paper(request: Request, ballot_id: FromPath[int]) -> Any:
+async def enter_paper(request: Request, ballot_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """A paper ballot, or a proxy vote with the signed proxy document (a photo or a PDF)."""
-    c = ctx(request)
-    assert c.db is not None
     ballot = await _managed(request, ballot_id)
     form = await request.form()
     elector_id = integer({"e": form.get("elector_id")}, "e")
@@ -375,10 +367,10 @@ async def enter_paper(request: Request, ballot_id: FromPath[int]) -> Any:
             stored = await save_upload(
                 request, upload, "core.ballot_proxy", ballot.id, allowed_types=IMAGES + DOCUMENTS
             )
-            await c.db.flush()
+            await db.flush()
             document_id = stored.id
         await ballots.enter_paper(
-            c.db,
+            db,
             ballot.id,
             elector_id,
             chosen,
@@ -386,28 +378,26 @@ async def enter_paper(request: Request, ballot_id: FromPath[int]) -> Any:
             proxy_document_id=document_id,
             vault=request.app.state.vault,
         )
-        await c.db.commit()
+        await db.commit()
     except UploadError as exc:
         await rollback(request)
         return await _staff_page(request, await _managed(request, ballot_id), {"proxy": str(exc)})
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, ballot_id), errors_of(err))
-    return Redirect(c.url(f"/ballots/{ballot_id}/staff?done=entered"), status_code=303)
+    return Redirect(rc.url(f"/ballots/{ballot_id}/staff?done=entered"), status_code=303)
 
 
 @post("/ballots/{ballot_id:int}/close", guards=[requires(MANAGE)], status_code=200)
-async def close(request: Request, ballot_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def close(request: Request, ballot_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     ballot = await _managed(request, ballot_id)
     try:
-        await ballots.close(c.db, ballot, early=text(data, "reason", 300) or None, rules=rules_table(request))
-        await c.db.commit()
+        await ballots.close(db, ballot, early=text(data, "reason", 300) or None, rules=rules_table(request))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, ballot_id), errors_of(err, "close"))
-    return Redirect(c.url(f"/ballots/{ballot_id}/staff?done=closed"), status_code=303)
+    return Redirect(rc.url(f"/ballots/{ballot_id}/staff?done=closed"), status_code=303)
 
 
 # ---- JSON API -------------------------------------------------------------------------------
@@ -449,9 +439,8 @@ async def api_ballot(request: Request, ballot_id: FromPath[int]) -> Any:
 
 
 @post("/ballots/{ballot_id:int}/vote", guards=[requires(VOTE)], status_code=200, summary="Vote: {option_ids: [...]}")
-async def api_vote(request: Request, ballot_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_vote(request: Request, ballot_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         ballot = await _visible_ballot(request, ballot_id)
     except NotFoundException:
@@ -460,8 +449,8 @@ async def api_vote(request: Request, ballot_id: FromPath[int]) -> Any:
         body = await json_object(request)
         raw = body.get("option_ids")
         chosen = _option_ids([str(v) for v in raw]) if isinstance(raw, list) else []
-        await ballots.cast(c.db, ballot.id, c.user.id, chosen, vault=request.app.state.vault)
-        await c.db.commit()
+        await ballots.cast(db, ballot.id, rc.user.id, chosen, vault=request.app.state.vault)
+        await db.commit()
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:

@@ -21,6 +21,7 @@ from core.services import accounts, consent, documents
 from core.services.consent.models import ConsentRecord
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import public, requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
@@ -85,57 +86,53 @@ async def my_consents(request: Request) -> Any:
 
 
 @post("/me/consents/give", guards=[signed_in], status_code=200)
-async def give(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def give(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     subject = _subject(text(data, "subject", 16), await my_subjects(request))
     if subject is None:
         return await _page(request, _("Link your account to your resident record first."), 409)
     try:
-        await consent.give(c.db, subject, text(data, "purpose", 100), text(data, "scope", 1000), channel="online")
-        await c.db.commit()
+        await consent.give(db, subject, text(data, "purpose", 100), text(data, "scope", 1000), channel="online")
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, err.translate(_), err.status)
-    return Redirect(c.url("/me/consents?done=given"), status_code=303)
+    return Redirect(rc.url("/me/consents?done=given"), status_code=303)
 
 
 @post("/me/consents/withdraw", guards=[signed_in], status_code=200)
-async def withdraw(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def withdraw(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     subject = _subject(text(data, "subject", 16), await my_subjects(request))
     if subject is None:
         raise NotFoundException()
     try:
-        await consent.withdraw(c.db, subject, text(data, "purpose", 100), channel="online")
-        await c.db.commit()
+        await consent.withdraw(db, subject, text(data, "purpose", 100), channel="online")
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, err.translate(_), err.status)
-    return Redirect(c.url("/me/consents?done=withdrawn"), status_code=303)
+    return Redirect(rc.url("/me/consents?done=withdrawn"), status_code=303)
 
 
 @get("/consents/", guards=[requires(VIEW)])
-async def staff_list(request: Request, page: FromQuery[int] = 1, purpose: FromQuery[str] = "") -> Any:
+async def staff_list(
+    request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1, purpose: FromQuery[str] = ""
+) -> Any:
     """Residents' consent records in the staff member's area (records of a user without a linked
     record are theirs alone)."""
-    c = ctx(request)
-    assert c.db is not None
     stmt = (
         select(ConsentRecord, Resident.name)
         .join(Resident, Resident.id == ConsentRecord.subject_id)
-        .where(ConsentRecord.subject_type == "resident", in_scope(Resident.node_path, c.scope_prefixes(VIEW)))
+        .where(ConsentRecord.subject_type == "resident", in_scope(Resident.node_path, rc.scope_prefixes(VIEW)))
         .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id)
     )
     purpose = purpose.strip()[:100]
     if purpose:
         stmt = stmt.where(ConsentRecord.purpose == purpose)
     total_stmt = stmt
-    result = await paginate(c.db, total_stmt.with_only_columns(ConsentRecord.id), page, 30)
+    result = await paginate(db, total_stmt.with_only_columns(ConsentRecord.id), page, 30)
     rows = []
     if result.items:
-        rows = (await c.db.execute(stmt.where(ConsentRecord.id.in_(result.items)))).all()
+        rows = (await db.execute(stmt.where(ConsentRecord.id.in_(result.items)))).all()
     return await render(
         request,
         "core/services/consents_staff.html",
@@ -144,11 +141,9 @@ async def staff_list(request: Request, page: FromQuery[int] = 1, purpose: FromQu
 
 
 @get("/verify/{code:str}", guards=[public])
-async def verify(request: Request, code: FromPath[str]) -> Any:
+async def verify(request: Request, code: FromPath[str], db: DbSession) -> Any:
     """What a document's QR code opens: whether it is genuine and current (no personal data)."""
-    c = ctx(request)
-    assert c.db is not None
-    doc = await documents.verify(c.db, code)
+    doc = await documents.verify(db, code)
     return await render(
         request,
         "core/services/verify.html",

@@ -15,6 +15,7 @@ from core.pluginhost.manifest import MySection
 from core.services import accounts
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import signed_in
 from core.web.render import render
 from core.web.services.common import Form, errors_of, rollback
@@ -79,21 +80,20 @@ async def me(request: Request) -> Any:
 
 
 @post("/me/password", guards=[signed_in], status_code=200)
-async def set_password(request: Request, data: Form) -> Any:
+async def set_password(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     """A first password for an account made without one (an outside sign-in); changing an existing
     one is on the account page, which asks for the current password."""
     from core.i18n import gettext as _
 
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    if c.user.password_hash != "!":
-        return Redirect(c.url("/account/"), status_code=303)
+    assert rc.user is not None
+    if rc.user.password_hash != "!":
+        return Redirect(rc.url("/account/"), status_code=303)
     password = str(data.get("password", ""))
     if password != str(data.get("repeat", "")):
         return await _me_page(request, {"repeat": _("The two passwords differ.")})
     try:
-        await accounts.set_password(c.db, c.user, password)
-        await c.db.commit()
+        await accounts.set_password(db, rc.user, password)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _me_page(request, errors_of(err, "password"))

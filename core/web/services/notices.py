@@ -21,6 +21,7 @@ from core.services import notices
 from core.services.errors import ServiceError
 from core.services.notices.models import Notice, NoticeObjection
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, public, requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
@@ -86,13 +87,11 @@ async def _shown(request: Request, notice_id: int) -> Notice:
 
 
 @get("/board/{node_id:int}", guards=[public])
-async def board(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def board(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     node = await _node(request, node_id)
-    items = await notices.board(c.db, node)
+    items = await notices.board(db, node)
     children = (
-        (await c.db.execute(select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code).limit(100)))
+        (await db.execute(select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code).limit(100)))
         .scalars()
         .all()
     )
@@ -129,18 +128,17 @@ async def _notice_page(request: Request, notice: Notice, errors: dict[str, str],
 
 
 @post("/notices/{notice_id:int}/object", guards=[signed_in], status_code=200)
-async def object_to(request: Request, notice_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def object_to(request: Request, notice_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     notice = await _shown(request, notice_id)
     body = text(data, "body", 4000)
     try:
-        await notices.object_to(c.db, notice.id, body, user_id=c.user.id)
-        await c.db.commit()
+        await notices.object_to(db, notice.id, body, user_id=rc.user.id)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _notice_page(request, await _shown(request, notice_id), errors_of(err, "body"), {"body": body})
-    return Redirect(c.url(f"/notices/{notice_id}?done=objected"), status_code=303)
+    return Redirect(rc.url(f"/notices/{notice_id}?done=objected"), status_code=303)
 
 
 # ---- staff ----------------------------------------------------------------------------------
@@ -157,15 +155,13 @@ async def _managed(request: Request, notice_id: int) -> Notice:
 
 
 @get("/notices/manage", guards=[requires(MANAGE)])
-async def manage_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def manage_list(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
     stmt = (
         select(Notice)
-        .where(in_scope(Notice.node_path, c.scope_prefixes(MANAGE)))
+        .where(in_scope(Notice.node_path, rc.scope_prefixes(MANAGE)))
         .order_by(Notice.starts_at.desc(), Notice.id)
     )
-    return await render(request, "core/services/notices_manage.html", {"page": await paginate(c.db, stmt, page, 20)})
+    return await render(request, "core/services/notices_manage.html", {"page": await paginate(db, stmt, page, 20)})
 
 
 async def _form(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
@@ -183,9 +179,7 @@ async def new_form(request: Request) -> Any:
 
 
 @post("/notices/new", guards=[requires(MANAGE)], status_code=200)
-async def new_notice(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def new_notice(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     values = {k: text(data, k, 10000) for k in ("title", "body", "node", "starts_at", "ends_at", "kind")}
     errors: dict[str, str] = {}
     starts, ends = local_datetime(values["starts_at"]), local_datetime(values["ends_at"])
@@ -203,7 +197,7 @@ async def new_notice(request: Request, data: Form) -> Any:
         return await _form(request, values, {"node": _("Choose where the notice is put up.")}, 400)
     try:
         notice = await notices.publish(
-            c.db,
+            db,
             title=values["title"],
             body=values["body"],
             node=node,
@@ -212,11 +206,11 @@ async def new_notice(request: Request, data: Form) -> Any:
             kind=values["kind"][:64],
             source="core",
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _form(request, values, errors_of(err), 400)
-    return Redirect(c.url(f"/notices/{notice.id}/staff?done=published"), status_code=303)
+    return Redirect(rc.url(f"/notices/{notice.id}/staff?done=published"), status_code=303)
 
 
 async def _staff_page(request: Request, notice: Notice, errors: dict[str, str] | None = None) -> Any:
@@ -243,29 +237,32 @@ async def staff_page(request: Request, notice_id: FromPath[int]) -> Any:
 
 
 @post("/notices/{notice_id:int}/objections", guards=[requires(MANAGE)], status_code=200)
-async def record_objection(request: Request, notice_id: FromPath[int], data: Form) -> Any:
+async def record_objection(request: Request, notice_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     """An objection made in person, by phone or by letter, recorded by staff."""
-    c = ctx(request)
-    assert c.db is not None
     notice = await _managed(request, notice_id)
     try:
         await notices.object_to(
-            c.db, notice.id, text(data, "body", 4000), name=text(data, "name", 100), channel=text(data, "channel", 16)
+            db, notice.id, text(data, "body", 4000), name=text(data, "name", 100), channel=text(data, "channel", 16)
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, notice_id), errors_of(err))
-    return Redirect(c.url(f"/notices/{notice_id}/staff?done=recorded"), status_code=303)
+    return Redirect(rc.url(f"/notices/{notice_id}/staff?done=recorded"), status_code=303)
 
 
 @post("/notices/{notice_id:int}/objections/{objection_id:int}/answer", guards=[requires(MANAGE)], status_code=200)
-async def answer(request: Request, notice_id: FromPath[int], objection_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def answer(
+    request: Request,
+    notice_id: FromPath[int],
+    objection_id: FromPath[int],
+    data: Form,
+    db: DbSession,
+    rc: Ctx,
+) -> Any:
     notice = await _managed(request, notice_id)
     objection = (
-        await c.db.execute(
+        await db.execute(
             select(NoticeObjection).where(NoticeObjection.id == objection_id, NoticeObjection.notice_id == notice.id)
         )
     ).scalar_one_or_none()
@@ -273,34 +270,32 @@ async def answer(request: Request, notice_id: FromPath[int], objection_id: FromP
         raise NotFoundException()
     found = objection.raised_by
     try:
-        await notices.answer(c.db, objection_id, text(data, "answer", 4000))
+        await notices.answer(db, objection_id, text(data, "answer", 4000))
         if found is not None:
             await tell(
                 request,
                 found,
                 lazy("Your objection to “%(title)s” has been answered."),
-                c.url(f"/notices/{notice_id}"),
+                rc.url(f"/notices/{notice_id}"),
                 title=notice.title,
             )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, notice_id), errors_of(err))
-    return Redirect(c.url(f"/notices/{notice_id}/staff?done=answered"), status_code=303)
+    return Redirect(rc.url(f"/notices/{notice_id}/staff?done=answered"), status_code=303)
 
 
 @post("/notices/{notice_id:int}/withdraw", guards=[requires(MANAGE)], status_code=200)
-async def withdraw(request: Request, notice_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def withdraw(request: Request, notice_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     notice = await _managed(request, notice_id)
     try:
-        await notices.withdraw(c.db, notice, text(data, "reason", 300))
-        await c.db.commit()
+        await notices.withdraw(db, notice, text(data, "reason", 300))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _staff_page(request, await _managed(request, notice_id), errors_of(err))
-    return Redirect(c.url(f"/notices/{notice_id}/staff?done=withdrawn"), status_code=303)
+    return Redirect(rc.url(f"/notices/{notice_id}/staff?done=withdrawn"), status_code=303)
 
 
 # ---- JSON API -------------------------------------------------------------------------------
@@ -319,31 +314,28 @@ def _notice_out(n: Notice) -> dict[str, Any]:
 
 
 @get("/board/{node_id:int}", guards=[signed_in], summary="What a node's public notice board shows now")
-async def api_board(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_board(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     try:
         node = await _node(request, node_id)
     except NotFoundException:
         return refuse(404, _("There is no such place here."))
     return {
         "node": {"id": node.id, "name": node.name},
-        "notices": [_notice_out(n) for n in await notices.board(c.db, node)],
+        "notices": [_notice_out(n) for n in await notices.board(db, node)],
     }
 
 
 @post("/notices/{notice_id:int}/objections", guards=[signed_in], status_code=201, summary="Raise an objection (异议)")
-async def api_object(request: Request, notice_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_object(request: Request, notice_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         notice = await _shown(request, notice_id)
     except NotFoundException:
         return refuse(404, _("There is no such notice up now."))
     try:
         body = await json_object(request)
-        objection = await notices.object_to(c.db, notice.id, text(body, "body", 4000), user_id=c.user.id)
-        await c.db.commit()
+        objection = await notices.object_to(db, notice.id, text(body, "body", 4000), user_id=rc.user.id)
+        await db.commit()
     except BadBody as exc:
         return refuse(400, str(exc))
     except ServiceError as err:

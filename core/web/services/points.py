@@ -26,6 +26,7 @@ from core.services.activities.models import Activity, ActivitySignup
 from core.services.errors import ServiceError
 from core.services.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
@@ -112,35 +113,32 @@ async def _statement(request: Request, user_id: int, before: int | None) -> dict
 
 
 @get("/me/points", guards=[signed_in])
-async def my_points(request: Request, before: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.user is not None
-    return await render(request, "core/services/my_points.html", await _statement(request, c.user.id, before))
+async def my_points(request: Request, rc: Ctx, before: FromQuery[int | None] = None) -> Any:
+    assert rc.user is not None
+    return await render(request, "core/services/my_points.html", await _statement(request, rc.user.id, before))
 
 
 @get("/points/", guards=[requires(VIEW, POST)])
-async def people(request: Request, page: FromQuery[int] = 1, q: FromQuery[str] = "") -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    action = VIEW if c.can(VIEW) else POST
+async def people(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1, q: FromQuery[str] = "") -> Any:
+    action = VIEW if rc.can(VIEW) else POST
     total = (
         select(func.coalesce(func.sum(LedgerAccount.balance), 0))
         .where(LedgerAccount.owner_user_id == User.id)
         .scalar_subquery()
     )
-    stmt = select(User).where(_person_scope(c.scope_prefixes(action))).order_by(User.display_name, User.id)
+    stmt = select(User).where(_person_scope(rc.scope_prefixes(action))).order_by(User.display_name, User.id)
     q = q.strip()[:50]
     if q:
         stmt = stmt.where(User.display_name.contains(q))
-    result = await paginate(c.db, stmt, page, 30)
+    result = await paginate(db, stmt, page, 30)
     balances = {}
     if result.items:
-        rows = await c.db.execute(select(User.id, total).where(User.id.in_([u.id for u in result.items])))
+        rows = await db.execute(select(User.id, total).where(User.id.in_([u.id for u in result.items])))
         balances = {uid: ledger.from_units(units) for uid, units in rows.all()}
     return await render(
         request,
         "core/services/points_people.html",
-        {"page": result, "q": q, "balances": balances, "can_rules": c.can(RULES)},
+        {"page": result, "q": q, "balances": balances, "can_rules": rc.can(RULES)},
     )
 
 
@@ -178,37 +176,33 @@ async def person_page(request: Request, user_id: FromPath[int]) -> Any:
 
 
 @post("/points/people/{user_id:int}", guards=[requires(POST)], status_code=200)
-async def post_points(request: Request, user_id: FromPath[int], data: Form) -> Any:
+async def post_points(request: Request, user_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     """A posting under a rule. The form carries a key made when it was shown: sent twice (a double
     tap, a reload), it posts once."""
-    c = ctx(request)
-    assert c.db is not None
     await _person(request, user_id, POST)
     values = {k: text(data, k, 400) for k in ("rule", "amount", "memo", "key")}
     if not values["key"]:
         values["key"] = secrets.token_urlsafe(12)
     try:
         await ledger.post_by_rule(
-            c.db,
+            db,
             f"staff:{values['key']}",
             rule_code=values["rule"],
             user_id=user_id,
             amount=values["amount"] or "0",
             memo=values["memo"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         default = "amount" if isinstance(err, ledger.InsufficientBalance) else "rule"
         return await _person_page(request, user_id, errors_of(err, default), values)
-    return Redirect(c.url(f"/points/people/{user_id}?done=posted"), status_code=303)
+    return Redirect(rc.url(f"/points/people/{user_id}?done=posted"), status_code=303)
 
 
 @post("/points/postings/{posting_id:int}/reverse", guards=[requires(POST)], status_code=200)
-async def reverse(request: Request, posting_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    owner = await c.db.scalar(
+async def reverse(request: Request, posting_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    owner = await db.scalar(
         select(LedgerAccount.owner_user_id)
         .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
         .where(LedgerEntry.posting_id == posting_id, LedgerAccount.owner_user_id.is_not(None))
@@ -218,12 +212,12 @@ async def reverse(request: Request, posting_id: FromPath[int], data: Form) -> An
         raise NotFoundException()
     await _person(request, owner, POST)
     try:
-        await ledger.reverse(c.db, posting_id, f"reverse:{posting_id}", text(data, "reason", 400))
-        await c.db.commit()
+        await ledger.reverse(db, posting_id, f"reverse:{posting_id}", text(data, "reason", 400))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _person_page(request, owner, errors_of(err, "reverse"))
-    return Redirect(c.url(f"/points/people/{owner}?done=reversed"), status_code=303)
+    return Redirect(rc.url(f"/points/people/{owner}?done=reversed"), status_code=303)
 
 
 async def _rules_page(request: Request, errors: dict[str, str], values: dict[str, str], status: int = 200) -> Any:
@@ -249,31 +243,28 @@ async def rules_page(request: Request) -> Any:
 
 
 @post("/points/rules", guards=[requires(RULES)], status_code=200)
-async def save_rule(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def save_rule(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     values = {k: text(data, k, 200) for k in ("code", "title", "direction", "max_amount", "active")}
     try:
         await ledger.save_rule(
-            c.db,
+            db,
             code=values["code"],
             title=values["title"],
             direction=values["direction"],
             max_amount=values["max_amount"] or "0",
             active=values["active"] != "0",
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _rules_page(request, errors_of(err), values, 400)
-    return Redirect(c.url("/points/rules"), status_code=303)
+    return Redirect(rc.url("/points/rules"), status_code=303)
 
 
 @get("/me/points", guards=[signed_in], summary="My points: balance, accounts and history (?before=)")
-async def api_my_points(request: Request, before: FromQuery[int | None] = None) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.user is not None
-    data = await _statement(request, c.user.id, before)
+async def api_my_points(request: Request, rc: Ctx, before: FromQuery[int | None] = None) -> dict[str, Any]:
+    assert rc.user is not None
+    data = await _statement(request, rc.user.id, before)
     return {
         "balance": str(data["total"]),
         "accounts": [

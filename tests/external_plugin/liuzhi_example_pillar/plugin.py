@@ -10,7 +10,7 @@ import click
 import msgspec
 from litestar import Request
 
-from liuzhi.api import Action, Manifest, MenuItem, Widget, ctx, hookimpl, render_string
+from liuzhi.api import Action, Manifest, MenuItem, RequestContext, Widget, hookimpl, render_string
 from liuzhi_example_pillar import notes, routes
 from liuzhi_example_pillar.routes import NAME, VIEW
 
@@ -85,7 +85,7 @@ async def demo_data(tenant: Any, session: Any, nodes: Any) -> None:
 
 @hookimpl
 async def dashboard_widgets(request: Request) -> list[Widget]:
-    c = ctx(request)
+    c = RequestContext.of(request)  # a hook is given the request: nothing is injected here
     if not c.can(VIEW) or c.db is None:
         return []
     html = render_string(request, "example_pillar/widget.html", {"count": await notes.count_notes(c.db)})

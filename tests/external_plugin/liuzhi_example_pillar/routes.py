@@ -1,4 +1,6 @@
-"""Pages: the note list with its form, and adding a note. Thin: parse, call notes.py, render."""
+"""Pages: the note list with its form, and adding a note. Thin: parse, call notes.py, render.
+Handlers declare the request's session (``db: DbSession``) and context (``rc: Ctx``); core injects
+them. The helper takes them as arguments."""
 
 from __future__ import annotations
 
@@ -8,19 +10,17 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from liuzhi.api import FORM_ERROR_STATUS, Form, ctx, render, requires
+from liuzhi.api import FORM_ERROR_STATUS, AsyncSession, Ctx, DbSession, Form, RequestContext, render, requires
 from liuzhi_example_pillar import notes
 
 NAME = "example_pillar"
 VIEW = f"{NAME}.note.view"  # <plugin>.<thing>.<verb>
 
 
-async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def _notes_page(request: Request, db: AsyncSession, rc: RequestContext, page: int = 1, **extra: Any) -> Any:
     context = {
-        "page": await notes.page_of_notes(c.db, page),
-        "settings": c.plugin_settings.get(NAME, {}),
+        "page": await notes.page_of_notes(db, page),
+        "settings": rc.plugin_settings.get(NAME, {}),
         "values": {"title": "", "body": ""},
         "errors": {},
         **extra,
@@ -30,20 +30,19 @@ async def _notes_page(request: Request, page: int = 1, **extra: Any) -> Any:
 
 
 @get("/example/", guards=[requires(VIEW)])
-async def notes_page(request: Request, page: FromQuery[int] = 1) -> Any:
-    return await _notes_page(request, page)
+async def notes_page(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
+    return await _notes_page(request, db, rc, page)
 
 
 @post("/example/notes", guards=[requires(VIEW)], status_code=200)
-async def add_note(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def add_note(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None  # requires(): a signed-in user
     values, errors = notes.validate(data)
     if errors:  # the form again with its reasons: 400, which core's script swaps like a 200 (htmx)
-        return await _notes_page(request, values=values, errors=errors)
-    notes.add_note(c.db, values["title"], values["body"], c.user.id)
-    await c.db.commit()
-    return Redirect(c.url("/example/"), status_code=303)
+        return await _notes_page(request, db, rc, values=values, errors=errors)
+    notes.add_note(db, values["title"], values["body"], rc.user.id)
+    await db.commit()
+    return Redirect(rc.url("/example/"), status_code=303)
 
 
 handlers = [notes_page, add_note]
