@@ -48,7 +48,7 @@ from core.web.forms import Form
 from core.web.forms import integer as _int
 from core.web.forms import text as _text
 from core.web.guards import requires
-from core.web.pagination import paginate
+from core.web.pagination import COUNT_CAP, paginate
 from core.web.render import is_htmx, render, render_string
 
 VIEW, EDIT = "core.resident.view", "core.resident.edit"
@@ -307,7 +307,7 @@ async def resident_list(
 ) -> Any:
     c = ctx(request)
     stmt, filters, errors = await _resident_query(request, q or "", node or "", status or "")
-    result = await paginate(_db(c), stmt, page)
+    result = await paginate(_db(c), stmt, page, cap=COUNT_CAP)  # a district's count stops at 10,000+
     nodes = await _nodes_by_id(c, [r.node_path for r in result.items])
     query = urlencode({k: val for k, val in filters.items() if val})
     context = {
