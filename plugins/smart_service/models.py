@@ -214,6 +214,8 @@ class Event(TenantScoped, Base):
         Index("ix_ss_events_tenant_reporter", "tenant_id", "reporter_user_id"),
         Index("ix_ss_events_tenant_close_due", "tenant_id", "close_due_at"),
         Index("ix_ss_events_tenant_handle_due", "tenant_id", "handle_due_at"),
+        # Indicator rollups (rollups.py) look for events changed since their last pass.
+        Index("ix_ss_events_tenant_updated", "tenant_id", "updated_at"),
         # The inbox: open events in its sort order (soonest deadline, none last), the scope's path
         # beside it so a community's rows are picked in the index; a few per cent of all events.
         Index(
