@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from core.grids import people, places
 from core.grids import residents as register
 from core.grids.access import EDIT, EXPORT, REVEAL, VIEW, allowed
-from core.grids.basedata import RESIDENT_ACTIVE, RESIDENT_DECEASED, RESIDENT_MOVED_OUT, Resident
+from core.grids.basedata import RESIDENT_DECEASED, RESIDENT_MOVED_OUT, Resident
 from core.grids.models import GridNode
 from core.grids.routes.common import db as _db
 from core.grids.routes.common import (
@@ -284,8 +284,8 @@ async def resident_create(request: Request, data: Form) -> Any:
         summary = _("Nothing was saved: please correct the marked fields.")
         return await _form_page(request, None, form, errors=errors, duplicate=duplicate, summary=summary)
     assert node is not None and moved_in is not None
+    # The register's write path: a new person, or one who had moved away moving in here (active).
     resident, _outcome = await people.upsert_resident(db, vault(request), clean, node, form["relation"], moved_in)
-    resident.status = RESIDENT_ACTIVE
     for key in ("gender", "birth_date", "note"):
         if getattr(clean, key):
             setattr(resident, key, getattr(clean, key))
@@ -375,8 +375,7 @@ async def resident_move_in(request: Request, resident_id: FromPath[int], data: F
     if errors:
         return await _resident_page(request, resident, errors=errors, form=form)
     assert node is not None and on is not None
-    await people.move_in(db, resident, node, form["relation"], on)
-    resident.status = RESIDENT_ACTIVE
+    await people.move_in(db, resident, node, form["relation"], on)  # active again if they had moved out
     await db.commit()
     return Redirect(c.url(f"/residents/{resident.id}"), status_code=303)
 
