@@ -175,7 +175,7 @@ async def demo_data(tenant: Any, session: Any, nodes: Any, storage: Any) -> None
 async def usage_figures(session: Any) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from core.web.i18n import gettext as _
+    from core.i18n import gettext as _
     from plugins.party_leadership.models import Member, Unit
 
     units = await session.scalar(select(func.count(Unit.id)))

@@ -18,9 +18,9 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.civic_virtue.stages import STAGE_LABELS, Stage
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 LOCAL = ZoneInfo("Asia/Shanghai")  # forms speak the district's clock; the database keeps UTC
 AREA_KINDS = ("district", "subdistrict", "town", "community", "village")

@@ -28,11 +28,11 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.co_governance import certificate, homeservice, property, rules, store, volunteers
 from plugins.co_governance.models import Booking, Offer, Redemption, StoreItem, Volunteer

@@ -4,21 +4,19 @@ rule, turning a service refusal into a message, parsing local date-times."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.i18n import gettext as _
+from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.co_governance import numbers, rules, settings
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NAME = "co_governance"
 LOCAL = numbers.LOCAL
 

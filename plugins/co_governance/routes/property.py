@@ -12,11 +12,11 @@ from litestar.params import FromPath
 from sqlalchemy import func, select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.co_governance import property as pm
 from plugins.co_governance.models import PropertyCompany, PropertyReview

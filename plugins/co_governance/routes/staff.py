@@ -14,12 +14,12 @@ from litestar.response import Redirect
 from sqlalchemy import or_, select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.co_governance import figures, rules, volunteers

@@ -10,11 +10,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.co_governance import store
 from plugins.co_governance.models import Redemption, StoreItem, Volunteer

@@ -15,12 +15,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.identity.totp import qr_data_uri
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.co_governance import certificate, rules, store, volunteers
 from plugins.co_governance.models import Redemption, StoreItem, Volunteer

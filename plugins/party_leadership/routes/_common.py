@@ -4,24 +4,22 @@ communities in a user's scope, and turning a service's refusal into the page's e
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import InvalidInput, ServiceError
 from core.web.context import ctx
-from core.web.i18n import gettext as _
+from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.party_leadership.members import COMMUNITY_KINDS
 from plugins.party_leadership.settings import NAME, Settings, settings_of
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LOCAL = ZoneInfo("Asia/Shanghai")  # what people type into a date-time field
 
 

@@ -24,11 +24,11 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
+from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import InvalidInput, ServiceError
 from core.web.context import ctx
 from core.web.guards import signed_in
-from core.web.i18n import gettext as _
 from core.web.routes.api import api_router
 from plugins.party_leadership import captains, members, mine, rules
 from plugins.party_leadership.routes._common import LOCAL, public_url, rollback, settings, today

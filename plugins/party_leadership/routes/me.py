@@ -14,11 +14,11 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import signed_in
-from core.web.i18n import gettext as _
 from core.web.render import render
 from plugins.party_leadership import captains, members, mine, rules
 from plugins.party_leadership.models import Unit

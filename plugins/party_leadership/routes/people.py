@@ -15,13 +15,13 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
+from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
 from core.web.guards import requires, signed_in
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.party_leadership import members as mb

@@ -14,13 +14,13 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
 from core.services.files.uploads import IMAGES, save_upload
 from core.web.context import ctx
 from core.web.guards import requires
-from core.web.i18n import gettext as _
 from core.web.pagination import paginate
 from core.web.render import render
 from plugins.party_leadership import agreements as ag

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.routes.api import api_router
 from plugins.rule_of_law import cases, counselling, screening
@@ -70,21 +71,19 @@ async def _decode(request: Request, kind: type[Any]) -> Any:
 
 
 @get("/rule-of-law/counselling/rooms", guards=GUARD, summary="Counselling rooms one can book")
-async def api_rooms(request: Request) -> dict[str, Any]:
-    return {"rooms": counselling.rooms(ctx(request).plugin_settings.get(NAME, {}))}
+async def api_rooms(rc: Ctx) -> dict[str, Any]:
+    return {"rooms": counselling.rooms(rc.plugin_settings.get(NAME, {}))}
 
 
 @get("/rule-of-law/counselling", guards=GUARD, summary="My counselling appointments")
-async def api_my_appointments(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    return {"appointments": [_out(a) for a in await counselling.of_resident(c.db, c.user.id)]}
+async def api_my_appointments(db: DbSession, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
+    return {"appointments": [_out(a) for a in await counselling.of_resident(db, rc.user.id)]}
 
 
 @post("/rule-of-law/counselling", guards=GUARD, status_code=201, summary="Book a counselling appointment (心理咨询)")
-async def api_book(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_book(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         body = await _decode(request, BookIn)
     except ValueError as exc:
@@ -97,27 +96,26 @@ async def api_book(request: Request) -> Any:
         return refuse(409, _("Your account is not linked to a place in the district yet."))
     try:
         appt = await counselling.book(
-            c.db,
+            db,
             node=home,
             room=body.room,
-            allowed_rooms=counselling.rooms(c.plugin_settings.get(NAME, {})),
-            person_name=c.user.display_name,
+            allowed_rooms=counselling.rooms(rc.plugin_settings.get(NAME, {})),
+            person_name=rc.user.display_name,
             starts_at=at,
-            resident_user_id=c.user.id,
+            resident_user_id=rc.user.id,
             consent_given=body.consent,
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return refuse(exc.status, exc.translate(_))
     return _out(appt)
 
 
 @post("/rule-of-law/mediation", guards=GUARD, status_code=201, summary="Apply for people's mediation (申请调解)")
-async def api_apply(request: Request) -> Any:
+async def api_apply(request: Request, db: DbSession, rc: Ctx) -> Any:
     """The application is recorded as a dispute handed to the committee, which decides on 受理."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+    assert rc.user is not None
     try:
         body = await _decode(request, ApplyIn)
     except ValueError as exc:
@@ -128,17 +126,17 @@ async def api_apply(request: Request) -> Any:
     try:
         names = screening.parse_parties("、".join(str(p) for p in body.parties))
         _visit, found = await screening.record_visit(
-            c.db,
+            db,
             home,
             None,
             place="",
-            note=_("Application for mediation by %(name)s", name=c.user.display_name),
+            note=_("Application for mediation by %(name)s", name=rc.user.display_name),
             disputes=[screening.DisputeInput(body.kind, "low", body.summary, names)],
         )
-        case = await screening.hand_to_mediation(c.db, found[0])
-        await c.db.commit()
+        case = await screening.hand_to_mediation(db, found[0])
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return refuse(exc.status, exc.translate(_))
     return {
         "number": case.number,

@@ -15,6 +15,8 @@ from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.services import documents as core_documents
 from core.services.files.models import StoredFile
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -23,7 +25,7 @@ from plugins.rule_of_law import documents as rl_documents
 from plugins.rule_of_law.common import ServiceError, local_day
 from plugins.rule_of_law.mediation import ROUTES, TransitionError
 from plugins.rule_of_law.plugin import CASE_ACCEPT, CASE_READ, NAME, VIEW
-from plugins.rule_of_law.routes.web import Form, context, integer, rollback, see_other, text, values
+from plugins.rule_of_law.routes.web import context, integer, rollback, see_other, text, values
 from plugins.rule_of_law.screening import KIND_LABELS
 
 GUARD = [requires(VIEW, CASE_ACCEPT, CASE_READ)]
@@ -36,15 +38,16 @@ def _prefixes(c: Any) -> list[str]:
 @get("/rule-of-law/cases/", guards=GUARD)
 async def case_list(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     page: FromQuery[int] = 1,
     case_state: Annotated[str, QueryParameter(name="state")] = "",
     overdue: FromQuery[bool] = False,
 ) -> Any:
-    c = context(request)
     state = case_state
     state = state if state in {s.value for s in mediation.State} else ""
-    stmt = cases.listing(_prefixes(c), c.user.id if c.user else None, state=state or None, overdue=overdue)
-    found = await paginate(c.db, stmt, page)  # type: ignore[arg-type]
+    stmt = cases.listing(_prefixes(rc), rc.user.id if rc.user else None, state=state or None, overdue=overdue)
+    found = await paginate(db, stmt, page)
     return await render(
         request,
         "rule_of_law/cases.html",

@@ -10,12 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from core.i18n import gettext as _
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.render import render
 from plugins.rule_of_law import counselling, sensitive
 from plugins.rule_of_law.common import ZONE, ServiceError
 from plugins.rule_of_law.plugin import BOOK, COUNSEL, NAME, REFER
-from plugins.rule_of_law.routes.web import Form, context, node_in_scope, nodes_in_scope, rollback, see_other, text
+from plugins.rule_of_law.routes.web import context, node_in_scope, nodes_in_scope, rollback, see_other, text
 
 GUARD = [requires(COUNSEL, REFER, BOOK)]
 
@@ -54,33 +56,32 @@ async def _counselling_page(request: Request, error: str | None = None) -> Any:
 
 
 @post("/rule-of-law/counselling/", guards=[requires(BOOK, REFER)])
-async def counselling_book(request: Request, data: Form) -> Any:
-    c = context(request)
-    staff = c.can(REFER)
-    node = await node_in_scope(c, REFER if staff else BOOK, text(data, "node"))
+async def counselling_book(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    staff = rc.can(REFER)
+    node = await node_in_scope(rc, REFER if staff else BOOK, text(data, "node"))
     if node is None:
         return await _counselling_page(request, error=_("Choose a grid in your area."))
     at = parse_time(text(data, "starts_at"))
     if at is None:
         return await _counselling_page(request, error=_("Choose a date and time."))
-    uid = c.user.id if c.user else None
+    uid = rc.user.id if rc.user else None
     try:
         await counselling.book(
-            c.db,  # type: ignore[arg-type]
+            db,
             node=node,
             room=text(data, "room"),
-            allowed_rooms=counselling.rooms(c.plugin_settings.get(NAME, {})),
-            person_name=text(data, "person_name") or (c.user.display_name if c.user and not staff else ""),
+            allowed_rooms=counselling.rooms(rc.plugin_settings.get(NAME, {})),
+            person_name=text(data, "person_name") or (rc.user.display_name if rc.user and not staff else ""),
             starts_at=at,
             resident_user_id=None if staff else uid,
             referred_by=uid if staff else None,
             consent_given=text(data, "consent") == "on",
         )
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _counselling_page(request, error=exc.translate(_))
-    return see_other(c, "/rule-of-law/counselling/")
+    return see_other(rc, "/rule-of-law/counselling/")
 
 
 async def _mine(request: Request, appointment_id: int) -> Any:
@@ -124,22 +125,23 @@ async def _appointment_page(request: Request, appointment_id: int, error: str | 
 
 
 @post("/rule-of-law/counselling/{appointment_id:int}/{what:str}", guards=[requires(COUNSEL)])
-async def appointment_act(request: Request, appointment_id: FromPath[int], what: FromPath[str], data: Form) -> Any:
-    c = context(request)
+async def appointment_act(
+    request: Request, appointment_id: FromPath[int], what: FromPath[str], data: Form, db: DbSession, rc: Ctx
+) -> Any:
     a = await _mine(request, appointment_id)
-    uid = c.user.id if c.user else 0
+    uid = rc.user.id if rc.user else 0
     try:
         if what == "take":
-            await counselling.take(c.db, a, uid)  # type: ignore[arg-type]
+            await counselling.take(db, a, uid)
         elif what == "notes":
-            await sensitive.write_notes(c.db, request.app.state.vault, a, uid, text(data, "notes"))  # type: ignore[arg-type]
+            await sensitive.write_notes(db, request.app.state.vault, a, uid, text(data, "notes"))
         else:
             raise NotFoundException()
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _appointment_page(request, appointment_id, error=exc.translate(_))
-    return see_other(c, f"/rule-of-law/counselling/{appointment_id}")
+    return see_other(rc, f"/rule-of-law/counselling/{appointment_id}")
 
 
 handlers = [counselling_page, counselling_book, appointment_page, appointment_act]

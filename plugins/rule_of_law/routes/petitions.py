@@ -14,22 +14,15 @@ from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.render import render
 from plugins.rule_of_law import petitions
 from plugins.rule_of_law.common import ServiceError, local_day
 from plugins.rule_of_law.models import Petition
 from plugins.rule_of_law.plugin import PETITION_ADVISE, PETITION_MANAGE
-from plugins.rule_of_law.routes.web import (
-    Form,
-    context,
-    integer,
-    node_in_scope,
-    nodes_in_scope,
-    rollback,
-    see_other,
-    text,
-)
+from plugins.rule_of_law.routes.web import context, integer, node_in_scope, nodes_in_scope, rollback, see_other, text
 
 GUARD = [requires(PETITION_MANAGE, PETITION_ADVISE)]
 
@@ -80,13 +73,12 @@ async def _petition_list(request: Request, error: str | None = None) -> Any:
 
 
 @post("/rule-of-law/petitions/", guards=[requires(PETITION_MANAGE)])
-async def petition_create(request: Request, data: Form) -> Any:
-    c = context(request)
-    node = await node_in_scope(c, PETITION_MANAGE, text(data, "node"))
+async def petition_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    node = await node_in_scope(rc, PETITION_MANAGE, text(data, "node"))
     if node is None:
         return await _petition_list(request, error=_("Choose a community in your area."))
     lawyer = integer(text(data, "lawyer"))
-    if lawyer is not None and lawyer not in {i for i, _n in await _lawyers(c)}:
+    if lawyer is not None and lawyer not in {i for i, _n in await _lawyers(rc)}:
         return await _petition_list(request, error=_("Choose one of the lawyers."))
     try:
         received = date.fromisoformat(text(data, "received_on")) if text(data, "received_on") else local_day()
@@ -94,18 +86,18 @@ async def petition_create(request: Request, data: Form) -> Any:
         return await _petition_list(request, error=_("Enter the date as YYYY-MM-DD."))
     try:
         p = await petitions.create(
-            c.db,
+            db,
             node=node,
             subject=text(data, "subject"),
             petitioner=text(data, "petitioner"),
             received_on=received,
             lawyer_user_id=lawyer,  # type: ignore[arg-type]
         )
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _petition_list(request, error=exc.translate(_))
-    return see_other(c, f"/rule-of-law/petitions/{p.id}")
+    return see_other(rc, f"/rule-of-law/petitions/{p.id}")
 
 
 async def _petition(request: Request, petition_id: int) -> Petition:
@@ -141,21 +133,22 @@ async def petition_page(request: Request, petition_id: FromPath[int]) -> Any:
 
 
 @post("/rule-of-law/petitions/{petition_id:int}/{what:str}", guards=GUARD)
-async def petition_act(request: Request, petition_id: FromPath[int], what: FromPath[str], data: Form) -> Any:
-    c = context(request)
+async def petition_act(
+    request: Request, petition_id: FromPath[int], what: FromPath[str], data: Form, db: DbSession, rc: Ctx
+) -> Any:
     p = await _petition(request, petition_id)
     try:
-        if what == "accept" and c.can(PETITION_MANAGE, p.node_path):
-            await petitions.accept(c.db, p, local_day())  # type: ignore[arg-type]
-        elif what == "advise" and c.user is not None and p.lawyer_user_id == c.user.id:
-            await petitions.advise(c.db, p, text(data, "advice"), text(data, "outcome"))  # type: ignore[arg-type]
+        if what == "accept" and rc.can(PETITION_MANAGE, p.node_path):
+            await petitions.accept(db, p, local_day())
+        elif what == "advise" and rc.user is not None and p.lawyer_user_id == rc.user.id:
+            await petitions.advise(db, p, text(data, "advice"), text(data, "outcome"))
         else:
             raise NotFoundException()
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _page(request, await _petition(request, petition_id), exc.translate(_))
-    return see_other(c, f"/rule-of-law/petitions/{petition_id}")
+    return see_other(rc, f"/rule-of-law/petitions/{petition_id}")
 
 
 handlers = [petition_list, petition_create, petition_page, petition_act]

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from core.i18n import gettext as _
 from core.rbac.scope import in_scope
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -18,7 +20,7 @@ from plugins.rule_of_law import screening
 from plugins.rule_of_law.common import ServiceError
 from plugins.rule_of_law.models import Dispute
 from plugins.rule_of_law.plugin import SCREEN, VIEW
-from plugins.rule_of_law.routes.web import Form, context, node_in_scope, nodes_in_scope, rollback, see_other, text
+from plugins.rule_of_law.routes.web import context, node_in_scope, nodes_in_scope, rollback, see_other, text
 
 
 async def _form(
@@ -51,9 +53,8 @@ async def screening_form(request: Request) -> Any:
 
 
 @post("/rule-of-law/screening/new", guards=[requires(SCREEN)])
-async def screening_submit(request: Request, data: Form) -> Any:
-    c = context(request)
-    node = await node_in_scope(c, SCREEN, text(data, "node"))
+async def screening_submit(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    node = await node_in_scope(rc, SCREEN, text(data, "node"))
     if node is None:
         return await _form(request, data, _("Choose a grid in your area."), "node", 400)
     found = text(data, "found") == "yes"
@@ -70,9 +71,9 @@ async def screening_submit(request: Request, data: Form) -> Any:
                 )
             )
         _visit, made = await screening.record_visit(
-            c.db,  # type: ignore[arg-type]
+            db,
             node,
-            c.user.id if c.user else None,
+            rc.user.id if rc.user else None,
             place=text(data, "place"),
             note=text(data, "note"),
             disputes=disputes,
@@ -81,26 +82,25 @@ async def screening_submit(request: Request, data: Form) -> Any:
         if made:
             target = f"/rule-of-law/disputes/{made[0].id}"
             if handoff == "mediation":
-                await screening.hand_to_mediation(c.db, made[0])  # type: ignore[arg-type]
-            elif handoff == "event" and "smart_service" in c.enabled:
-                await screening.hand_to_event(c.db, made[0], c.actor)  # type: ignore[arg-type]
-        await c.db.commit()  # type: ignore[union-attr]
+                await screening.hand_to_mediation(db, made[0])
+            elif handoff == "event" and "smart_service" in rc.enabled:
+                await screening.hand_to_event(db, made[0], rc.actor)
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _form(request, data, exc.translate(_), getattr(exc, "field", None), 400)
-    return see_other(c, target)
+    return see_other(rc, target)
 
 
 @get("/rule-of-law/disputes/", guards=[requires(VIEW, SCREEN)])
-async def dispute_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = context(request)
-    prefixes = sorted(set(c.scope_prefixes(VIEW)) | set(c.scope_prefixes(SCREEN)))
+async def dispute_list(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
+    prefixes = sorted(set(rc.scope_prefixes(VIEW)) | set(rc.scope_prefixes(SCREEN)))
     stmt = (
         select(Dispute)
         .where(in_scope(Dispute.node_path, prefixes))
         .order_by(Dispute.reported_at.desc(), Dispute.id.desc())
     )
-    found = await paginate(c.db, stmt, page)  # type: ignore[arg-type]
+    found = await paginate(db, stmt, page)
     return await render(
         request,
         "rule_of_law/disputes.html",
@@ -148,25 +148,24 @@ async def dispute_page(request: Request, dispute_id: FromPath[int]) -> Any:
 
 
 @post("/rule-of-law/disputes/{dispute_id:int}/hand", guards=[requires(SCREEN)])
-async def dispute_hand(request: Request, dispute_id: FromPath[int], data: Form) -> Any:
-    c = context(request)
+async def dispute_hand(request: Request, dispute_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     d = await _dispute(request, dispute_id)
     check_in_scope(request, SCREEN, d.node_path)
     to = text(data, "to")
     try:
         if to == "mediation":
-            await screening.hand_to_mediation(c.db, d)  # type: ignore[arg-type]
-        elif to == "event" and "smart_service" in c.enabled:
-            await screening.hand_to_event(c.db, d, c.actor)  # type: ignore[arg-type]
+            await screening.hand_to_mediation(db, d)
+        elif to == "event" and "smart_service" in rc.enabled:
+            await screening.hand_to_event(db, d, rc.actor)
         elif to == "resolved":
-            await screening.mark_resolved(c.db, d)  # type: ignore[arg-type]
+            await screening.mark_resolved(db, d)
         else:
             return await _dispute_page(request, d, _("Choose where the dispute goes."), 400)
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _dispute_page(request, await _dispute(request, dispute_id), exc.translate(_), 409)
-    return see_other(c, f"/rule-of-law/disputes/{dispute_id}")
+    return see_other(rc, f"/rule-of-law/disputes/{dispute_id}")
 
 
 handlers = [screening_form, screening_submit, dispute_list, dispute_page, dispute_hand]

@@ -10,12 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from core.i18n import gettext as _
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.rule_of_law import sensitive
 from plugins.rule_of_law.common import ServiceError, local_day
 from plugins.rule_of_law.plugin import ACCESS_LOG, SPECIAL_EDIT, SPECIAL_VIEW
-from plugins.rule_of_law.routes.web import Form, context, node_in_scope, nodes_in_scope, rollback, see_other, text
+from plugins.rule_of_law.routes.web import context, node_in_scope, nodes_in_scope, rollback, see_other, text
 
 
 @get("/rule-of-law/registers/", guards=[requires(SPECIAL_VIEW)])
@@ -50,11 +52,10 @@ async def _register_page(request: Request, category: str, error: str | None = No
 
 
 @post("/rule-of-law/registers/{category:str}", guards=[requires(SPECIAL_EDIT)])
-async def register_add(request: Request, category: FromPath[str], data: Form) -> Any:
-    c = context(request)
+async def register_add(request: Request, category: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
     if category not in sensitive.CATEGORIES:
         raise NotFoundException()
-    node = await node_in_scope(c, SPECIAL_EDIT, text(data, "node"))
+    node = await node_in_scope(rc, SPECIAL_EDIT, text(data, "node"))
     if node is None:
         return await _register_page(request, category, error=_("Choose a grid in your area."))
     try:
@@ -63,7 +64,7 @@ async def register_add(request: Request, category: FromPath[str], data: Form) ->
         every = 0
     try:
         person = await sensitive.add_person(
-            c.db,  # type: ignore[arg-type]
+            db,
             request.app.state.vault,
             category=category,
             name=text(data, "name"),
@@ -72,11 +73,11 @@ async def register_add(request: Request, category: FromPath[str], data: Form) ->
             every_days=every,
             today=local_day(),
         )
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _register_page(request, category, error=exc.translate(_))
-    return see_other(c, f"/rule-of-law/registers/people/{person.id}")
+    return see_other(rc, f"/rule-of-law/registers/people/{person.id}")
 
 
 async def _person_page(request: Request, person_id: int, error: str | None = None) -> Any:
@@ -111,10 +112,9 @@ async def person_page(request: Request, person_id: FromPath[int]) -> Any:
 
 
 @post("/rule-of-law/registers/people/{person_id:int}/visits", guards=[requires(SPECIAL_EDIT)])
-async def person_visit(request: Request, person_id: FromPath[int], data: Form) -> Any:
-    c = context(request)
+async def person_visit(request: Request, person_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     try:
-        person, _d, _v = await sensitive.open_person(c.db, request.app.state.vault, person_id)  # type: ignore[arg-type]
+        person, _d, _v = await sensitive.open_person(db, request.app.state.vault, person_id)
     except ServiceError:
         raise NotFoundException() from None
     check_in_scope(request, SPECIAL_EDIT, person.node_path)
@@ -127,19 +127,18 @@ async def person_visit(request: Request, person_id: FromPath[int], data: Form) -
         return await _person_page(request, person_id, _("A visit cannot be in the future."))
     try:
         await sensitive.record_visit(
-            c.db, request.app.state.vault, person, c.user.id if c.user else None, text(data, "note"), on
+            db, request.app.state.vault, person, rc.user.id if rc.user else None, text(data, "note"), on
         )  # type: ignore[arg-type]
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _person_page(request, person_id, exc.translate(_))
-    return see_other(c, f"/rule-of-law/registers/people/{person_id}")
+    return see_other(rc, f"/rule-of-law/registers/people/{person_id}")
 
 
 @get("/rule-of-law/access-log", guards=[requires(ACCESS_LOG)])
-async def access_log(request: Request) -> Any:
-    c = context(request)
-    entries = await sensitive.access_log(c.db)  # type: ignore[arg-type]
+async def access_log(request: Request, db: DbSession) -> Any:
+    entries = await sensitive.access_log(db)
     return await render(
         request, "rule_of_law/access_log.html", {"entries": entries, "categories": sensitive.CATEGORY_LABELS}
     )

@@ -9,12 +9,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from core.i18n import gettext as _
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.rule_of_law import teams
 from plugins.rule_of_law.common import ServiceError
 from plugins.rule_of_law.plugin import NAME, TEAM_EDIT, VIEW
-from plugins.rule_of_law.routes.web import Form, context, node_in_scope, nodes_in_scope, rollback, see_other, text
+from plugins.rule_of_law.routes.web import context, node_in_scope, nodes_in_scope, rollback, see_other, text
 
 
 @get("/rule-of-law/teams/", guards=[requires(VIEW, TEAM_EDIT)])
@@ -48,18 +50,17 @@ async def _team_list(request: Request, incomplete: bool = False, error: str | No
 
 
 @post("/rule-of-law/teams/", guards=[requires(TEAM_EDIT)])
-async def team_create(request: Request, data: Form) -> Any:
-    c = context(request)
-    node = await node_in_scope(c, TEAM_EDIT, text(data, "node"))
+async def team_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    node = await node_in_scope(rc, TEAM_EDIT, text(data, "node"))
     if node is None:
         return await _team_list(request, error=_("Choose a grid in your area."))
     try:
-        team = await teams.create_team(c.db, node, text(data, "name"))  # type: ignore[arg-type]
-        await c.db.commit()  # type: ignore[union-attr]
+        team = await teams.create_team(db, node, text(data, "name"))
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _team_list(request, error=exc.translate(_))
-    return see_other(c, f"/rule-of-law/teams/{team.id}")
+    return see_other(rc, f"/rule-of-law/teams/{team.id}")
 
 
 async def _team(request: Request, team_id: int) -> Any:
@@ -103,37 +104,37 @@ async def team_page(request: Request, team_id: FromPath[int]) -> Any:
 
 
 @post("/rule-of-law/teams/{team_id:int}/members", guards=[requires(TEAM_EDIT)])
-async def member_add(request: Request, team_id: FromPath[int], data: Form) -> Any:
-    c = context(request)
+async def member_add(request: Request, team_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     team = await _team(request, team_id)
     check_in_scope(request, TEAM_EDIT, team.node_path)
     try:
         await teams.add_member(
-            c.db,  # type: ignore[arg-type]
+            db,
             team,
             position=text(data, "position"),
             name=text(data, "name"),
             duty=text(data, "duty"),
             party_member=text(data, "party_member") == "on",
         )
-        await c.db.commit()  # type: ignore[union-attr]
+        await db.commit()
     except ServiceError as exc:
-        await rollback(c)
+        await rollback(rc)
         return await _team_page(request, await _team(request, team_id), exc.translate(_), 400)
-    return see_other(c, f"/rule-of-law/teams/{team_id}")
+    return see_other(rc, f"/rule-of-law/teams/{team_id}")
 
 
 @post("/rule-of-law/teams/{team_id:int}/members/{member_id:int}/remove", guards=[requires(TEAM_EDIT)])
-async def member_remove(request: Request, team_id: FromPath[int], member_id: FromPath[int]) -> Any:
-    c = context(request)
+async def member_remove(
+    request: Request, team_id: FromPath[int], member_id: FromPath[int], db: DbSession, rc: Ctx
+) -> Any:
     team = await _team(request, team_id)
     check_in_scope(request, TEAM_EDIT, team.node_path)
     try:
-        await teams.remove_member(c.db, team, member_id)  # type: ignore[arg-type]
-        await c.db.commit()  # type: ignore[union-attr]
+        await teams.remove_member(db, team, member_id)
+        await db.commit()
     except ServiceError:
         raise NotFoundException() from None
-    return see_other(c, f"/rule-of-law/teams/{team_id}")
+    return see_other(rc, f"/rule-of-law/teams/{team_id}")
 
 
 handlers = [team_list, team_create, team_page, member_add, member_remove]

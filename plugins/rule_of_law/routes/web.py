@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.grids.models import GridNode
 from core.rbac.scope import in_scope
 from core.web.context import RequestContext, ctx
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def text(form: dict[str, Any], key: str) -> str:

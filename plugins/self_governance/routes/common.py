@@ -4,13 +4,11 @@ part of the tree), the nodes a user may pick, and turning a service refusal into
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
@@ -18,11 +16,11 @@ from core.i18n import translator
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.self_governance import settings as sg_settings
 
 _ = translator("self_governance").gettext
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LOCAL = ZoneInfo("Asia/Shanghai")  # form times are local (China Standard Time)
 BASE = "/self-governance"
 

@@ -7,6 +7,7 @@ with a message beside each wrong field and nothing saved.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -15,11 +16,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import new_id
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import text
 from core.web.guards import requires
 from core.web.render import render
 from plugins.smart_service import sla
@@ -54,16 +58,12 @@ Errors = dict[str, str]
 MAX_COARSEN_M = 5000
 
 
-def _text(form: Any, name: str, limit: int = 100) -> str:
-    return str(form.get(name) or "").strip()[:limit]
-
-
 def _checked(form: Any, name: str) -> bool:
     return str(form.get(name) or "") in ("1", "on", "true")
 
 
 def _hours(form: Any, name: str, errors: Errors) -> float | None:
-    raw = _text(form, name, 20)
+    raw = text(form, name, 20)
     if not raw:
         return None
     try:
@@ -145,77 +145,103 @@ def _category_values(row: Category | None) -> dict[str, Any]:
 
 
 @get(f"{BASE}/categories", guards=[requires(EDIT)])
-async def categories(request: Request, edit: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def categories(request: Request, db: DbSession, edit: FromQuery[int | None] = None) -> Any:
     row = None
     if edit is not None:
-        row = (await c.db.execute(select(Category).where(Category.id == edit))).scalar_one_or_none()
+        row = (await db.execute(select(Category).where(Category.id == edit))).scalar_one_or_none()
         if row is None:
             raise NotFoundException()
     return await _categories_page(request, row, _category_values(row), {})
 
 
-@post(f"{BASE}/categories", guards=[requires(EDIT)], status_code=200)
-async def save_category(request: Request) -> Any:  # noqa: C901 (to split: #8)
-    c = ctx(request)
-    assert c.db is not None
-    form = await request.form()
-    row_id = _id(form.get("id"))
-    row = None
-    if row_id is not None:
-        row = (await c.db.execute(select(Category).where(Category.id == row_id))).scalar_one_or_none()
-        if row is None:
-            raise NotFoundException()
-    errors: Errors = {}
-    values: dict[str, Any] = {
-        k: _text(form, k) for k in ("code", "parent_code", "kind", "name_zh", "name_en", "urgency", "position")
-    }
+@dataclass
+class _CategoryForm:
+    """A posted category: what the form shows again, its errors, and what a save writes."""
+
+    values: dict[str, Any]
+    errors: Errors
+    position: int = 0
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)  # "limit"/"urgent"/"critical" → stage → hours
+
+
+def _read_category(form: Any) -> _CategoryForm:
+    """The form's fields, checked on their own (no database)."""
+    fields = ("code", "parent_code", "kind", "name_zh", "name_en", "urgency", "position")
+    values: dict[str, Any] = {k: text(form, k, 100) for k in fields}
     values["active"] = _checked(form, "active")
     values["public"] = _checked(form, "public")
-    values["public_location_m"] = _text(form, "public_location_m", 10) or "0"
+    values["public_location_m"] = text(form, "public_location_m", 10) or "0"
+    errors: Errors = {}
     if not values["public_location_m"].isdigit() or int(values["public_location_m"]) > MAX_COARSEN_M:
         errors["public_location_m"] = _("Give whole metres from 0 to %(max)s", max=MAX_COARSEN_M)
-    code = row.code if row is not None else values["code"]  # a code events refer to stays as it is
-    values["code"] = code
-    if row is None:
-        if not CODE.match(code):
-            errors["code"] = _("Use 1 to 32 letters, digits, - or _")
-        elif (await c.db.execute(select(Category.id).where(Category.code == code))).first():
-            errors["code"] = _("This code is taken")
-    parent = values["parent_code"] or None
-    if parent is not None:
-        found = (await c.db.execute(select(Category).where(Category.code == parent))).scalar_one_or_none()
-        if found is None or found.parent_code is not None or parent == code:
-            errors["parent_code"] = _("Choose a class, or none")
     if values["kind"] not in KINDS:
         errors["kind"] = _("Choose component or event")
     if not values["name_zh"]:
         errors["name_zh"] = _("Give the name")
     if not values["urgency"].isdigit() or int(values["urgency"]) not in URGENCIES:
         errors["urgency"] = _("Choose the urgency")
-    position = int(values["position"]) if values["position"].lstrip("-").isdigit() else 0
-    limits, urgent, critical = {}, {}, {}
-    for stage in STAGES:
-        for prefix, target in (("limit", limits), ("urgent", urgent), ("critical", critical)):
+    out = _CategoryForm(values, errors)
+    out.position = int(values["position"]) if values["position"].lstrip("-").isdigit() else 0
+    for prefix in ("limit", "urgent", "critical"):
+        target = out.limits.setdefault(prefix, {})
+        for stage in STAGES:
             name = f"{prefix}_{stage}"
-            values[name] = _text(form, name, 20)
+            values[name] = text(form, name, 20)
             hours = _hours(form, name, errors)
             if hours is not None:
                 target[stage] = hours
-    if errors:
-        return await _categories_page(request, row, values, errors, 422)
+    return out
+
+
+async def _check_category(db: AsyncSession, row: Category | None, posted: _CategoryForm) -> None:
+    """What only the database can tell: a new code not taken, the parent an existing class."""
+    values, errors = posted.values, posted.errors
+    code = values["code"]
     if row is None:
-        row = Category(id=new_id(), code=code)
-        c.db.add(row)
-    row.parent_code = parent
+        if not CODE.match(code):
+            errors["code"] = _("Use 1 to 32 letters, digits, - or _")
+        elif (await db.execute(select(Category.id).where(Category.code == code))).first():
+            errors["code"] = _("This code is taken")
+    parent = values["parent_code"] or None
+    if parent is not None:
+        found = (await db.execute(select(Category).where(Category.code == parent))).scalar_one_or_none()
+        if found is None or found.parent_code is not None or parent == code:
+            errors["parent_code"] = _("Choose a class, or none")
+
+
+def _write_category(row: Category, posted: _CategoryForm) -> None:
+    values = posted.values
+    row.parent_code = values["parent_code"] or None
     row.kind = values["kind"]
     row.name_zh, row.name_en = values["name_zh"], values["name_en"]
-    row.urgency, row.position, row.active = int(values["urgency"]), position, values["active"]
-    row.time_limits, row.urgent_time_limits, row.critical_time_limits = limits, urgent, critical
+    row.urgency, row.position, row.active = int(values["urgency"]), posted.position, values["active"]
+    row.time_limits = posted.limits["limit"]
+    row.urgent_time_limits = posted.limits["urgent"]
+    row.critical_time_limits = posted.limits["critical"]
     row.public, row.public_location_m = values["public"], int(values["public_location_m"])
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/categories"), status_code=303)
+
+
+@post(f"{BASE}/categories", guards=[requires(EDIT)], status_code=200)
+async def save_category(request: Request, db: DbSession, rc: Ctx) -> Any:
+    form = await request.form()
+    row_id = _id(form.get("id"))
+    row = None
+    if row_id is not None:
+        row = (await db.execute(select(Category).where(Category.id == row_id))).scalar_one_or_none()
+        if row is None:
+            raise NotFoundException()
+    posted = _read_category(form)
+    if row is not None:
+        posted.values["code"] = row.code  # a code events refer to stays as it is
+    await _check_category(db, row, posted)
+    if posted.errors:
+        return await _categories_page(request, row, posted.values, posted.errors, 422)
+    if row is None:
+        row = Category(id=new_id(), code=posted.values["code"])
+        db.add(row)
+    _write_category(row, posted)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/categories"), status_code=303)
 
 
 # ---- working calendar --------------------------------------------------------------------------
@@ -247,10 +273,8 @@ async def _calendar_values(session: Any) -> dict[str, Any]:
 
 
 @get(f"{BASE}/calendar", guards=[requires(EDIT)])
-async def calendar(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    return await _calendar_page(request, await _calendar_values(c.db), {})
+async def calendar(request: Request, db: DbSession) -> Any:
+    return await _calendar_page(request, await _calendar_values(db), {})
 
 
 def _parse_periods(text: str) -> list[list[str]]:
@@ -266,13 +290,11 @@ def _parse_periods(text: str) -> list[list[str]]:
 
 
 @post(f"{BASE}/calendar", guards=[requires(EDIT)], status_code=200)
-async def save_calendar(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def save_calendar(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
-    values = await _calendar_values(c.db)
-    values["timezone"] = _text(form, "timezone", 64) or sla.DEFAULT_TIMEZONE
-    values["periods"] = _text(form, "periods", 200)
+    values = await _calendar_values(db)
+    values["timezone"] = text(form, "timezone", 64) or sla.DEFAULT_TIMEZONE
+    values["periods"] = text(form, "periods", 200)
     values["weekdays"] = sorted({int(d) for d in form.getall("weekdays", []) if str(d).isdigit() and int(d) < 7})
     errors: Errors = {}
     periods: list[list[str]] = []
@@ -291,47 +313,43 @@ async def save_calendar(request: Request) -> Any:
         errors["timezone"] = _("Unknown time zone")
     if errors:
         return await _calendar_page(request, values, errors, 422)
-    row = (await c.db.execute(select(WorkCalendar).limit(1))).scalar_one_or_none()
+    row = (await db.execute(select(WorkCalendar).limit(1))).scalar_one_or_none()
     if row is None:
         row = WorkCalendar(id=new_id())
-        c.db.add(row)
+        db.add(row)
     row.timezone, row.periods, row.weekdays = values["timezone"], periods, values["weekdays"]
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/calendar"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/calendar"), status_code=303)
 
 
 @post(f"{BASE}/calendar/days", guards=[requires(EDIT)], status_code=200)
-async def add_day(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_day(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
-    values = await _calendar_values(c.db)
-    values.update(day=_text(form, "day", 10), note=_text(form, "note", 100), working=_checked(form, "working"))
+    values = await _calendar_values(db)
+    values.update(day=text(form, "day", 10), note=text(form, "note", 100), working=_checked(form, "working"))
     errors: Errors = {}
     day = None
     try:
         day = date.fromisoformat(values["day"])
     except ValueError:
         errors["day"] = _("Give the date as YYYY-MM-DD")
-    if day is not None and (await c.db.execute(select(CalendarDay.id).where(CalendarDay.day == day))).first():
+    if day is not None and (await db.execute(select(CalendarDay.id).where(CalendarDay.day == day))).first():
         errors["day"] = _("This day is in the calendar already")
     if errors:
         return await _calendar_page(request, values, errors, 422)
-    c.db.add(CalendarDay(id=new_id(), day=day, working=values["working"], note=values["note"]))
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/calendar"), status_code=303)
+    db.add(CalendarDay(id=new_id(), day=day, working=values["working"], note=values["note"]))
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/calendar"), status_code=303)
 
 
 @post(f"{BASE}/calendar/days/{{day_id:int}}/delete", guards=[requires(EDIT)], status_code=200)
-async def delete_day(request: Request, day_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    row = (await c.db.execute(select(CalendarDay).where(CalendarDay.id == day_id))).scalar_one_or_none()
+async def delete_day(db: DbSession, rc: Ctx, day_id: FromPath[int]) -> Any:
+    row = (await db.execute(select(CalendarDay).where(CalendarDay.id == day_id))).scalar_one_or_none()
     if row is None:
         raise NotFoundException()
-    await c.db.delete(row)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/calendar"), status_code=303)
+    await db.delete(row)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/calendar"), status_code=303)
 
 
 # ---- handling units ----------------------------------------------------------------------------
@@ -362,16 +380,14 @@ async def _units_page(
 
 
 @get(f"{BASE}/units", guards=[requires(EDIT)])
-async def units(request: Request, edit: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def units(request: Request, db: DbSession, edit: FromQuery[int | None] = None) -> Any:
     row, values = None, {"level": 3, "active": True}
     if edit is not None:
-        row = (await c.db.execute(select(HandlingUnit).where(HandlingUnit.id == edit))).scalar_one_or_none()
+        row = (await db.execute(select(HandlingUnit).where(HandlingUnit.id == edit))).scalar_one_or_none()
         if row is None:
             raise NotFoundException()
         node = (
-            (await c.db.execute(select(GridNode).where(GridNode.id == row.node_id))).scalar_one_or_none()
+            (await db.execute(select(GridNode).where(GridNode.id == row.node_id))).scalar_one_or_none()
             if row.node_id
             else None
         )
@@ -387,44 +403,42 @@ async def units(request: Request, edit: FromQuery[int | None] = None) -> Any:
 
 
 @post(f"{BASE}/units", guards=[requires(EDIT)], status_code=200)
-async def save_unit(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def save_unit(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
     row_id = _id(form.get("id"))
     row = None
     if row_id is not None:
-        row = (await c.db.execute(select(HandlingUnit).where(HandlingUnit.id == row_id))).scalar_one_or_none()
+        row = (await db.execute(select(HandlingUnit).where(HandlingUnit.id == row_id))).scalar_one_or_none()
         if row is None:
             raise NotFoundException()
     values: dict[str, Any] = {
-        k: _text(form, k, 64 if k in ("code", "node") else 100) for k in ("code", "name", "name_en", "level", "node")
+        k: text(form, k, 64 if k in ("code", "node") else 100) for k in ("code", "name", "name_en", "level", "node")
     }
     values["active"] = _checked(form, "active")
     errors: Errors = {}
     if not CODE.match(values["code"]):
         errors["code"] = _("Use 1 to 32 letters, digits, - or _")
     else:
-        taken = (await c.db.execute(select(HandlingUnit.id).where(HandlingUnit.code == values["code"]))).scalar()
+        taken = (await db.execute(select(HandlingUnit.id).where(HandlingUnit.code == values["code"]))).scalar()
         if taken is not None and (row is None or taken != row.id):
             errors["code"] = _("This code is taken")
     if not values["name"]:
         errors["name"] = _("Give the name")
     if not values["level"].isdigit() or int(values["level"]) not in LEVELS:
         errors["level"] = _("Choose the level")
-    node = await _node_by_code(c.db, values["node"])
+    node = await _node_by_code(db, values["node"])
     if values["node"] and node is None:
         errors["node"] = _("No grid node has this code")
     if errors:
         return await _units_page(request, row, values, errors, 422)
     if row is None:
         row = HandlingUnit(id=new_id())
-        c.db.add(row)
+        db.add(row)
     row.code, row.name, row.name_en = values["code"], values["name"], values["name_en"]
     row.level, row.active = int(values["level"]), values["active"]
     row.node_id, row.node_path = (node.id, node.path) if node else (None, None)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/units"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/units"), status_code=303)
 
 
 # ---- dispatch catalogue ------------------------------------------------------------------------
@@ -468,23 +482,21 @@ async def dispatch_rules(request: Request) -> Any:
 
 
 @post(f"{BASE}/dispatch", guards=[requires(EDIT)], status_code=200)
-async def add_rule(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_rule(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
-    values = {"category": _text(form, "category", 32), "node": _text(form, "node", 64), "unit": _text(form, "unit", 20)}
+    values = {"category": text(form, "category", 32), "node": text(form, "node", 64), "unit": text(form, "unit", 20)}
     errors: Errors = {}
     if (
         values["category"]
-        and not (await c.db.execute(select(Category.id).where(Category.code == values["category"]))).first()
+        and not (await db.execute(select(Category.id).where(Category.code == values["category"]))).first()
     ):
         errors["category"] = _("Choose a category, or any")
-    node = await _node_by_code(c.db, values["node"])
+    node = await _node_by_code(db, values["node"])
     if node is None:
         errors["node"] = _("No grid node has this code")
     unit_id = _id(values["unit"])
     unit = (
-        (await c.db.execute(select(HandlingUnit).where(HandlingUnit.id == unit_id))).scalar_one_or_none()
+        (await db.execute(select(HandlingUnit).where(HandlingUnit.id == unit_id))).scalar_one_or_none()
         if unit_id
         else None
     )
@@ -493,26 +505,24 @@ async def add_rule(request: Request) -> Any:
     if errors:
         return await _dispatch_page(request, values, errors, 422)
     assert node is not None and unit is not None
-    c.db.add(
+    db.add(
         DispatchRule(
             id=new_id(), category_code=values["category"] or None, node_id=node.id, node_path=node.path, unit_id=unit.id
         )
     )
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/dispatch"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/dispatch"), status_code=303)
 
 
 @post(f"{BASE}/dispatch/{{rule_id:int}}/toggle", guards=[requires(EDIT)], status_code=200)
-async def toggle_rule(request: Request, rule_id: FromPath[int]) -> Any:
+async def toggle_rule(db: DbSession, rc: Ctx, rule_id: FromPath[int]) -> Any:
     """Rules are switched off rather than deleted: past dispatches keep what they followed."""
-    c = ctx(request)
-    assert c.db is not None
-    row = (await c.db.execute(select(DispatchRule).where(DispatchRule.id == rule_id))).scalar_one_or_none()
+    row = (await db.execute(select(DispatchRule).where(DispatchRule.id == rule_id))).scalar_one_or_none()
     if row is None:
         raise NotFoundException()
     row.active = not row.active
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/dispatch"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/dispatch"), status_code=303)
 
 
 handlers = [
