@@ -31,7 +31,7 @@ from sqlalchemy import select
 from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import ServiceError
-from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.routes.api import api_router
 from plugins.co_governance import certificate, homeservice, property, rules, store, volunteers
@@ -85,19 +85,16 @@ async def _me_or_404(request: Request) -> Volunteer | Response[Any]:
 
 
 @get(f"{P}/me", guards=SELF, summary="My volunteer number, hours, star level and points")
-async def api_me(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_me(request: Request, db: DbSession) -> Any:
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
-    return _volunteer_out(v, await volunteers.standing(c.db, v))
+    return _volunteer_out(v, await volunteers.standing(db, v))
 
 
 @post(f"{P}/volunteers", guards=SELF, status_code=201, summary="Register as a volunteer")
-async def api_register(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_register(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     body = await _body(request)
     if body is None:
         return refuse(400, _("Send a JSON object."))
@@ -107,21 +104,21 @@ async def api_register(request: Request) -> Any:
     skills = body.get("skills") or []
     try:
         v = await volunteers.register(
-            c.db,
+            db,
             request.app.state.vault,
             name=str(body.get("name") or ""),
             phone=str(body.get("phone") or ""),
             skills=[str(s) for s in skills] if isinstance(skills, list) else str(skills),
             availability=str(body.get("availability") or ""),
             node=node,
-            user_id=c.user.id,
+            user_id=rc.user.id,
             number_format=tenant_settings(request)["volunteer_number_format"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
-    return Response(_volunteer_out(v, await volunteers.standing(c.db, v)), status_code=201)
+    return Response(_volunteer_out(v, await volunteers.standing(db, v)), status_code=201)
 
 
 def _activity_out(a: Any, signup: Any = None) -> dict[str, Any]:
@@ -145,40 +142,36 @@ def _activity_out(a: Any, signup: Any = None) -> dict[str, Any]:
 
 
 @get(f"{P}/activities", guards=SELF, summary="Volunteer activities open near me")
-async def api_activities(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_activities(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
-    mine = {a.id: s for a, s in await activities.my_activities(c.db, c.user.id)}
-    return {"activities": [_activity_out(a, mine.get(a.id)) for a in await volunteer_pages.open_activities(c.db, v)]}
+    mine = {a.id: s for a, s in await activities.my_activities(db, rc.user.id)}
+    return {"activities": [_activity_out(a, mine.get(a.id)) for a in await volunteer_pages.open_activities(db, v)]}
 
 
 @post(f"{P}/activities/{{activity_id:int}}/sign-up", guards=SELF, status_code=200, summary="Sign up for an activity")
-async def api_sign_up(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_sign_up(request: Request, activity_id: FromPath[int], db: DbSession) -> Any:
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
-    act = next((a for a in await volunteer_pages.open_activities(c.db, v, limit=500) if a.id == activity_id), None)
+    act = next((a for a in await volunteer_pages.open_activities(db, v, limit=500) if a.id == activity_id), None)
     if act is None:
         return refuse(404, _("No such activity is open near you."))
     try:
-        signup = await volunteers.sign_up(c.db, act.id, v)
-        await c.db.commit()
+        signup = await volunteers.sign_up(db, act.id, v)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
-    await c.db.refresh(act)
+    await db.refresh(act)
     return _activity_out(act, signup)
 
 
 @get(f"{P}/activities/{{activity_id:int}}/code", guards=SELF, summary="My check-in code for an activity")
-async def api_code(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_code(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
@@ -186,13 +179,11 @@ async def api_code(request: Request, activity_id: FromPath[int]) -> Any:
         act = await volunteer_pages._visible_activity(request, v, activity_id)
     except Exception:
         return refuse(404, _("No such activity is open near you."))
-    return {"token": activities.issue_token(request.app.state.vault, act, c.user.id), "valid_seconds": 300}
+    return {"token": activities.issue_token(request.app.state.vault, act, rc.user.id), "valid_seconds": 300}
 
 
 @get(f"{P}/records", guards=SELF, summary="My service record (who organised, who recorded, hours, points)")
-async def api_records(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_records(request: Request, db: DbSession) -> Any:
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
@@ -208,33 +199,32 @@ async def api_records(request: Request) -> Any:
                 "hours": str(rules.hours_of(r.minutes)),
                 "points": str(r.points / 100),
             }
-            for r in await volunteers.records_of(c.db, v.id)
+            for r in await volunteers.records_of(db, v.id)
         ],
     }
 
 
 @get(f"{P}/certificate", guards=SELF, summary="My certificate of service (PDF with a verification QR code)")
-async def api_certificate(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def api_certificate(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
     try:
         doc = await certificate.issue(
-            c.db,
+            db,
             request.app.state.storage,
-            tenant=c.tenant,
+            tenant=rc.tenant,
             volunteer=v,
             base_url=str(request.base_url).rstrip("/").split("/t/")[0],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
     from core.services.files.models import StoredFile
 
-    stored = await c.db.scalar(select(StoredFile).where(StoredFile.id == doc.file_id))
+    stored = await db.scalar(select(StoredFile).where(StoredFile.id == doc.file_id))
     assert stored is not None
     return Response(
         request.app.state.storage.read(stored), media_type="application/pdf", headers={"X-Verify-Code": doc.verify_code}
@@ -259,28 +249,24 @@ def _redemption_out(r: Redemption) -> dict[str, Any]:
 
 
 @get(f"{P}/store/items", guards=SELF, summary="Items I can redeem at the Leifeng store")
-async def api_items(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_items(request: Request, db: DbSession) -> Any:
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
     items = (
-        await c.db.execute(
+        await db.execute(
             select(StoreItem)
             .where(StoreItem.active.is_(True), StoreItem.node_path.in_(ancestors_of(v.node_path)))
             .order_by(StoreItem.price)
         )
     ).scalars()
-    return {"points": str(await volunteers.points_balance(c.db, v.id)), "items": [_item_out(i) for i in items]}
+    return {"points": str(await volunteers.points_balance(db, v.id)), "items": [_item_out(i) for i in items]}
 
 
 @post(f"{P}/store/items/{{item_id:int}}/redeem", guards=SELF, status_code=201, summary="Redeem points for an item")
-async def api_redeem(request: Request, item_id: FromPath[int]) -> Any:
+async def api_redeem(request: Request, item_id: FromPath[int], db: DbSession) -> Any:
     """Reserves the item and takes the points; staff hand it over at the service station. Send an
     ``Idempotency-Key`` header so that a retried request returns the first redemption."""
-    c = ctx(request)
-    assert c.db is not None
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
@@ -289,29 +275,27 @@ async def api_redeem(request: Request, item_id: FromPath[int]) -> Any:
         quantity = int(body.get("quantity", 1))
     except (TypeError, ValueError, OverflowError):
         return refuse(400, _("Enter a whole number."))
-    item = await c.db.scalar(select(StoreItem).where(StoreItem.id == item_id))
+    item = await db.scalar(select(StoreItem).where(StoreItem.id == item_id))
     if item is None or item.node_path not in ancestors_of(v.node_path):
         return refuse(404, _("There is no item %(id)s.", id=item_id))
     key = request.headers.get("idempotency-key") or body.get("request_key")
     try:
-        red = await store.redeem(c.db, item.id, v, quantity=quantity, request_key=f"api:{v.id}:{key}" if key else None)
-        await c.db.commit()
+        red = await store.redeem(db, item.id, v, quantity=quantity, request_key=f"api:{v.id}:{key}" if key else None)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
     return Response(
-        {**_redemption_out(red), "points_left": str(await volunteers.points_balance(c.db, v.id))}, status_code=201
+        {**_redemption_out(red), "points_left": str(await volunteers.points_balance(db, v.id))}, status_code=201
     )
 
 
 @get(f"{P}/store/redemptions", guards=SELF, summary="My redemptions")
-async def api_redemptions(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_redemptions(request: Request, db: DbSession) -> Any:
     v = await _me_or_404(request)
     if isinstance(v, Response):
         return v
-    rows = await c.db.execute(
+    rows = await db.execute(
         select(Redemption).where(Redemption.volunteer_id == v.id).order_by(Redemption.reserved_at.desc()).limit(100)
     )
     return {"redemptions": [_redemption_out(r) for r in rows.scalars()]}
@@ -331,12 +315,10 @@ def _booking_out(b: Booking, title: str = "") -> dict[str, Any]:
 
 
 @get(f"{P}/services/offers", guards=BOOK, summary="Home services near me, with prices and ratings")
-async def api_offers(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_offers(request: Request, db: DbSession) -> Any:
     node = await home_node(request, SERVICE_BOOK)
-    offers = await service_pages.offers_for(c.db, node.path) if node else []
-    ratings = await service_pages.ratings_of(c.db, list({p.id for _o, p in offers}))
+    offers = await service_pages.offers_for(db, node.path) if node else []
+    ratings = await service_pages.ratings_of(db, list({p.id for _o, p in offers}))
     return {
         "offers": [
             {
@@ -355,28 +337,27 @@ async def api_offers(request: Request) -> Any:
 
 
 @post(f"{P}/services/offers/{{offer_id:int}}/book", guards=BOOK, status_code=201, summary="Book a home service")
-async def api_book(request: Request, offer_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_book(request: Request, offer_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     body = await _body(request)
     if body is None:
         return refuse(400, _("Send a JSON object."))
     node = await home_node(request, SERVICE_BOOK)
     offer = None
     if node is not None:
-        offer = next((o for o, _p in await service_pages.offers_for(c.db, node.path) if o.id == offer_id), None)
+        offer = next((o for o, _p in await service_pages.offers_for(db, node.path) if o.id == offer_id), None)
     if offer is None or node is None:
         return refuse(404, _("There is no offer %(id)s.", id=offer_id))
     try:
         booking = await homeservice.book(
-            c.db,
+            db,
             offer,
-            user_id=c.user.id,
+            user_id=rc.user.id,
             node=node,
             wanted_on=str(body.get("wanted_on") or ""),
             note=str(body.get("note") or ""),
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
@@ -384,13 +365,12 @@ async def api_book(request: Request, offer_id: FromPath[int]) -> Any:
 
 
 @get(f"{P}/services/bookings", guards=BOOK, summary="My home-service bookings")
-async def api_bookings(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    rows = await c.db.execute(
+async def api_bookings(db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    rows = await db.execute(
         select(Booking, Offer.title)
         .join(Offer, Offer.id == Booking.offer_id)
-        .where(Booking.user_id == c.user.id)
+        .where(Booking.user_id == rc.user.id)
         .order_by(Booking.created_at.desc())
         .limit(100)
     )
@@ -398,18 +378,17 @@ async def api_bookings(request: Request) -> Any:
 
 
 @post(f"{P}/services/bookings/{{booking_id:int}}/rate", guards=BOOK, status_code=200, summary="Rate a done service")
-async def api_rate(request: Request, booking_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_rate(request: Request, booking_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     body = await _body(request)
     if body is None:
         return refuse(400, _('Send the rating as JSON: {"rating": 1-5, "comment": "…"}.'))
-    booking = await c.db.scalar(select(Booking).where(Booking.id == booking_id, Booking.user_id == c.user.id))
+    booking = await db.scalar(select(Booking).where(Booking.id == booking_id, Booking.user_id == rc.user.id))
     if booking is None:
         return refuse(404, _("There is no booking %(id)s.", id=booking_id))
     try:
-        await homeservice.rate(c.db, booking, c.user.id, body.get("rating"), str(body.get("comment") or ""))
-        await c.db.commit()
+        await homeservice.rate(db, booking, rc.user.id, body.get("rating"), str(body.get("comment") or ""))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)
@@ -439,9 +418,8 @@ async def api_companies(request: Request) -> Any:
     status_code=201,
     summary="Review a property company for this quarter",
 )
-async def api_review(request: Request, company_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_review(request: Request, company_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     body = await _body(request)
     if body is None:
         return refuse(400, _("Send a JSON object."))
@@ -449,8 +427,8 @@ async def api_review(request: Request, company_id: FromPath[int]) -> Any:
     if company is None:
         return refuse(404, _("There is no property company %(id)s.", id=company_id))
     try:
-        row = await property.review(c.db, company, c.user.id, body.get("score"), str(body.get("comment") or ""))
-        await c.db.commit()
+        row = await property.review(db, company, rc.user.id, body.get("score"), str(body.get("comment") or ""))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return failed(err)

@@ -14,7 +14,6 @@ from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.co_governance import numbers, rules, settings
 
 NAME = "co_governance"

@@ -16,13 +16,14 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.co_governance import property as pm
 from plugins.co_governance.models import PropertyCompany, PropertyReview
 from plugins.co_governance.plugin import PROPERTY_MANAGE, PROPERTY_REVIEW
 from plugins.co_governance.routes.common import (
-    Form,
     ancestors_of,
     field_errors,
     message,
@@ -95,9 +96,7 @@ async def manage(request: Request) -> Any:
 
 
 @post("/co-governance/property/manage/", guards=MANAGE)
-async def add_company(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_company(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("name", "node_id", "party_mode", "party_org", "instructor", "credit_code")}
     try:
         estate = await node_or_404(request, values["node_id"], PROPERTY_MANAGE)
@@ -105,7 +104,7 @@ async def add_company(request: Request, data: Form) -> Any:
         return await _manage(request, values, {"node_id": _("Choose the estate.")}, status=400)
     try:
         company = await pm.add_company(
-            c.db,
+            db,
             name=values["name"],
             estate=estate,
             party_mode=values["party_mode"],
@@ -113,7 +112,7 @@ async def add_company(request: Request, data: Form) -> Any:
             instructor=values["instructor"],
             credit_code=values["credit_code"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _manage(request, values, field_errors(err), status=err.status)
@@ -121,17 +120,15 @@ async def add_company(request: Request, data: Form) -> Any:
 
 
 @get("/co-governance/property/companies/{company_id:int}", guards=MANAGE)
-async def company_page(request: Request, company_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    company = await c.db.scalar(select(PropertyCompany).where(PropertyCompany.id == company_id))
+async def company_page(request: Request, company_id: FromPath[int], db: DbSession) -> Any:
+    company = await db.scalar(select(PropertyCompany).where(PropertyCompany.id == company_id))
     if company is None:
         raise NotFoundException()
     check_in_scope(request, PROPERTY_MANAGE, company.node_path)
-    estate = await c.db.scalar(select(GridNode.name).where(GridNode.id == company.node_id))
+    estate = await db.scalar(select(GridNode.name).where(GridNode.id == company.node_id))
     comments = list(
         (
-            await c.db.execute(
+            await db.execute(
                 select(PropertyReview)
                 .where(PropertyReview.company_id == company.id, PropertyReview.comment != "")
                 .order_by(PropertyReview.created_at.desc())
@@ -145,7 +142,7 @@ async def company_page(request: Request, company_id: FromPath[int]) -> Any:
         {
             "p": company,
             "estate": estate,
-            "history": await pm.history(c.db, company.id),
+            "history": await pm.history(db, company.id),
             "comments": comments,
             "mode": _(pm.PARTY_MODES[company.party_mode]),
         },
@@ -204,15 +201,14 @@ async def resident_page(request: Request) -> Any:
 
 
 @post("/co-governance/property/companies/{company_id:int}/review", guards=REVIEW)
-async def review(request: Request, company_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def review(request: Request, company_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     company = next((p for p in await _companies_for(request) if p.id == company_id), None)
     if company is None:
         raise NotFoundException()
     try:
-        await pm.review(c.db, company, c.user.id, text(data, "score"), text(data, "comment"))
-        await c.db.commit()
+        await pm.review(db, company, rc.user.id, text(data, "score"), text(data, "comment"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _resident(request, error=message(err), status=err.status)

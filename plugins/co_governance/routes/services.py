@@ -14,13 +14,14 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.co_governance import homeservice as hs
 from plugins.co_governance.models import Booking, Contract, Offer, Provider
 from plugins.co_governance.plugin import SERVICE_BOOK, SERVICE_MANAGE
 from plugins.co_governance.routes.common import (
-    Form,
     ancestors_of,
     field_errors,
     home_node,
@@ -105,21 +106,20 @@ async def services_page(request: Request) -> Any:
 
 
 @post("/co-governance/services/offers/{offer_id:int}/book", guards=BOOK)
-async def book(request: Request, offer_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def book(request: Request, offer_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     node = await home_node(request, SERVICE_BOOK)
     if node is None:
         raise NotFoundException()
-    offer = next((o for o, _p in await offers_for(c.db, node.path) if o.id == offer_id), None)
+    offer = next((o for o, _p in await offers_for(db, node.path) if o.id == offer_id), None)
     if offer is None:
         raise NotFoundException()
     values = {"offer_id": str(offer_id), "wanted_on": text(data, "wanted_on"), "note": text(data, "note")}
     try:
         booking = await hs.book(
-            c.db, offer, user_id=c.user.id, node=node, wanted_on=values["wanted_on"], note=values["note"]
+            db, offer, user_id=rc.user.id, node=node, wanted_on=values["wanted_on"], note=values["note"]
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _resident(request, values=values, errors=field_errors(err), status=err.status)
@@ -136,13 +136,12 @@ async def _my_booking(request: Request, booking_id: int) -> Booking:
 
 
 @post("/co-governance/services/bookings/{booking_id:int}/rate", guards=BOOK)
-async def rate(request: Request, booking_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def rate(request: Request, booking_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     booking = await _my_booking(request, booking_id)
     try:
-        await hs.rate(c.db, booking, c.user.id, text(data, "rating"), text(data, "comment"))
-        await c.db.commit()
+        await hs.rate(db, booking, rc.user.id, text(data, "rating"), text(data, "comment"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _resident(request, error=message(err), status=err.status)
@@ -150,13 +149,11 @@ async def rate(request: Request, booking_id: FromPath[int], data: Form) -> Any:
 
 
 @post("/co-governance/services/bookings/{booking_id:int}/cancel", guards=BOOK)
-async def cancel_mine(request: Request, booking_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def cancel_mine(request: Request, booking_id: FromPath[int], db: DbSession) -> Any:
     booking = await _my_booking(request, booking_id)
     try:
-        await hs.move(c.db, booking, "cancel", staff=False)
-        await c.db.commit()
+        await hs.move(db, booking, "cancel", staff=False)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _resident(request, error=message(err), status=err.status)
@@ -247,15 +244,13 @@ async def manage(request: Request) -> Any:
 
 
 @post("/co-governance/services/manage/providers", guards=MANAGE)
-async def add_provider(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_provider(request: Request, data: Form, db: DbSession) -> Any:
     keys = ("name", "kind", "credit_code", "licence", "contact_name", "phone", "node_id")
     values = {k: text(data, k) for k in keys}
     try:
         node = await node_or_404(request, values["node_id"], SERVICE_MANAGE)
         provider = await hs.add_provider(
-            c.db,
+            db,
             name=values["name"],
             kind=values["kind"],
             credit_code=values["credit_code"],
@@ -264,7 +259,7 @@ async def add_provider(request: Request, data: Form) -> Any:
             contact_name=values["contact_name"],
             phone=values["phone"],
         )
-        await c.db.commit()
+        await db.commit()
     except NotFoundException:
         return await _manage(
             request, values=values, errors={"node_id": _("Choose a place.")}, form="provider", status=400
@@ -286,14 +281,12 @@ async def _provider(request: Request, provider_id: int) -> Provider:
 
 
 @post("/co-governance/services/manage/providers/{provider_id:int}/offers", guards=MANAGE)
-async def add_offer(request: Request, provider_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_offer(request: Request, provider_id: FromPath[int], data: Form, db: DbSession) -> Any:
     provider = await _provider(request, provider_id)
     values = {k: text(data, k) for k in ("title", "category", "price", "unit", "description")}
     try:
         await hs.add_offer(
-            c.db,
+            db,
             provider,
             title=values["title"],
             category=values["category"],
@@ -301,7 +294,7 @@ async def add_offer(request: Request, provider_id: FromPath[int], data: Form) ->
             unit=values["unit"] or "次",
             description=values["description"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _manage(request, error=message(err), status=err.status)
@@ -309,14 +302,12 @@ async def add_offer(request: Request, provider_id: FromPath[int], data: Form) ->
 
 
 @post("/co-governance/services/manage/providers/{provider_id:int}/contracts", guards=MANAGE)
-async def add_contract(request: Request, provider_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_contract(request: Request, provider_id: FromPath[int], data: Form, db: DbSession) -> Any:
     provider = await _provider(request, provider_id)
     try:
         node = await node_or_404(request, provider.node_id, SERVICE_MANAGE)
         await hs.add_contract(
-            c.db,
+            db,
             provider,
             title=text(data, "title"),
             node=node,
@@ -325,7 +316,7 @@ async def add_contract(request: Request, provider_id: FromPath[int], data: Form)
             ends_on=text(data, "ends_on"),
             deliverables=text(data, "deliverables").splitlines(),
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _manage(request, error=message(err), status=err.status)
@@ -333,16 +324,16 @@ async def add_contract(request: Request, provider_id: FromPath[int], data: Form)
 
 
 @post("/co-governance/services/manage/contracts/{contract_id:int}/deliverables/{index:int}", guards=MANAGE)
-async def tick_deliverable(request: Request, contract_id: FromPath[int], index: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    contract = await c.db.scalar(select(Contract).where(Contract.id == contract_id))
+async def tick_deliverable(
+    request: Request, contract_id: FromPath[int], index: FromPath[int], data: Form, db: DbSession
+) -> Any:
+    contract = await db.scalar(select(Contract).where(Contract.id == contract_id))
     if contract is None:
         raise NotFoundException()
     check_in_scope(request, SERVICE_MANAGE, contract.node_path)
     try:
-        await hs.mark_deliverable(c.db, contract, index, text(data, "done") == "1")
-        await c.db.commit()
+        await hs.mark_deliverable(db, contract, index, text(data, "done") == "1")
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _manage(request, error=message(err), status=err.status)
@@ -350,16 +341,14 @@ async def tick_deliverable(request: Request, contract_id: FromPath[int], index: 
 
 
 @post("/co-governance/services/manage/bookings/{booking_id:int}/{action:str}", guards=MANAGE)
-async def move_booking(request: Request, booking_id: FromPath[int], action: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    booking = await c.db.scalar(select(Booking).where(Booking.id == booking_id))
+async def move_booking(request: Request, booking_id: FromPath[int], action: FromPath[str], db: DbSession) -> Any:
+    booking = await db.scalar(select(Booking).where(Booking.id == booking_id))
     if booking is None or action not in ("confirm", "done", "cancel"):
         raise NotFoundException()
     check_in_scope(request, SERVICE_MANAGE, booking.node_path)
     try:
-        await hs.move(c.db, booking, action, staff=True)
-        await c.db.commit()
+        await hs.move(db, booking, action, staff=True)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _manage(request, error=message(err), status=err.status)

@@ -19,6 +19,8 @@ from core.rbac.scope import in_scope
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -33,7 +35,6 @@ from plugins.co_governance.plugin import (
     VOLUNTEER_MANAGE,
 )
 from plugins.co_governance.routes.common import (
-    Form,
     as_id,
     chart,
     field_errors,
@@ -57,16 +58,12 @@ def _star(minutes: int) -> str:
 
 
 @get("/co-governance/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = c.scope_prefixes(VIEW)
-    head = await figures.headline(c.db, prefixes)
-    rows = await figures.hours_overview(c.db, prefixes)
+async def overview(request: Request, db: DbSession, rc: Ctx) -> Any:
+    prefixes = rc.scope_prefixes(VIEW)
+    head = await figures.headline(db, prefixes)
+    rows = await figures.hours_overview(db, prefixes)
     names = dict(
-        (
-            await c.db.execute(select(GridNode.path, GridNode.name).where(GridNode.path.in_([r.path for r in rows])))
-        ).all()
+        (await db.execute(select(GridNode.path, GridNode.name).where(GridNode.path.in_([r.path for r in rows])))).all()
     )
     return await render(
         request,
@@ -92,7 +89,7 @@ async def overview(request: Request) -> Any:
                     ("/co-governance/training/", _("Training and employment"), TRAINING_MANAGE),
                     ("/co-governance/property/manage/", _("Red property management"), PROPERTY_MANAGE),
                 )
-                if c.can(action)
+                if rc.can(action)
             ],
         },
     )
@@ -133,10 +130,8 @@ async def volunteer_list(request: Request, q: FromQuery[str] = "", page: FromQue
 
 
 @post("/co-governance/volunteers/", guards=MANAGE)
-async def volunteer_register(request: Request, data: Form) -> Any:
+async def volunteer_register(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     """A worker registers someone from a paper form (without an account they cannot sign up online)."""
-    c = ctx(request)
-    assert c.db is not None
     values = {k: text(data, k) for k in ("name", "phone", "availability", "node_id")}
     skills = data.get("skills", [])
     values["skills"] = skills if isinstance(skills, list) else [skills]
@@ -146,7 +141,7 @@ async def volunteer_register(request: Request, data: Form) -> Any:
         return await _volunteer_list(request, "", 1, values, {"node_id": _("Choose a community.")}, 400)
     try:
         v = await volunteers.register(
-            c.db,
+            db,
             request.app.state.vault,
             name=values["name"],
             phone=values["phone"],
@@ -155,11 +150,11 @@ async def volunteer_register(request: Request, data: Form) -> Any:
             node=node,
             number_format=tenant_settings(request)["volunteer_number_format"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _volunteer_list(request, "", 1, values, field_errors(err), err.status)
-    return Redirect(c.url(f"/co-governance/volunteers/{v.id}"), status_code=303)
+    return Redirect(rc.url(f"/co-governance/volunteers/{v.id}"), status_code=303)
 
 
 async def _volunteer_in_scope(request: Request, volunteer_id: int) -> Volunteer:
@@ -173,11 +168,9 @@ async def _volunteer_in_scope(request: Request, volunteer_id: int) -> Volunteer:
 
 
 @get("/co-governance/volunteers/{volunteer_id:int}", guards=MANAGE)
-async def volunteer_page(request: Request, volunteer_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def volunteer_page(request: Request, volunteer_id: FromPath[int], db: DbSession) -> Any:
     v = await _volunteer_in_scope(request, volunteer_id)
-    standing = await volunteers.standing(c.db, v)
+    standing = await volunteers.standing(db, v)
     return await render(
         request,
         "co_governance/volunteer.html",
@@ -185,8 +178,8 @@ async def volunteer_page(request: Request, volunteer_id: FromPath[int]) -> Any:
             "v": v,
             "standing": standing,
             "star_name": _star(v.minutes_total),
-            "teams": await volunteers.teams_of(c.db, v.id),
-            "records": await volunteers.records_of(c.db, v.id, limit=200),
+            "teams": await volunteers.teams_of(db, v.id),
+            "records": await volunteers.records_of(db, v.id, limit=200),
         },
     )
 
@@ -242,17 +235,15 @@ async def team_list(request: Request) -> Any:
 
 
 @post("/co-governance/teams/", guards=MANAGE)
-async def team_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def team_create(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("name", "description", "node_id")}
     try:
         node = await node_or_404(request, values["node_id"], VOLUNTEER_MANAGE)
     except NotFoundException:
         return await _teams(request, values, {"node_id": _("Choose where the team serves.")}, 400)
     try:
-        await volunteers.create_team(c.db, name=values["name"], node=node, description=values["description"])
-        await c.db.commit()
+        await volunteers.create_team(db, name=values["name"], node=node, description=values["description"])
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _teams(request, values, field_errors(err), err.status)
@@ -260,20 +251,18 @@ async def team_create(request: Request, data: Form) -> Any:
 
 
 @post("/co-governance/teams/{team_id:int}/members", guards=MANAGE)
-async def team_add_member(request: Request, team_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    team = await c.db.scalar(select(Team).where(Team.id == team_id))
+async def team_add_member(request: Request, team_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    team = await db.scalar(select(Team).where(Team.id == team_id))
     if team is None:
         raise NotFoundException()
     check_in_scope(request, VOLUNTEER_MANAGE, team.node_path)
     number = text(data, "number")
-    v = await volunteers.by_number(c.db, number) if number else None
-    if v is None or not c.can(VOLUNTEER_MANAGE, v.node_path):
+    v = await volunteers.by_number(db, number) if number else None
+    if v is None or not rc.can(VOLUNTEER_MANAGE, v.node_path):
         return await _teams(request, {}, {"member": _("No volunteer %(number)s in your area.", number=number)}, 404)
     try:
-        await volunteers.join_team(c.db, team, v)
-        await c.db.commit()
+        await volunteers.join_team(db, team, v)
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _teams(request, {}, {"member": message(err)}, err.status)
@@ -327,9 +316,7 @@ async def activity_list(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @post("/co-governance/activities/", guards=MANAGE)
-async def activity_publish(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def activity_publish(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     keys = (
         "title",
         "node_id",
@@ -361,8 +348,8 @@ async def activity_publish(request: Request, data: Form) -> Any:
     team_id = None
     if values["team_id"]:
         wanted = as_id(values["team_id"])
-        team = await c.db.scalar(select(Team).where(Team.id == wanted)) if wanted else None
-        if team is None or not c.can(VOLUNTEER_MANAGE, team.node_path):
+        team = await db.scalar(select(Team).where(Team.id == wanted)) if wanted else None
+        if team is None or not rc.can(VOLUNTEER_MANAGE, team.node_path):
             errors["team_id"] = _("Choose one of your teams.")
         else:
             team_id = team.id
@@ -375,7 +362,7 @@ async def activity_publish(request: Request, data: Form) -> Any:
     assert starts is not None and ends is not None
     try:
         act = await volunteers.publish_activity(
-            c.db,
+            db,
             title=values["title"],
             node=node,
             starts_at=starts,
@@ -387,11 +374,11 @@ async def activity_publish(request: Request, data: Form) -> Any:
             place=values["place"],
             description=values["description"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _activities(request, values, field_errors(err), status=err.status)
-    return Redirect(c.url(f"/co-governance/activities/{act.id}"), status_code=303)
+    return Redirect(rc.url(f"/co-governance/activities/{act.id}"), status_code=303)
 
 
 async def _activity_in_scope(request: Request, activity_id: int) -> Any:
@@ -439,18 +426,16 @@ async def activity_page(request: Request, activity_id: FromPath[int]) -> Any:
 
 
 @post("/co-governance/activities/{activity_id:int}/scan", guards=MANAGE)
-async def activity_scan(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def activity_scan(request: Request, activity_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """The organiser scanned a volunteer's code: in, or out (then the hours become a record)."""
-    c = ctx(request)
-    assert c.db is not None
     act = await _activity_in_scope(request, activity_id)
     try:
         signup, direction = await activities.check_by_token(
-            c.db, request.app.state.vault, text(data, "token"), activity_id=act.id
+            db, request.app.state.vault, text(data, "token"), activity_id=act.id
         )
         if direction == "out":
-            await volunteers.record_attendance(c.db, act.id, signup.user_id, points_rule(request))
-        await c.db.commit()
+            await volunteers.record_attendance(db, act.id, signup.user_id, points_rule(request))
+        await db.commit()
     except ServiceError as err:
         await rollback(request, act)
         return await _sheet(request, act, error=message(err), status=err.status)
@@ -463,21 +448,19 @@ async def activity_scan(request: Request, activity_id: FromPath[int], data: Form
 
 
 @post("/co-governance/activities/{activity_id:int}/check", guards=MANAGE)
-async def activity_check(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def activity_check(request: Request, activity_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """Tick someone in or out on the list (no phone at hand)."""
-    c = ctx(request)
-    assert c.db is not None
     act = await _activity_in_scope(request, activity_id)
     user_id = as_id(text(data, "user_id"))
     if user_id is None:
         return await _sheet(request, act, error=_("Choose someone on the list."), status=400)
     try:
         if text(data, "direction") == "out":
-            await activities.check_out(c.db, act.id, user_id)
-            await volunteers.record_attendance(c.db, act.id, user_id, points_rule(request))
+            await activities.check_out(db, act.id, user_id)
+            await volunteers.record_attendance(db, act.id, user_id, points_rule(request))
         else:
-            await activities.check_in(c.db, act.id, user_id)
-        await c.db.commit()
+            await activities.check_in(db, act.id, user_id)
+        await db.commit()
     except ServiceError as err:
         await rollback(request, act)
         return await _sheet(request, act, error=message(err), status=err.status)
@@ -485,10 +468,8 @@ async def activity_check(request: Request, activity_id: FromPath[int], data: For
 
 
 @post("/co-governance/activities/{activity_id:int}/hours", guards=MANAGE)
-async def activity_hours(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def activity_hours(request: Request, activity_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """Record or correct someone's hours (谁记录谁证明: the recorder is kept with the reason)."""
-    c = ctx(request)
-    assert c.db is not None
     act = await _activity_in_scope(request, activity_id)
     user_id = as_id(text(data, "user_id"))
     try:
@@ -500,9 +481,9 @@ async def activity_hours(request: Request, activity_id: FromPath[int], data: For
     if not 0 <= minutes <= 24 * 60:
         return await _sheet(request, act, error=_("Enter the hours as a number, e.g. 2.5."), status=400)
     try:
-        await activities.set_minutes(c.db, act.id, user_id, minutes, text(data, "reason"))
-        await volunteers.record_attendance(c.db, act.id, user_id, points_rule(request))
-        await c.db.commit()
+        await activities.set_minutes(db, act.id, user_id, minutes, text(data, "reason"))
+        await volunteers.record_attendance(db, act.id, user_id, points_rule(request))
+        await db.commit()
     except ServiceError as err:
         await rollback(request, act)
         return await _sheet(request, act, error=message(err), status=err.status)

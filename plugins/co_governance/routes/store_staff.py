@@ -14,13 +14,14 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.co_governance import store
 from plugins.co_governance.models import Redemption, StoreItem, Volunteer
 from plugins.co_governance.plugin import STORE_MANAGE
 from plugins.co_governance.routes.common import (
-    Form,
     field_errors,
     message,
     node_or_404,
@@ -96,9 +97,7 @@ async def manage(request: Request) -> Any:
 
 
 @post(f"{BASE}/items", guards=GUARD)
-async def add_item(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_item(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("name", "price", "stock", "description", "node_id")}
     try:
         node = await node_or_404(request, values["node_id"], STORE_MANAGE)
@@ -106,14 +105,14 @@ async def add_item(request: Request, data: Form) -> Any:
         return await _page(request, values=values, errors={"node_id": _("Choose the store's place.")}, status=400)
     try:
         item = await store.add_item(
-            c.db,
+            db,
             node=node,
             name=values["name"],
             price=values["price"],
             stock=values["stock"],
             description=values["description"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, values=values, errors=field_errors(err), status=err.status)
@@ -131,13 +130,11 @@ async def _item(request: Request, item_id: int) -> StoreItem:
 
 
 @post(f"{BASE}/items/{{item_id:int}}/restock", guards=GUARD)
-async def restock(request: Request, item_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def restock(request: Request, item_id: FromPath[int], data: Form, db: DbSession) -> Any:
     item = await _item(request, item_id)
     try:
-        await store.restock(c.db, item, text(data, "added"))
-        await c.db.commit()
+        await store.restock(db, item, text(data, "added"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, error=message(err), status=err.status)
@@ -145,12 +142,10 @@ async def restock(request: Request, item_id: FromPath[int], data: Form) -> Any:
 
 
 @post(f"{BASE}/items/{{item_id:int}}/toggle", guards=GUARD)
-async def toggle(request: Request, item_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def toggle(request: Request, item_id: FromPath[int], db: DbSession) -> Any:
     item = await _item(request, item_id)
     item.active = not item.active
-    await c.db.commit()
+    await db.commit()
     return await _page(request, notice=_("Saved."))
 
 
@@ -165,13 +160,11 @@ async def _redemption(request: Request, redemption_id: int) -> Redemption:
 
 
 @post(f"{BASE}/redemptions/{{redemption_id:int}}/hand-over", guards=GUARD)
-async def hand_over(request: Request, redemption_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def hand_over(request: Request, redemption_id: FromPath[int], data: Form, db: DbSession) -> Any:
     red = await _redemption(request, redemption_id)
     try:
-        await store.hand_over(c.db, red, text(data, "note"))
-        await c.db.commit()
+        await store.hand_over(db, red, text(data, "note"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, error=message(err), status=err.status)
@@ -179,13 +172,11 @@ async def hand_over(request: Request, redemption_id: FromPath[int], data: Form) 
 
 
 @post(f"{BASE}/redemptions/{{redemption_id:int}}/cancel", guards=GUARD)
-async def cancel(request: Request, redemption_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def cancel(request: Request, redemption_id: FromPath[int], data: Form, db: DbSession) -> Any:
     red = await _redemption(request, redemption_id)
     try:
-        await store.cancel(c.db, red, text(data, "reason"))
-        await c.db.commit()
+        await store.cancel(db, red, text(data, "reason"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _page(request, error=message(err), status=err.status)

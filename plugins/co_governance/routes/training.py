@@ -14,6 +14,8 @@ from sqlalchemy import select
 from core.i18n import gettext as _
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.co_governance import training as tr
@@ -21,7 +23,6 @@ from plugins.co_governance.models import Course, Enrolment
 from plugins.co_governance.plugin import TRAINING_MANAGE
 from plugins.co_governance.routes.common import (
     LOCAL,
-    Form,
     chart,
     field_errors,
     message,
@@ -70,9 +71,7 @@ async def course_list(request: Request) -> Any:
 
 
 @post("/co-governance/training/", guards=GUARD)
-async def add_course(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_course(request: Request, data: Form, db: DbSession) -> Any:
     keys = ("title", "trade", "provider_name", "node_id", "starts_on", "ends_on", "sessions", "required_sessions")
     values = {k: text(data, k) for k in keys}
     try:
@@ -85,7 +84,7 @@ async def add_course(request: Request, data: Form) -> Any:
         return await _list(request, values, {"sessions": _("Enter a whole number.")}, 400)
     try:
         course = await tr.add_course(
-            c.db,
+            db,
             title=values["title"],
             trade=values["trade"],
             provider_name=values["provider_name"],
@@ -95,7 +94,7 @@ async def add_course(request: Request, data: Form) -> Any:
             sessions=sessions,
             required_sessions=required,
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _list(request, values, field_errors(err), err.status)
@@ -141,13 +140,11 @@ async def course_page(request: Request, course_id: FromPath[int]) -> Any:
 
 
 @post("/co-governance/training/{course_id:int}/enrol", guards=GUARD)
-async def enrol(request: Request, course_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def enrol(request: Request, course_id: FromPath[int], data: Form, db: DbSession) -> Any:
     course = await _course_in_scope(request, course_id)
     try:
-        await tr.enrol(c.db, request.app.state.vault, course, name=text(data, "name"), phone=text(data, "phone"))
-        await c.db.commit()
+        await tr.enrol(db, request.app.state.vault, course, name=text(data, "name"), phone=text(data, "phone"))
+        await db.commit()
     except ServiceError as err:
         await rollback(request, course)
         return await _course(request, course, error=message(err), status=err.status)
@@ -156,32 +153,35 @@ async def enrol(request: Request, course_id: FromPath[int], data: Form) -> Any:
 
 @post("/co-governance/training/{course_id:int}/trainees/{enrolment_id:int}/{step:str}", guards=GUARD)
 async def trainee_step(
-    request: Request, course_id: FromPath[int], enrolment_id: FromPath[int], step: FromPath[str], data: Form
+    request: Request,
+    course_id: FromPath[int],
+    enrolment_id: FromPath[int],
+    step: FromPath[str],
+    data: Form,
+    db: DbSession,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
     course = await _course_in_scope(request, course_id)
-    row = await c.db.scalar(select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.course_id == course.id))
+    row = await db.scalar(select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.course_id == course.id))
     if row is None or step not in ("attend", "complete", "drop", "follow-up"):
         raise NotFoundException()
     today = datetime.now(LOCAL).date()
     try:
         if step == "attend":
-            await tr.attend(c.db, course, row)
+            await tr.attend(db, course, row)
         elif step == "complete":
-            await tr.complete(c.db, course, row, text(data, "on") or today)
+            await tr.complete(db, course, row, text(data, "on") or today)
         elif step == "drop":
-            await tr.drop(c.db, row)
+            await tr.drop(db, row)
         else:
             await tr.follow_up(
-                c.db,
+                db,
                 row,
                 employed=text(data, "employed") == "1",
                 employer=text(data, "employer"),
                 employed_on=text(data, "employed_on") or None,
                 on=today,
             )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request, course)
         return await _course(request, course, error=message(err), status=err.status)

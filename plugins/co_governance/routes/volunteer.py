@@ -20,13 +20,14 @@ from core.identity.totp import qr_data_uri
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.render import render
 from plugins.co_governance import certificate, rules, store, volunteers
 from plugins.co_governance.models import Redemption, StoreItem, Volunteer
 from plugins.co_governance.plugin import VOLUNTEER_SELF
 from plugins.co_governance.routes.common import (
-    Form,
     ancestors_of,
     field_errors,
     home_node,
@@ -100,19 +101,17 @@ async def _register_form(request: Request, values: dict[str, Any], errors: dict[
 
 
 @get(f"{BASE}/", guards=GUARD)
-async def my_page(request: Request) -> Any:
+async def my_page(request: Request, rc: Ctx) -> Any:
     volunteer = await me(request)
     if volunteer is None:
-        c = ctx(request)
-        assert c.user is not None
-        return await _register_form(request, {"name": c.user.display_name}, {})
+        assert rc.user is not None
+        return await _register_form(request, {"name": rc.user.display_name}, {})
     return await _home(request, volunteer)
 
 
 @post(f"{BASE}/register", guards=GUARD)
-async def register(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def register(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     values = {k: text(data, k) for k in ("name", "phone", "availability")}
     skills = data.get("skills", [])
     skills = skills if isinstance(skills, list) else [skills]
@@ -122,34 +121,32 @@ async def register(request: Request, data: Form) -> Any:
         return await _register_form(request, values, {"_": _("Your account has no place in the district yet.")}, 409)
     try:
         await volunteers.register(
-            c.db,
+            db,
             request.app.state.vault,
             name=values["name"],
             phone=values["phone"],
             skills=values["skills"],
             availability=values["availability"],
             node=node,
-            user_id=c.user.id,
+            user_id=rc.user.id,
             number_format=tenant_settings(request)["volunteer_number_format"],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request)
         return await _register_form(request, values, field_errors(err), err.status)
-    return Redirect(c.url(f"{BASE}/"), status_code=303)
+    return Redirect(rc.url(f"{BASE}/"), status_code=303)
 
 
 @post(f"{BASE}/activities/{{activity_id:int}}/sign-up", guards=GUARD)
-async def sign_up(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def sign_up(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     volunteer = await me(request)
     if volunteer is None:
-        return Redirect(c.url(f"{BASE}/"), status_code=303)
+        return Redirect(rc.url(f"{BASE}/"), status_code=303)
     act = await _visible_activity(request, volunteer, activity_id)
     try:
-        await volunteers.sign_up(c.db, act.id, volunteer)
-        await c.db.commit()
+        await volunteers.sign_up(db, act.id, volunteer)
+        await db.commit()
     except ServiceError as err:
         await rollback(request, volunteer)
         return await _home(request, volunteer, error=message(err), status=err.status)
@@ -170,15 +167,14 @@ async def _visible_activity(request: Request, volunteer: Volunteer, activity_id:
 
 
 @get(f"{BASE}/activities/{{activity_id:int}}/code", guards=GUARD)
-async def check_in_code(request: Request, activity_id: FromPath[int]) -> Any:
+async def check_in_code(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """The QR code staff scan to check the volunteer in and out (valid for 5 minutes)."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+    assert rc.user is not None
     volunteer = await me(request)
     if volunteer is None:
         raise NotFoundException()
     act = await _visible_activity(request, volunteer, activity_id)
-    token = activities.issue_token(request.app.state.vault, act, c.user.id)
+    token = activities.issue_token(request.app.state.vault, act, rc.user.id)
     return await render(
         request,
         "co_governance/code.html",
@@ -187,27 +183,26 @@ async def check_in_code(request: Request, activity_id: FromPath[int]) -> Any:
 
 
 @get(f"{BASE}/certificate.pdf", guards=GUARD)
-async def certificate_pdf(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None
+async def certificate_pdf(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None
     volunteer = await me(request)
     if volunteer is None:
         raise NotFoundException()
     try:
         doc = await certificate.issue(
-            c.db,
+            db,
             request.app.state.storage,
-            tenant=c.tenant,
+            tenant=rc.tenant,
             volunteer=volunteer,
             base_url=str(request.base_url).rstrip("/").split("/t/")[0],
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as err:
         await rollback(request, volunteer)
         return await _home(request, volunteer, error=message(err), status=err.status)
     from core.services.files.models import StoredFile
 
-    stored = await c.db.scalar(select(StoredFile).where(StoredFile.id == doc.file_id))
+    stored = await db.scalar(select(StoredFile).where(StoredFile.id == doc.file_id))
     assert stored is not None
     return Response(
         request.app.state.storage.read(stored),
@@ -217,10 +212,8 @@ async def certificate_pdf(request: Request) -> Any:
 
 
 @get(f"{BASE}/record.csv", guards=GUARD)
-async def record_csv(request: Request) -> Any:
+async def record_csv(request: Request, db: DbSession) -> Any:
     """The volunteer's own record, as kept for inspection."""
-    c = ctx(request)
-    assert c.db is not None
     volunteer = await me(request)
     if volunteer is None:
         raise NotFoundException()
@@ -228,7 +221,7 @@ async def record_csv(request: Request) -> Any:
     out = csv.writer(buf)
     out.writerow([volunteer.name, volunteer.number])
     out.writerow([*certificate.HEADER, "积分"])
-    for rec in sorted(await volunteers.records_of(c.db, volunteer.id), key=lambda r: (r.served_on, r.id)):
+    for rec in sorted(await volunteers.records_of(db, volunteer.id), key=lambda r: (r.served_on, r.id)):
         out.writerow([*certificate.rows_of([rec])[0], str(rec.points / 100)])
     return Response(
         "\ufeff" + buf.getvalue(),
@@ -293,18 +286,16 @@ async def store_page(request: Request) -> Any:
 
 
 @post("/co-governance/store/items/{item_id:int}/redeem", guards=GUARD)
-async def redeem(request: Request, item_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def redeem(request: Request, item_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     volunteer = await me(request)
     if volunteer is None:
-        return Redirect(c.url(f"{BASE}/"), status_code=303)
-    item = await c.db.scalar(select(StoreItem).where(StoreItem.id == item_id))
+        return Redirect(rc.url(f"{BASE}/"), status_code=303)
+    item = await db.scalar(select(StoreItem).where(StoreItem.id == item_id))
     if item is None or item.node_path not in ancestors_of(volunteer.node_path):
         raise NotFoundException()
     try:
-        red = await store.redeem(c.db, item.id, volunteer, request_key=text(data, "request_key") or None)
-        await c.db.commit()
+        red = await store.redeem(db, item.id, volunteer, request_key=text(data, "request_key") or None)
+        await db.commit()
     except ServiceError as err:
         await rollback(request, volunteer)
         return await _store_page(request, volunteer, error=message(err), status=err.status)
