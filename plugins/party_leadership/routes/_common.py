@@ -16,7 +16,6 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import InvalidInput, ServiceError
 from core.web.context import ctx
-from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.party_leadership.members import COMMUNITY_KINDS
 from plugins.party_leadership.settings import NAME, Settings, settings_of
 

@@ -28,6 +28,7 @@ from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import InvalidInput, ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import signed_in
 from core.web.routes.api import api_router
 from plugins.party_leadership import captains, members, mine, rules
@@ -84,14 +85,13 @@ async def _member(request: Request) -> Any:
 
 
 @get("/party/me", guards=GUARD, summary="My 双报到 registration, posts, hours this year and 评议 standing")
-async def api_me(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    member = await members.member_of_user(c.db, c.user.id)
+async def api_me(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    member = await members.member_of_user(db, rc.user.id)
     if member is None:
         return {"reported": False}
     s = settings(request)
-    st = await mine.standing(c.db, member, today().year, s)
+    st = await mine.standing(db, member, today().year, s)
     return {
         "reported": True,
         "member_id": member.id,
@@ -100,7 +100,7 @@ async def api_me(request: Request) -> Any:
         "unit_id": member.unit_id,
         "reported_on": member.reported_on.isoformat(),
         "posts": [
-            {"id": p.id, "title": p.title, "category": p.category} for p in await members.posts_of(c.db, member.id)
+            {"id": p.id, "title": p.title, "category": p.category} for p in await members.posts_of(db, member.id)
         ],
         "standing": {
             "year": st.year,
@@ -118,37 +118,34 @@ async def api_me(request: Request) -> Any:
 
 
 @get("/party/communities", guards=GUARD, summary="Communities a member can report to, with their units")
-async def api_communities(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    units = await mine.unit_choices(c.db)
+async def api_communities(db: DbSession) -> Any:
+    units = await mine.unit_choices(db)
     by_path: dict[str, list[dict[str, Any]]] = {}
     for u in units:
         by_path.setdefault(u.node_path, []).append({"id": u.id, "name": u.name})
     return {
         "communities": [
-            {"id": n.id, "name": n.name, "units": by_path.get(n.path, [])} for n in await mine.community_choices(c.db)
+            {"id": n.id, "name": n.name, "units": by_path.get(n.path, [])} for n in await mine.community_choices(db)
         ]
     }
 
 
 @post("/party/report-in", guards=GUARD, status_code=201, summary="Report in (报到) to a community")
-async def api_report_in(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_report_in(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         body = await _body(request)
         member = await mine.report_in(
-            c.db,
-            c.user.id,
+            db,
+            rc.user.id,
             node_id=_int(body, "node_id"),
-            name=_str(body, "name") or c.user.display_name,
+            name=_str(body, "name") or rc.user.display_name,
             unit_id=_int(body, "unit_id"),
             branch=_str(body, "branch"),
             on=today(),
         )
-        doc = await members.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
-        await c.db.commit()
+        doc = await members.issue_receipt(db, request.app.state.storage, rc.tenant, public_url(request), member=member)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)
@@ -156,36 +153,32 @@ async def api_report_in(request: Request) -> Any:
         "member_id": member.id,
         "community_id": member.node_id,
         "reported_on": member.reported_on.isoformat(),
-        "receipt": c.url(f"/files/{doc.file_id}"),
+        "receipt": rc.url(f"/files/{doc.file_id}"),
     }
 
 
 @get("/party/posts", guards=GUARD, summary="My community's service posts")
-async def api_posts(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_posts(request: Request, db: DbSession) -> Any:
     try:
         member = await _member(request)
     except ServiceError as exc:
         return refused(exc)
-    held = {p.id for p in await members.posts_of(c.db, member.id)}
+    held = {p.id for p in await members.posts_of(db, member.id)}
     return {
         "posts": [
             {"id": p.id, "category": p.category, "title": p.title, "description": p.description,
              "capacity": p.capacity, "claimed": p.claimed, "mine": p.id in held}
-            for p in await members.posts_at(c.db, member.node_path)
+            for p in await members.posts_at(db, member.node_path)
         ]
     }  # fmt: skip
 
 
 @post("/party/posts/{post_id:int}/claim", guards=GUARD, status_code=200, summary="Claim a post")
-async def api_claim_post(request: Request, post_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_claim_post(request: Request, post_id: FromPath[int], db: DbSession) -> Any:
     try:
         member = await _member(request)
-        await members.claim_post(c.db, post_id, member)
-        await c.db.commit()
+        await members.claim_post(db, post_id, member)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)
@@ -193,9 +186,7 @@ async def api_claim_post(request: Request, post_id: FromPath[int]) -> Any:
 
 
 @get("/party/activities", guards=GUARD, summary="My community's upcoming party activities")
-async def api_activities(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_activities(request: Request, db: DbSession) -> Any:
     try:
         member = await _member(request)
     except ServiceError as exc:
@@ -205,19 +196,17 @@ async def api_activities(request: Request) -> Any:
             {"id": a.id, "title": a.title, "category": a.category, "place": a.place,
              "starts_at": a.starts_at.isoformat(), "ends_at": a.ends_at.isoformat(),
              "capacity": a.capacity, "signed_up": a.signed_up, "mine": s is not None}
-            for a, s in await mine.upcoming(c.db, member, datetime.now(LOCAL))
+            for a, s in await mine.upcoming(db, member, datetime.now(LOCAL))
         ]
     }  # fmt: skip
 
 
 @post("/party/activities/{activity_id:int}/sign-up", guards=GUARD, status_code=200, summary="Sign up for an activity")
-async def api_sign_up(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_sign_up(request: Request, activity_id: FromPath[int], db: DbSession) -> Any:
     try:
         member = await _member(request)
-        await mine.sign_up(c.db, member, activity_id)
-        await c.db.commit()
+        await mine.sign_up(db, member, activity_id)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)
@@ -225,29 +214,26 @@ async def api_sign_up(request: Request, activity_id: FromPath[int]) -> Any:
 
 
 @get("/party/activities/{activity_id:int}/code", guards=GUARD, summary="My check-in code for an activity")
-async def api_code(request: Request, activity_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_code(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         member = await _member(request)
-        act = await activities.get(c.db, activity_id)
+        act = await activities.get(db, activity_id)
     except ServiceError as exc:
         return refused(exc)
     if act.source != members.NAME or act.node_path != member.node_path:
         return refuse(404, _("There is no such activity in your community."))
-    return {"activity_id": act.id, "token": activities.issue_token(request.app.state.vault, act, c.user.id)}
+    return {"activity_id": act.id, "token": activities.issue_token(request.app.state.vault, act, rc.user.id)}
 
 
 @get("/party/card", guards=GUARD, summary="My service record card (服务记录卡)")
-async def api_card(request: Request, year: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_card(request: Request, db: DbSession, year: FromQuery[int | None] = None) -> Any:
     try:
         member = await _member(request)
     except ServiceError as exc:
         return refused(exc)
     y = year if year and 2000 <= year <= 2100 else today().year
-    card = await members.service_card(c.db, member, y)
+    card = await members.service_card(db, member, y)
     return {
         "year": y,
         "hours": float(card.hours),
@@ -260,28 +246,24 @@ async def api_card(request: Request, year: FromQuery[int | None] = None) -> Any:
 
 
 @get("/party/projects", guards=GUARD, summary="Projects of my community open for claiming")
-async def api_projects(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_projects(request: Request, db: DbSession) -> Any:
     try:
         member = await _member(request)
     except ServiceError as exc:
         return refused(exc)
     return {
         "projects": [
-            {"id": p.id, "title": p.title, "description": p.description} for p in await mine.open_projects(c.db, member)
+            {"id": p.id, "title": p.title, "description": p.description} for p in await mine.open_projects(db, member)
         ]
     }
 
 
 @post("/party/projects/{project_id:int}/claim", guards=GUARD, status_code=200, summary="Claim (认领) a project")
-async def api_claim_project(request: Request, project_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_claim_project(request: Request, project_id: FromPath[int], db: DbSession) -> Any:
     try:
         member = await _member(request)
-        project = await mine.claim_project(c.db, member, project_id)
-        await c.db.commit()
+        project = await mine.claim_project(db, member, project_id)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)
@@ -291,16 +273,14 @@ async def api_claim_project(request: Request, project_id: FromPath[int]) -> Any:
 @post(
     "/party/buildings/{node_id:int}/claim", guards=GUARD, status_code=200, summary="Become a building's online captain"
 )
-async def api_claim_building(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_claim_building(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     try:
         member = await _member(request)
         body = await _body(request)
         captain = await captains.claim(
-            c.db, member, node_id, group_link=_str(body, "group_link"), contact=_str(body, "contact")
+            db, member, node_id, group_link=_str(body, "group_link"), contact=_str(body, "contact")
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return refused(exc)

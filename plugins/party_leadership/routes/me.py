@@ -18,13 +18,14 @@ from core.i18n import gettext as _
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import signed_in
 from core.web.render import render
 from plugins.party_leadership import captains, members, mine, rules
 from plugins.party_leadership.models import Unit
 from plugins.party_leadership.routes._common import (
     LOCAL,
-    Form,
     number,
     problem,
     public_url,
@@ -77,76 +78,75 @@ async def me_page(request: Request) -> Any:
 
 
 @post("/party/me/report", guards=[signed_in])
-async def me_report(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def me_report(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         member = await mine.report_in(
-            c.db,
-            c.user.id,
+            db,
+            rc.user.id,
             node_id=number(data, "node_id"),
-            name=text(data, "name") or c.user.display_name,
+            name=text(data, "name") or rc.user.display_name,
             unit_id=number(data, "unit_id"),
             branch=text(data, "branch"),
             on=today(),
         )
-        await members.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
-        await c.db.commit()
+        await members.issue_receipt(db, request.app.state.storage, rc.tenant, public_url(request), member=member)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _page(request, problem(exc), data, status=exc.status)
-    return Redirect(c.url("/party/me"), status_code=303)
+    return Redirect(rc.url("/party/me"), status_code=303)
 
 
 @post("/party/me/{what:str}/{object_id:int}", guards=[signed_in])
-async def me_act(request: Request, what: FromPath[str], object_id: FromPath[int], data: Form) -> Any:
+async def me_act(
+    request: Request, what: FromPath[str], object_id: FromPath[int], data: Form, db: DbSession, rc: Ctx
+) -> Any:
     """Claim a post, a project or a building; sign up for an activity; update my building's links."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+    assert rc.user is not None
     if what not in ("post", "activity", "project", "building", "captain"):
         raise NotFoundException()
     try:
-        member = await mine.require_member(c.db, c.user.id)
+        member = await mine.require_member(db, rc.user.id)
         if what == "post":
-            await members.claim_post(c.db, object_id, member)
+            await members.claim_post(db, object_id, member)
         elif what == "activity":
-            await mine.sign_up(c.db, member, object_id)
+            await mine.sign_up(db, member, object_id)
         elif what == "project":
-            await mine.claim_project(c.db, member, object_id)
+            await mine.claim_project(db, member, object_id)
         elif what == "building":
             await captains.claim(
-                c.db, member, object_id, group_link=text(data, "group_link"), contact=text(data, "contact")
+                db, member, object_id, group_link=text(data, "group_link"), contact=text(data, "contact")
             )
         else:
-            captain = await captains.get(c.db, object_id)
+            captain = await captains.get(db, object_id)
             if captain.member_id != member.id:
                 raise NotFoundException()
             if text(data, "release"):
-                await captains.release(c.db, captain)
+                await captains.release(db, captain)
             else:
                 await captains.update_links(
-                    c.db, captain, group_link=text(data, "group_link"), contact=text(data, "contact")
+                    db, captain, group_link=text(data, "group_link"), contact=text(data, "contact")
                 )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _page(request, problem(exc), status=exc.status)
-    return Redirect(c.url("/party/me"), status_code=303)
+    return Redirect(rc.url("/party/me"), status_code=303)
 
 
 @get("/party/me/activities/{activity_id:int}/code", guards=[signed_in])
-async def me_code(request: Request, activity_id: FromPath[int]) -> Any:
+async def me_code(request: Request, activity_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """My check-in code for an activity I signed up for: staff scan it to check me in and out."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    member = await members.member_of_user(c.db, c.user.id)
+    assert rc.user is not None
+    member = await members.member_of_user(db, rc.user.id)
     try:
-        act = await activities.get(c.db, activity_id)
+        act = await activities.get(db, activity_id)
     except ServiceError:
         raise NotFoundException() from None
     if member is None or act.source != members.NAME or act.node_path != member.node_path:
         raise NotFoundException()
-    token = activities.issue_token(request.app.state.vault, act, c.user.id)
+    token = activities.issue_token(request.app.state.vault, act, rc.user.id)
     return await render(request, "party_leadership/me_code.html", {"a": act, "token": token})
 
 

@@ -21,6 +21,8 @@ from core.rbac.scope import in_scope
 from core.services import activities
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
@@ -30,7 +32,6 @@ from plugins.party_leadership.models import Feedback, Member, Post, Unit
 from plugins.party_leadership.plugin import MEMBERS_EDIT, MEMBERS_VIEW, REVIEW
 from plugins.party_leadership.routes._common import (
     LOCAL,
-    Form,
     communities,
     community_in_scope,
     day,
@@ -87,20 +88,18 @@ async def units_page(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @post("/party/units", guards=[requires(MEMBERS_EDIT)])
-async def unit_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def unit_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     try:
         node = await community_in_scope(request, MEMBERS_EDIT, number(data, "node_id"))
         contact_user_id = None
         if text(data, "contact_username"):
-            contact_user_id = await c.db.scalar(select(User.id).where(User.username == text(data, "contact_username")))
+            contact_user_id = await db.scalar(select(User.id).where(User.username == text(data, "contact_username")))
             if contact_user_id is None:
                 from core.services.errors import InvalidInput
 
                 raise InvalidInput(_("There is no account with this user name."), field="contact_username")
         unit = await mb.register_unit(
-            c.db,
+            db,
             node,
             name=text(data, "name"),
             party_org=text(data, "party_org"),
@@ -108,12 +107,12 @@ async def unit_create(request: Request, data: Form) -> Any:
             contact_user_id=contact_user_id,
             on=day(data, "reported_on", required=False) or today(),
         )
-        await mb.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), unit=unit)
-        await c.db.commit()
+        await mb.issue_receipt(db, request.app.state.storage, rc.tenant, public_url(request), unit=unit)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _units_page(request, problem(exc), data, status=exc.status)
-    return Redirect(c.url(f"/party/units/{unit.id}"), status_code=303)
+    return Redirect(rc.url(f"/party/units/{unit.id}"), status_code=303)
 
 
 async def _unit(request: Request, unit_id: int, action: str) -> Unit:
@@ -167,19 +166,17 @@ async def unit_page(request: Request, unit_id: FromPath[int]) -> Any:
 
 
 @post("/party/units/{unit_id:int}/feedback", guards=[requires(MEMBERS_EDIT)])
-async def unit_feedback(request: Request, unit_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def unit_feedback(request: Request, unit_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     unit = await _unit(request, unit_id, MEMBERS_EDIT)
     try:
         year = number(data, "year", required=True, lo=2000, hi=2100) or 0
         quarter = number(data, "quarter", required=True, lo=1, hi=4) or 0
-        await mb.send_feedback(c.db, request.app.state, unit, year, quarter, text(data, "note"))
-        await c.db.commit()
+        await mb.send_feedback(db, request.app.state, unit, year, quarter, text(data, "note"))
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _unit_page(request, unit_id, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/units/{unit_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/units/{unit_id}"), status_code=303)
 
 
 async def _employer_view(request: Request, unit_id: int) -> Unit:
@@ -196,15 +193,15 @@ async def _employer_view(request: Request, unit_id: int) -> Unit:
 
 
 @get("/party/units/{unit_id:int}/results", guards=[signed_in])
-async def unit_results(request: Request, unit_id: FromPath[int], year: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def unit_results(
+    request: Request, unit_id: FromPath[int], db: DbSession, year: FromQuery[int | None] = None
+) -> Any:
     unit = await _employer_view(request, unit_id)
     year = year if year and 2000 <= year <= 2100 else today().year
-    rows = await review.results(c.db, year, unit_id=unit.id)
+    rows = await review.results(db, year, unit_id=unit.id)
     feedback = (
         (
-            await c.db.execute(
+            await db.execute(
                 select(Feedback)
                 .where(Feedback.unit_id == unit.id)
                 .order_by(Feedback.year.desc(), Feedback.quarter.desc())
@@ -227,12 +224,12 @@ async def unit_results(request: Request, unit_id: FromPath[int], year: FromQuery
 
 
 @get("/party/units/{unit_id:int}/results.xlsx", guards=[signed_in])
-async def unit_results_export(request: Request, unit_id: FromPath[int], year: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def unit_results_export(
+    request: Request, unit_id: FromPath[int], db: DbSession, year: FromQuery[int | None] = None
+) -> Any:
     unit = await _employer_view(request, unit_id)
     year = year if year and 2000 <= year <= 2100 else today().year
-    rows = await review.results(c.db, year, unit_id=unit.id)
+    rows = await review.results(db, year, unit_id=unit.id)
     return await _xlsx(request, rows, year, f"{unit.name}-{year}年度评议.xlsx")
 
 
@@ -314,26 +311,24 @@ async def members_page(request: Request, q: FromQuery[str] = "", page: FromQuery
 
 
 @post("/party/members", guards=[requires(MEMBERS_EDIT)])
-async def member_create(request: Request, data: Form) -> Any:
+async def member_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     """Staff register a member who reported on paper (no account yet)."""
-    c = ctx(request)
-    assert c.db is not None
     try:
         node = await community_in_scope(request, MEMBERS_EDIT, number(data, "node_id"))
         member = await mb.report_in(
-            c.db,
+            db,
             node,
             name=text(data, "name"),
             unit_id=number(data, "unit_id"),
             branch=text(data, "branch"),
             on=day(data, "reported_on", required=False) or today(),
         )
-        await mb.issue_receipt(c.db, request.app.state.storage, c.tenant, public_url(request), member=member)
-        await c.db.commit()
+        await mb.issue_receipt(db, request.app.state.storage, rc.tenant, public_url(request), member=member)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _members_page(request, errors=problem(exc), values=data, status=exc.status)
-    return Redirect(c.url(f"/party/members/{member.id}"), status_code=303)
+    return Redirect(rc.url(f"/party/members/{member.id}"), status_code=303)
 
 
 async def _member(request: Request, member_id: int, action: str) -> Member:
@@ -384,13 +379,11 @@ async def member_page(request: Request, member_id: FromPath[int], year: FromQuer
 
 
 @post("/party/members/{member_id:int}/service", guards=[requires(MEMBERS_EDIT)])
-async def member_service(request: Request, member_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def member_service(request: Request, member_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     member = await _member(request, member_id, MEMBERS_EDIT)
     try:
         await mb.record_service(
-            c.db,
+            db,
             member,
             served_on=day(data, "served_on"),
             minutes=hours_to_minutes(data, "hours"),  # type: ignore[arg-type]
@@ -398,11 +391,11 @@ async def member_service(request: Request, member_id: FromPath[int], data: Form)
             today=today(),
             post_id=number(data, "post_id"),
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _member_page(request, member_id, errors=problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/members/{member_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/members/{member_id}"), status_code=303)
 
 
 # ---- posts and activities ----------------------------------------------------------------------
@@ -465,16 +458,14 @@ async def posts_page(request: Request) -> Any:
 
 
 @post("/party/posts/{what:str}", guards=[requires(MEMBERS_EDIT)])
-async def posts_add(request: Request, what: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def posts_add(request: Request, what: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
     s = settings(request)
     target = "/party/posts"
     try:
         node = await community_in_scope(request, MEMBERS_EDIT, number(data, "node_id"))
         if what == "post":
             await mb.create_post(
-                c.db,
+                db,
                 node,
                 category=text(data, "category"),
                 title=text(data, "title"),
@@ -484,7 +475,7 @@ async def posts_add(request: Request, what: FromPath[str], data: Form) -> Any:
             )
         elif what == "activity":
             act = await mb.publish_activity(
-                c.db,
+                db,
                 node,
                 title=text(data, "title"),
                 starts_at=moment(data, "starts_at"),  # type: ignore[arg-type]
@@ -497,11 +488,11 @@ async def posts_add(request: Request, what: FromPath[str], data: Form) -> Any:
             target = f"/party/activities/{act.id}"
         else:
             raise NotFoundException()
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _posts_page(request, problem(exc), data, status=exc.status)
-    return Redirect(c.url(target), status_code=303)
+    return Redirect(rc.url(target), status_code=303)
 
 
 async def _activity(request: Request, activity_id: int, action: str) -> Any:
@@ -538,41 +529,37 @@ async def activity_page(request: Request, activity_id: FromPath[int]) -> Any:
 
 
 @post("/party/activities/{activity_id:int}/attendance", guards=[requires(MEMBERS_EDIT)])
-async def activity_attendance(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def activity_attendance(request: Request, activity_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     """Tick a member in or out on the attendance list; check-out turns the time into served minutes."""
-    c = ctx(request)
-    assert c.db is not None
     act = await _activity(request, activity_id, MEMBERS_EDIT)
     try:
         user_id = number(data, "user_id", required=True) or 0
         if text(data, "direction") == "out":
-            await activities.check_out(c.db, act.id, user_id)
+            await activities.check_out(db, act.id, user_id)
         elif text(data, "direction") == "minutes":
             await activities.set_minutes(
-                c.db, act.id, user_id, hours_to_minutes(data, "hours"), text(data, "reason") or "纸质签到表补录"
+                db, act.id, user_id, hours_to_minutes(data, "hours"), text(data, "reason") or "纸质签到表补录"
             )
         else:
-            await activities.check_in(c.db, act.id, user_id)
-        await c.db.commit()
+            await activities.check_in(db, act.id, user_id)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _activity_page(request, activity_id, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/activities/{activity_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/activities/{activity_id}"), status_code=303)
 
 
 @post("/party/activities/{activity_id:int}/scan", guards=[requires(MEMBERS_EDIT)])
-async def activity_scan(request: Request, activity_id: FromPath[int], data: Form) -> Any:
+async def activity_scan(request: Request, activity_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     """The member's QR code, scanned (or its text pasted): in, or out if already in."""
-    c = ctx(request)
-    assert c.db is not None
     act = await _activity(request, activity_id, MEMBERS_EDIT)
     try:
-        await activities.check_by_token(c.db, request.app.state.vault, text(data, "token"), activity_id=act.id)
-        await c.db.commit()
+        await activities.check_by_token(db, request.app.state.vault, text(data, "token"), activity_id=act.id)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _activity_page(request, activity_id, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/activities/{activity_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/activities/{activity_id}"), status_code=303)
 
 
 # ---- 评议 ----------------------------------------------------------------------------------------
@@ -613,9 +600,7 @@ async def review_page(request: Request, year: FromQuery[int | None] = None) -> A
 
 
 @post("/party/review", guards=[requires(REVIEW)])
-async def review_run(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def review_run(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     s = settings(request)
     try:
         year = number(data, "year", required=True, lo=2000, hi=2100) or today().year
@@ -623,20 +608,18 @@ async def review_run(request: Request, data: Form) -> Any:
         for key in data:
             if key.startswith("rating_") and key[7:].isdigit() and text(data, key):
                 ratings[int(key[7:])] = number(data, key, lo=0, hi=s.staff_points_max) or 0
-        await review.run(c.db, c.scope_prefixes(REVIEW), year, rules.Scoring.of(s), ratings)
-        await c.db.commit()
+        await review.run(db, rc.scope_prefixes(REVIEW), year, rules.Scoring.of(s), ratings)
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _review_page(request, today().year, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/review?year={year}"), status_code=303)
+    return Redirect(rc.url(f"/party/review?year={year}"), status_code=303)
 
 
 @get("/party/review/export.xlsx", guards=[requires(REVIEW)])
-async def review_export(request: Request, year: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def review_export(request: Request, db: DbSession, rc: Ctx, year: FromQuery[int | None] = None) -> Any:
     y = _year(year)
-    rows = await review.results(c.db, y, prefixes=c.scope_prefixes(REVIEW))
+    rows = await review.results(db, y, prefixes=rc.scope_prefixes(REVIEW))
     return await _xlsx(request, rows, y, f"{y}年度在职党员评议.xlsx")
 
 

@@ -20,6 +20,8 @@ from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
 from core.services.files.uploads import IMAGES, save_upload
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -28,7 +30,6 @@ from plugins.party_leadership import captains, committees, figures, lists, matte
 from plugins.party_leadership.models import Agreement, Committee, Matter, Meeting, Need, Project, Resource, Unit
 from plugins.party_leadership.plugin import AGREEMENTS, COMMITTEE, LISTS, MATTERS, MEMBERS_VIEW, REVIEW, VIEW
 from plugins.party_leadership.routes._common import (
-    Form,
     communities,
     community_in_scope,
     day,
@@ -50,14 +51,12 @@ Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PAR
 
 
 @get("/party/", guards=[requires(VIEW)])
-async def overview(request: Request, year: FromQuery[int | None] = None) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def overview(request: Request, db: DbSession, rc: Ctx, year: FromQuery[int | None] = None) -> Any:
     s = settings(request)
     year = year if year and 2000 <= year <= 2100 else today().year
-    prefixes = c.scope_prefixes(VIEW)
-    head = await figures.headline(c.db, prefixes, year)
-    rows = await figures.overview(c.db, prefixes, year, s.annual_hours_target) if c.can(MEMBERS_VIEW) else []
+    prefixes = rc.scope_prefixes(VIEW)
+    head = await figures.headline(db, prefixes, year)
+    rows = await figures.overview(db, prefixes, year, s.annual_hours_target) if rc.can(MEMBERS_VIEW) else []
     chart = {
         "type": "bar",
         "labels": [r.name for r in rows],
@@ -73,8 +72,8 @@ async def overview(request: Request, year: FromQuery[int | None] = None) -> Any:
             "year": year,
             "target": s.annual_hours_target,
             "chart_json": json.dumps(chart, ensure_ascii=False),
-            "can_members": c.can(MEMBERS_VIEW),
-            "can_review": c.can(REVIEW),
+            "can_members": rc.can(MEMBERS_VIEW),
+            "can_review": rc.can(REVIEW),
         },
     )
 
@@ -160,16 +159,14 @@ async def lists_page(request: Request, node: FromQuery[int | None] = None) -> An
 
 
 @post("/party/lists/{what:str}", guards=[requires(LISTS)])
-async def lists_add(request: Request, what: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def lists_add(request: Request, what: FromPath[str], data: Form, db: DbSession, rc: Ctx) -> Any:
     node_id = number(data, "node_id") if text(data, "node_id").isdigit() else None
     try:
         node = await community_in_scope(request, LISTS, node_id)
         if what == "need":
             ref = text(data, "event_number")
             await lists.add_need(
-                c.db,
+                db,
                 node,
                 title=text(data, "title"),
                 description=text(data, "description"),
@@ -178,7 +175,7 @@ async def lists_add(request: Request, what: FromPath[str], data: Form) -> Any:
             )
         elif what == "resource":
             await lists.add_resource(
-                c.db,
+                db,
                 node,
                 kind=text(data, "kind"),
                 title=text(data, "title"),
@@ -187,7 +184,7 @@ async def lists_add(request: Request, what: FromPath[str], data: Form) -> Any:
             )
         elif what == "project":
             await lists.create_project(
-                c.db,
+                db,
                 node,
                 title=text(data, "title"),
                 description=text(data, "description"),
@@ -195,14 +192,14 @@ async def lists_add(request: Request, what: FromPath[str], data: Form) -> Any:
                 resource_id=number(data, "resource_id"),
             )
         elif what == "publish":
-            await lists.publish_lists(c.db, node)
+            await lists.publish_lists(db, node)
         else:
             return await _lists_page(request, node_id, {"_": _("Unknown list.")}, status=404)
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _lists_page(request, node_id, problem(exc), data, status=exc.status)
-    return Redirect(c.url(f"/party/lists?node={node.id}"), status_code=303)
+    return Redirect(rc.url(f"/party/lists?node={node.id}"), status_code=303)
 
 
 async def _project_page(
@@ -256,10 +253,10 @@ async def project_step(
     project_id: FromPath[int],
     action: FromPath[str],
     data: Upload,
+    db: DbSession,
+    rc: Ctx,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    project = await lists.get_project(c.db, project_id) if project_id else None
+    project = await lists.get_project(db, project_id) if project_id else None
     if project is None:
         from litestar.exceptions import NotFoundException
 
@@ -273,7 +270,7 @@ async def project_step(
             stored = await save_upload(request, photo, f"{lists.NAME}.project", project.id, allowed_types=IMAGES)
             photo_id = stored.id
         await lists.step(
-            c.db,
+            db,
             project,
             action,
             note=text(form, "note"),
@@ -282,12 +279,12 @@ async def project_step(
             unit_id=number(form, "unit_id"),
             photo_file_id=photo_id,
         )
-        await c.db.commit()
+        await db.commit()
     except (ServiceError, UploadError) as exc:
         await rollback(request)
         errors = problem(exc) if isinstance(exc, ServiceError) else {"photo": str(exc)}
         return await _project_page(request, project_id, errors, status=getattr(exc, "status", 400))
-    return Redirect(c.url(f"/party/projects/{project_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/projects/{project_id}"), status_code=303)
 
 
 # ---- 共建协议 ------------------------------------------------------------------------------------
@@ -349,9 +346,7 @@ async def agreements_page(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @post("/party/agreements", guards=[requires(AGREEMENTS)], request_max_body_size=12 * 1024 * 1024)
-async def agreement_create(request: Request, data: Upload) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def agreement_create(request: Request, data: Upload, db: DbSession, rc: Ctx) -> Any:
     form = {k: v for k, v in dict(data or {}).items() if not isinstance(v, UploadFile)}
     signed = data.get("signed") if isinstance(data, dict) else None
     try:
@@ -359,7 +354,7 @@ async def agreement_create(request: Request, data: Upload) -> Any:
         unit_id = number(form, "unit_id", required=True)
         assert unit_id is not None
         agreement = await ag.create(
-            c.db,
+            db,
             node,
             unit_id=unit_id,
             title=text(form, "title"),
@@ -372,12 +367,12 @@ async def agreement_create(request: Request, data: Upload) -> Any:
                 request, signed, f"{ag.NAME}.agreement", agreement.id, allowed_types=("application/pdf",)
             )
             agreement.signed_file_id = stored.id
-        await c.db.commit()
+        await db.commit()
     except (ServiceError, UploadError) as exc:
         await rollback(request)
         errors = problem(exc) if isinstance(exc, ServiceError) else {"signed": str(exc)}
         return await _agreements_page(request, errors, form, status=getattr(exc, "status", 400))
-    return Redirect(c.url(f"/party/agreements/{agreement.id}"), status_code=303)
+    return Redirect(rc.url(f"/party/agreements/{agreement.id}"), status_code=303)
 
 
 async def _agreement_page(
@@ -416,11 +411,9 @@ async def agreement_page(request: Request, agreement_id: FromPath[int]) -> Any:
 
 
 @post("/party/agreements/{agreement_id:int}/actions", guards=[requires(AGREEMENTS)])
-async def agreement_action(request: Request, agreement_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def agreement_action(request: Request, agreement_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     try:
-        agreement = await ag.get(c.db, agreement_id)
+        agreement = await ag.get(db, agreement_id)
     except ServiceError:
         from litestar.exceptions import NotFoundException
 
@@ -428,20 +421,20 @@ async def agreement_action(request: Request, agreement_id: FromPath[int], data: 
     in_scope_or_404(request, AGREEMENTS, agreement.node_path)
     try:
         if text(data, "terminate"):
-            await ag.terminate(c.db, agreement, day(data, "terminated_on"))  # type: ignore[arg-type]
+            await ag.terminate(db, agreement, day(data, "terminated_on"))
         else:
             await ag.record_action(
-                c.db,
+                db,
                 agreement,
                 side=text(data, "side"),
                 done_on=day(data, "done_on"),  # type: ignore[arg-type]
                 description=text(data, "description"),
             )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _agreement_page(request, agreement_id, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/agreements/{agreement_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/agreements/{agreement_id}"), status_code=303)
 
 
 # ---- 大工委 / 大党委, 联席会议, decisions ----------------------------------------------------------------
@@ -501,22 +494,20 @@ async def committees_page(request: Request) -> Any:
 
 
 @post("/party/committees", guards=[requires(COMMITTEE)])
-async def committee_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     from core.grids.models import GridNode
 
     node_id = number(data, "node_id") if text(data, "node_id").isdigit() else None
-    node = await c.db.scalar(select(GridNode).where(GridNode.id == node_id)) if node_id else None
-    if node is None or not c.can(COMMITTEE, node.path):
+    node = await db.scalar(select(GridNode).where(GridNode.id == node_id)) if node_id else None
+    if node is None or not rc.can(COMMITTEE, node.path):
         return await _committees_page(request, {"node_id": _("Choose a sub-district or a community.")}, status=400)
     try:
-        committee = await committees.create_committee(c.db, node, text(data, "name"))
-        await c.db.commit()
+        committee = await committees.create_committee(db, node, text(data, "name"))
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _committees_page(request, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/committees/{committee.id}"), status_code=303)
+    return Redirect(rc.url(f"/party/committees/{committee.id}"), status_code=303)
 
 
 async def _committee(request: Request, committee_id: int, action: str = VIEW) -> Committee:
@@ -570,15 +561,15 @@ async def committee_page(request: Request, committee_id: FromPath[int]) -> Any:
 
 
 @post("/party/committees/{committee_id:int}/{what:str}", guards=[requires(COMMITTEE)])
-async def committee_post(request: Request, committee_id: FromPath[int], what: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_post(
+    request: Request, committee_id: FromPath[int], what: FromPath[str], data: Form, db: DbSession, rc: Ctx
+) -> Any:
     committee = await _committee(request, committee_id, COMMITTEE)
     target = f"/party/committees/{committee_id}"
     try:
         if what == "seats":
             await committees.add_member(
-                c.db,
+                db,
                 committee,
                 name=text(data, "name"),
                 position=text(data, "position"),
@@ -589,7 +580,7 @@ async def committee_post(request: Request, committee_id: FromPath[int], what: Fr
             )
         elif what == "meetings":
             meeting = await committees.call_meeting(
-                c.db,
+                db,
                 committee,
                 title=text(data, "title"),
                 agenda=text(data, "agenda"),
@@ -601,11 +592,11 @@ async def committee_post(request: Request, committee_id: FromPath[int], what: Fr
             from litestar.exceptions import NotFoundException
 
             raise NotFoundException()
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _committee_page(request, committee_id, problem(exc), status=exc.status)
-    return Redirect(c.url(target), status_code=303)
+    return Redirect(rc.url(target), status_code=303)
 
 
 async def _meeting_page(
@@ -649,14 +640,14 @@ async def meeting_page(request: Request, meeting_id: FromPath[int]) -> Any:
 
 
 @post("/party/meetings/{meeting_id:int}/{what:str}", guards=[requires(COMMITTEE)])
-async def meeting_post(request: Request, meeting_id: FromPath[int], what: FromPath[str], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def meeting_post(
+    request: Request, meeting_id: FromPath[int], what: FromPath[str], data: Form, db: DbSession, rc: Ctx
+) -> Any:
     meeting = await _meeting(request, meeting_id, COMMITTEE)
     try:
         if what == "hold":
             present = [int(v) for v in many(data, "present") if v.isdigit()]
-            await committees.hold(c.db, meeting, present_ids=present, minutes=text(data, "minutes"))
+            await committees.hold(db, meeting, present_ids=present, minutes=text(data, "minutes"))
         elif what == "decisions":
             votes = None
             if text(data, "votes_for"):
@@ -666,7 +657,7 @@ async def meeting_post(request: Request, meeting_id: FromPath[int], what: FromPa
                     number(data, "votes_abstain") or 0,
                 )
             await committees.decide(
-                c.db,
+                db,
                 meeting,
                 text=text(data, "text"),
                 owner=text(data, "owner"),
@@ -675,20 +666,20 @@ async def meeting_post(request: Request, meeting_id: FromPath[int], what: FromPa
             )
         elif what == "done":
             decision_id = number(data, "decision_id", required=True) or 0
-            if decision_id not in {d.id for d in await committees.decisions_of(c.db, meeting.id)}:
+            if decision_id not in {d.id for d in await committees.decisions_of(db, meeting.id)}:
                 from litestar.exceptions import NotFoundException
 
                 raise NotFoundException()
-            await committees.complete_decision(c.db, decision_id, text(data, "note"))
+            await committees.complete_decision(db, decision_id, text(data, "note"))
         else:
             from litestar.exceptions import NotFoundException
 
             raise NotFoundException()
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _meeting_page(request, meeting_id, problem(exc), status=exc.status)
-    return Redirect(c.url(f"/party/meetings/{meeting_id}"), status_code=303)
+    return Redirect(rc.url(f"/party/meetings/{meeting_id}"), status_code=303)
 
 
 # ---- 五事联办 ------------------------------------------------------------------------------------
@@ -731,13 +722,11 @@ async def matters_page(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @post("/party/matters", guards=[requires(MATTERS)])
-async def matter_file(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def matter_file(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     try:
         node = await community_in_scope(request, MATTERS, number(data, "node_id"))
         await matters.file(
-            c.db,
+            db,
             node,
             kind=text(data, "kind"),
             title=text(data, "title"),
@@ -745,47 +734,45 @@ async def matter_file(request: Request, data: Form) -> Any:
             meeting_at=moment(data, "meeting_at", required=False),
             urgent_hours=settings(request).urgent_consultation_hours,
         )
-        await c.db.commit()
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _matters_page(request, problem(exc), data, status=exc.status)
-    return Redirect(c.url("/party/matters"), status_code=303)
+    return Redirect(rc.url("/party/matters"), status_code=303)
 
 
 @post("/party/matters/{matter_id:int}/resolve", guards=[requires(MATTERS)])
-async def matter_resolve(request: Request, matter_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def matter_resolve(request: Request, matter_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     try:
-        matter = await matters.get(c.db, matter_id)
+        matter = await matters.get(db, matter_id)
     except ServiceError:
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException() from None
     in_scope_or_404(request, MATTERS, matter.node_path)
     try:
-        await matters.resolve(c.db, matter, text(data, "resolution"))
-        await c.db.commit()
+        await matters.resolve(db, matter, text(data, "resolution"))
+        await db.commit()
     except ServiceError as exc:
         await rollback(request)
         return await _matters_page(request, problem(exc), status=exc.status)
-    return Redirect(c.url("/party/matters"), status_code=303)
+    return Redirect(rc.url("/party/matters"), status_code=303)
 
 
 # ---- 网络楼长 ------------------------------------------------------------------------------------
 
 
 @get("/party/buildings", guards=[requires(VIEW)])
-async def buildings_page(request: Request, without: FromQuery[int | None] = None, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def buildings_page(
+    request: Request, db: DbSession, rc: Ctx, without: FromQuery[int | None] = None, page: FromQuery[int] = 1
+) -> Any:
     per_page = 50
     page = max(1, min(page, 10_000))
-    prefixes = c.scope_prefixes(VIEW)
+    prefixes = rc.scope_prefixes(VIEW)
     rows, total = await captains.buildings(
-        c.db, prefixes, without_captain=bool(without), limit=per_page, offset=(page - 1) * per_page
+        db, prefixes, without_captain=bool(without), limit=per_page, offset=(page - 1) * per_page
     )
-    with_captain, without_captain = await captains.counts(c.db, prefixes)
+    with_captain, without_captain = await captains.counts(db, prefixes)
     from core.web.pagination import Page
 
     return await render(
@@ -797,8 +784,8 @@ async def buildings_page(request: Request, without: FromQuery[int | None] = None
             "with_captain": with_captain,
             "without_captain": without_captain,
             "without": bool(without),
-            "show_names": c.can(MEMBERS_VIEW),
-            "base": c.url("/party/buildings?" + ("without=1&" if without else "")),
+            "show_names": rc.can(MEMBERS_VIEW),
+            "base": rc.url("/party/buildings?" + ("without=1&" if without else "")),
         },
     )
 
