@@ -30,6 +30,7 @@ from core.services import activities
 from core.services.activities.models import Activity
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires, signed_in
 from core.web.routes.api import api_router
 from plugins.civic_virtue import campaigns as cs
@@ -96,25 +97,22 @@ def _missing() -> Response[Any]:
 
 
 @get(f"{BASE}/campaigns", guards=[signed_in], summary="Campaigns I can take part in, with their stage")
-async def api_campaigns(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = sorted({*c.scope_prefixes(NOMINATE), *c.scope_prefixes(VOTE)})
+async def api_campaigns(db: DbSession, rc: Ctx) -> dict[str, Any]:
+    prefixes = sorted({*rc.scope_prefixes(NOMINATE), *rc.scope_prefixes(VOTE)})
     rows = (
-        await c.db.execute(select(Campaign).where(visible(prefixes)).order_by(Campaign.vote_closes_at.desc()).limit(50))
+        await db.execute(select(Campaign).where(visible(prefixes)).order_by(Campaign.vote_closes_at.desc()).limit(50))
     ).scalars()
     return {"campaigns": [_campaign_json(r) for r in rows]}
 
 
 @get(f"{BASE}/campaigns/{{campaign_id:int}}", guards=[signed_in], summary="A campaign, its categories and candidates")
-async def api_campaign(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_campaign(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     campaign = await _campaign(request, campaign_id)
     if campaign is None:
         return _missing()
-    shown = await voting.candidates(c.db, campaign)
-    mine = await voting.my_votes(c.db, campaign, c.user.id)
+    shown = await voting.candidates(db, campaign)
+    mine = await voting.my_votes(db, campaign, rc.user.id)
     return {
         **_campaign_json(campaign),
         "categories": [
@@ -124,7 +122,7 @@ async def api_campaign(request: Request, campaign_id: FromPath[int]) -> Any:
                 "candidates": [_public_nominee(n) for n in shown if n.category_id == cat.id],
                 "my_vote": [str(i) for i in mine.get(cat.id, [])],
             }
-            for cat in await cs.categories(c.db, campaign.id)
+            for cat in await cs.categories(db, campaign.id)
         ],
     }
 
@@ -135,9 +133,7 @@ async def api_campaign(request: Request, campaign_id: FromPath[int]) -> Any:
     status_code=201,
     summary="Nominate someone",
 )
-async def api_nominate(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_nominate(request: Request, campaign_id: FromPath[int], db: DbSession) -> Any:
     campaign = await _campaign(request, campaign_id)
     if campaign is None:
         return _missing()
@@ -155,7 +151,7 @@ async def api_nominate(request: Request, campaign_id: FromPath[int]) -> Any:
     except ServiceError as e:
         await rollback(request)
         return refuse(e.status, message(e))
-    await c.db.commit()
+    await db.commit()
     return Response(
         {"id": str(n.id), "status": n.status, "consent_asked_of_account": n.nominee_user_id is not None},
         status_code=201,
@@ -163,17 +159,16 @@ async def api_nominate(request: Request, campaign_id: FromPath[int]) -> Any:
 
 
 @get(f"{BASE}/nominations/mine", guards=[signed_in], summary="My nominations, and nominations of me with my consent")
-async def api_mine(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_mine(db: DbSession, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
     return {
         "by_me": [
             {"id": str(n.id), "campaign": camp.title, "nominee": n.nominee_name, "status": n.status}
-            for n, camp in await nominations.by_me(c.db, c.user.id)
+            for n, camp in await nominations.by_me(db, rc.user.id)
         ],
         "of_me": [
             {"id": str(n.id), "campaign": camp.title, "headline": n.headline, "status": n.status, "consent": ok}
-            for n, camp, ok in await nominations.about_me(c.db, c.user.id)
+            for n, camp, ok in await nominations.about_me(db, rc.user.id)
         ],
     }
 
@@ -224,9 +219,8 @@ async def api_withdraw(request: Request, nomination_id: FromPath[int]) -> Any:
     status_code=201,
     summary="Vote in a category",
 )
-async def api_vote(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_vote(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     campaign = await _campaign(request, campaign_id)
     if campaign is None:
         return _missing()
@@ -237,11 +231,11 @@ async def api_vote(request: Request, campaign_id: FromPath[int]) -> Any:
     except Exception:
         return refuse(400, _('Send {"category_id": …, "nomination_ids": […]}.'))
     try:
-        cast = await voting.vote(c.db, campaign, category_id, c.user.id, chosen)
+        cast = await voting.vote(db, campaign, category_id, rc.user.id, chosen)
     except ServiceError as e:
         await rollback(request)
         return refuse(e.status, message(e))
-    await c.db.commit()
+    await db.commit()
     return Response({"category_id": str(category_id), "cast_at": _time(cast.cast_at)}, status_code=201)
 
 
@@ -251,9 +245,7 @@ async def api_vote(request: Request, campaign_id: FromPath[int]) -> Any:
     status_code=201,
     summary="Object to the shortlist during its public notice",
 )
-async def api_object(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_object(request: Request, campaign_id: FromPath[int], db: DbSession) -> Any:
     campaign = await _campaign(request, campaign_id)
     if campaign is None:
         return _missing()
@@ -267,27 +259,23 @@ async def api_object(request: Request, campaign_id: FromPath[int]) -> Any:
     except ServiceError as e:
         await rollback(request)
         return refuse(e.status, message(e))
-    await c.db.commit()
+    await db.commit()
     return Response({"campaign_id": str(campaign_id), "recorded": True}, status_code=201)
 
 
 @get(f"{BASE}/gallery", guards=[signed_in], summary="The role-model gallery")
-async def api_gallery(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None
-    rows = list((await c.db.execute(select(Nomination).where(Nomination.status == WINNER).limit(500))).scalars())
-    return {"role_models": [_public_nominee(n) for n in await nominations.publishable(c.db, rows)]}
+async def api_gallery(db: DbSession) -> dict[str, Any]:
+    rows = list((await db.execute(select(Nomination).where(Nomination.status == WINNER).limit(500))).scalars())
+    return {"role_models": [_public_nominee(n) for n in await nominations.publishable(db, rows)]}
 
 
 @get(f"{BASE}/activities", guards=[signed_in], summary="Upcoming festivals and activities near me")
-async def api_activities(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None
+async def api_activities(db: DbSession, rc: Ctx) -> dict[str, Any]:
     from plugins.civic_virtue.plugin import VIEW
 
-    prefixes = sorted({*c.scope_prefixes(VIEW), *c.scope_prefixes(NOMINATE), *c.scope_prefixes(VOTE)})
+    prefixes = sorted({*rc.scope_prefixes(VIEW), *rc.scope_prefixes(NOMINATE), *rc.scope_prefixes(VOTE)})
     rows = (
-        await c.db.execute(
+        await db.execute(
             select(CommunityEvent, Activity)
             .join(Activity, Activity.id == CommunityEvent.activity_id)
             .where(events_visible(prefixes), Activity.ends_at > datetime.now(UTC))
@@ -315,23 +303,22 @@ async def api_activities(request: Request) -> dict[str, Any]:
 @post(
     f"{BASE}/activities/{{event_id:int}}/signup", guards=[signed_in], status_code=201, summary="Sign up for an activity"
 )
-async def api_signup(request: Request, event_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_signup(request: Request, event_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     from plugins.civic_virtue.plugin import VIEW
 
-    prefixes = sorted({*c.scope_prefixes(VIEW), *c.scope_prefixes(NOMINATE), *c.scope_prefixes(VOTE)})
+    prefixes = sorted({*rc.scope_prefixes(VIEW), *rc.scope_prefixes(NOMINATE), *rc.scope_prefixes(VOTE)})
     ev = (
-        await c.db.execute(select(CommunityEvent).where(CommunityEvent.id == event_id, events_visible(prefixes)))
+        await db.execute(select(CommunityEvent).where(CommunityEvent.id == event_id, events_visible(prefixes)))
     ).scalar_one_or_none()
     if ev is None:
         return refuse(404, _("No such activity."))
     try:
-        await activities.sign_up(c.db, ev.activity_id, c.user.id)
+        await activities.sign_up(db, ev.activity_id, rc.user.id)
     except ServiceError as e:
         await rollback(request)
         return refuse(e.status, message(e))
-    await c.db.commit()
+    await db.commit()
     return Response({"id": str(event_id), "signed_up": True}, status_code=201)
 
 

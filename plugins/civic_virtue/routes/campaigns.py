@@ -20,6 +20,8 @@ from core.services import documents, notices
 from core.services.errors import ServiceError, lazy
 from core.services.files.models import StoredFile
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import check_in_scope, requires
 from core.web.render import render
 from plugins.civic_virtue import campaigns as cs
@@ -29,7 +31,6 @@ from plugins.civic_virtue.plugin import MANAGE, NAME, REVIEW, VIEW
 from plugins.civic_virtue.routes.common import (
     AREA_KINDS,
     Errors,
-    Form,
     FormError,
     Values,
     ancestors_of,
@@ -80,20 +81,16 @@ async def load_nomination(request: Request, nomination_id: int) -> Nomination:
 
 
 @get(f"{BASE}/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = c.scope_prefixes(VIEW)
+async def overview(request: Request, db: DbSession, rc: Ctx) -> Any:
+    prefixes = rc.scope_prefixes(VIEW)
     rows = list(
         (
-            await c.db.execute(
-                select(Campaign).where(visible(prefixes)).order_by(Campaign.created_at.desc()).limit(100)
-            )
+            await db.execute(select(Campaign).where(visible(prefixes)).order_by(Campaign.created_at.desc()).limit(100))
         ).scalars()
     )
-    counts = await cs.nomination_counts(c.db, [r.id for r in rows])
-    figures = await glance.area(c.db, prefixes)
-    by_community = await festivals.by_community(c.db, prefixes, since=glance.year_start())
+    counts = await cs.nomination_counts(db, [r.id for r in rows])
+    figures = await glance.area(db, prefixes)
+    by_community = await festivals.by_community(db, prefixes, since=glance.year_start())
     return await render(
         request,
         "civic_virtue/overview.html",
@@ -104,13 +101,13 @@ async def overview(request: Request) -> Any:
             ],
             "f": figures,
             "by_community": by_community,
-            "can_manage": c.can(MANAGE),
+            "can_manage": rc.can(MANAGE),
             "kinds": cs.KINDS,
             "chart": {
-                "labels": [n.label(c.locale) for n, _e, _p in by_community][:30],
+                "labels": [n.label(rc.locale) for n, _e, _p in by_community][:30],
                 "values": [p for _n, _e, p in by_community][:30],
             },
-            "place_count": len(await places.in_area(c.db, prefixes)),
+            "place_count": len(await places.in_area(db, prefixes)),
         },
     )
 
@@ -133,8 +130,8 @@ async def _form(request: Request, values: dict[str, Any], errors: dict[str, str]
 
 
 @get(f"{BASE}/campaigns/new", guards=[requires(MANAGE)])
-async def campaign_new(request: Request) -> Any:
-    settings = ctx(request).plugin_settings.get(NAME, {})
+async def campaign_new(request: Request, rc: Ctx) -> Any:
+    settings = rc.plugin_settings.get(NAME, {})
     values = {
         "kind": "moral_model",
         "awards_per_category": 1,
@@ -145,10 +142,8 @@ async def campaign_new(request: Request) -> Any:
 
 
 @post(f"{BASE}/campaigns/", guards=[requires(MANAGE)])
-async def campaign_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    settings = c.plugin_settings.get(NAME, {})
+async def campaign_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    settings = rc.plugin_settings.get(NAME, {})
     values = {k: text(data, k) for k in data if not k.startswith("_")}
     values["self_nomination"] = bool(data.get("self_nomination"))
     try:
@@ -164,7 +159,7 @@ async def campaign_create(request: Request, data: Form) -> Any:
             )
         ]
         campaign = await cs.create(
-            c.db,
+            db,
             cs.CampaignInput(
                 title=text(data, "title"),
                 kind=text(data, "kind"),
@@ -184,8 +179,8 @@ async def campaign_create(request: Request, data: Form) -> Any:
         return await _form(request, values, {e.field: e.message}, 400)
     except ServiceError as e:
         return await _form(request, values, {getattr(e, "field", None) or "title": message(e)}, e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/campaigns/{campaign.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/campaigns/{campaign.id}"), status_code=303)
 
 
 async def _campaign_page(
@@ -284,40 +279,36 @@ async def _act(request: Request, campaign: Campaign, step: Any, done: str) -> An
 
 
 @post(f"{BASE}/campaigns/{{campaign_id:int}}/publish-shortlist", guards=[requires(REVIEW)])
-async def publish_shortlist(request: Request, campaign_id: FromPath[int]) -> Any:
+async def publish_shortlist(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     campaign = await load_campaign(request, campaign_id)
-    c = ctx(request)
-    if not c.can(REVIEW, campaign.node_path):
+    if not rc.can(REVIEW, campaign.node_path):
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException()
-    return await _act(request, campaign, lambda: review.publish_shortlist(c.db, campaign), "published")
+    return await _act(request, campaign, lambda: review.publish_shortlist(db, campaign), "published")
 
 
 @post(f"{BASE}/campaigns/{{campaign_id:int}}/objections/{{objection_id:int}}/answer", guards=[requires(REVIEW)])
 async def answer_objection(
-    request: Request, campaign_id: FromPath[int], objection_id: FromPath[int], data: Form
+    request: Request, campaign_id: FromPath[int], objection_id: FromPath[int], data: Form, db: DbSession, rc: Ctx
 ) -> Any:
     campaign = await load_campaign(request, campaign_id)
-    c = ctx(request)
-    assert c.db is not None
     mine = (
-        {o.id for o in await notices.objections(c.db, campaign.shortlist_notice_id)}
+        {o.id for o in await notices.objections(db, campaign.shortlist_notice_id)}
         if campaign.shortlist_notice_id
         else set()
     )
-    if objection_id not in mine or not c.can(REVIEW, campaign.node_path):
+    if objection_id not in mine or not rc.can(REVIEW, campaign.node_path):
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException()
-    return await _act(request, campaign, lambda: notices.answer(c.db, objection_id, text(data, "answer")), "answered")
+    return await _act(request, campaign, lambda: notices.answer(db, objection_id, text(data, "answer")), "answered")
 
 
 @post(f"{BASE}/campaigns/{{campaign_id:int}}/award", guards=[requires(MANAGE)])
-async def award(request: Request, campaign_id: FromPath[int]) -> Any:
+async def award(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     campaign = await load_campaign(request, campaign_id)
-    c = ctx(request)
-    if not c.can(MANAGE, campaign.node_path):
+    if not rc.can(MANAGE, campaign.node_path):
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException()
@@ -325,15 +316,15 @@ async def award(request: Request, campaign_id: FromPath[int]) -> Any:
     if "/t/" in base:
         base = base.split("/t/")[0]
 
-    settings = c.plugin_settings.get(NAME, {})
+    settings = rc.plugin_settings.get(NAME, {})
     rule, amount = str(settings.get("award_points_rule") or ""), int(settings.get("award_points") or 0)
 
     async def step() -> None:
         await voting.award(
-            c.db,
+            db,
             campaign,
             storage=request.app.state.storage,
-            tenant=c.tenant,
+            tenant=rc.tenant,
             base_url=base,
             points=(rule, amount) if rule and amount else None,
         )
@@ -416,50 +407,46 @@ async def _nomination_act(request: Request, nomination_id: int, action: str, ste
 
 
 @post(f"{BASE}/nominations/{{nomination_id:int}}/score", guards=[requires(REVIEW)])
-async def score(request: Request, nomination_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def score(request: Request, nomination_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
 
     async def step(n: Nomination) -> None:
-        assert c.user is not None
-        await review.score(c.db, n, c.user.id, integer(data, "score", low=0, high=100), text(data, "comment"))
+        assert rc.user is not None
+        await review.score(db, n, rc.user.id, integer(data, "score", low=0, high=100), text(data, "comment"))
 
     return await _nomination_act(request, nomination_id, REVIEW, step)
 
 
 @post(f"{BASE}/nominations/{{nomination_id:int}}/shortlist", guards=[requires(REVIEW)])
-async def shortlist(request: Request, nomination_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def shortlist(request: Request, nomination_id: FromPath[int], data: Form, db: DbSession) -> Any:
 
     async def step(n: Nomination) -> None:
-        await review.set_shortlisted(c.db, n, text(data, "shortlisted") == "1", text(data, "note"))
+        await review.set_shortlisted(db, n, text(data, "shortlisted") == "1", text(data, "note"))
 
     return await _nomination_act(request, nomination_id, REVIEW, step, text(data, "back"))
 
 
 @post(f"{BASE}/nominations/{{nomination_id:int}}/unshortlist", guards=[requires(REVIEW)])
-async def unshortlist(request: Request, nomination_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def unshortlist(request: Request, nomination_id: FromPath[int], data: Form, db: DbSession) -> Any:
 
     async def step(n: Nomination) -> None:
-        await review.drop_from_shortlist(c.db, n, text(data, "reason"))
+        await review.drop_from_shortlist(db, n, text(data, "reason"))
 
     return await _nomination_act(request, nomination_id, REVIEW, step)
 
 
 @post(f"{BASE}/nominations/{{nomination_id:int}}/consent", guards=[requires(REVIEW)])
-async def record_consent(request: Request, nomination_id: FromPath[int], data: Form) -> Any:
+async def record_consent(request: Request, nomination_id: FromPath[int], data: Form, db: DbSession) -> Any:
     """Staff record a consent given in person or by phone (a paper form goes through the nominee's
     own page or core's consent register)."""
-    c = ctx(request)
     channel = text(data, "channel")
 
     async def step(n: Nomination) -> None:
         if channel not in ("in_person", "phone"):
             raise FormError("channel", _("Say how the nominee agreed: in person or by phone."))
         if text(data, "withdraw") == "1":
-            await nominations.withdraw_consent(c.db, n, user_id=None, channel=channel)
+            await nominations.withdraw_consent(db, n, user_id=None, channel=channel)
         else:
-            await nominations.give_consent(c.db, n, user_id=None, channel=channel)
+            await nominations.give_consent(db, n, user_id=None, channel=channel)
 
     return await _nomination_act(request, nomination_id, REVIEW, step)
 

@@ -18,7 +18,6 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.civic_virtue.stages import STAGE_LABELS, Stage
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -21,18 +21,20 @@ from core.services.activities.models import Activity
 from core.services.errors import ServiceError
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
-from core.services.files.uploads import IMAGES, save_upload
+from core.services.files.uploads import IMAGES
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
+from core.web.uploads import save_upload
 from plugins.civic_virtue import festivals
 from plugins.civic_virtue.models import ACTIVITY_KINDS, CommunityEvent
 from plugins.civic_virtue.plugin import ACTIVITIES, NOMINATE, VIEW, VOTE
 from plugins.civic_virtue.routes.common import (
     LOCAL,
     Errors,
-    Form,
     FormError,
     Values,
     ancestors_of,
@@ -66,10 +68,13 @@ def _visible(prefixes: list[str]) -> Any:
 
 @get(f"{BASE}/", guards=[signed_in])
 async def calendar(
-    request: Request, month: FromQuery[str | None] = None, kind: FromQuery[str | None] = None, page: FromQuery[int] = 1
+    request: Request,
+    db: DbSession,
+    rc: Ctx,
+    month: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+    page: FromQuery[int] = 1,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
     now = datetime.now(LOCAL)
     try:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=LOCAL) if month else None
@@ -83,15 +88,15 @@ async def calendar(
         )
     if kind in ACTIVITY_KINDS:
         stmt = stmt.where(CommunityEvent.kind == kind)
-    result = await paginate(c.db, stmt.order_by(CommunityEvent.starts_at.desc(), CommunityEvent.id.desc()), page)
+    result = await paginate(db, stmt.order_by(CommunityEvent.starts_at.desc(), CommunityEvent.id.desc()), page)
     acts = {
         a.id: a
         for a in (
-            await c.db.execute(select(Activity).where(Activity.id.in_([e.activity_id for e in result.items])))
+            await db.execute(select(Activity).where(Activity.id.in_([e.activity_id for e in result.items])))
         ).scalars()
     }
-    staff_prefixes = c.scope_prefixes(VIEW)
-    figures = await festivals.figures(c.db, staff_prefixes or _prefixes(request))
+    staff_prefixes = rc.scope_prefixes(VIEW)
+    figures = await festivals.figures(db, staff_prefixes or _prefixes(request))
     query = "&".join(
         f"{k}={v}"
         for k, v in (("month", month if first else None), ("kind", kind if kind in ACTIVITY_KINDS else None))
@@ -105,8 +110,8 @@ async def calendar(
             "rows": [(e, acts[e.activity_id]) for e in result.items if e.activity_id in acts],
             "kinds": kind_labels(),
             "filters": {"month": month if first else "", "kind": kind if kind in ACTIVITY_KINDS else ""},
-            "base": c.url(f"{BASE}/?") + (query + "&" if query else ""),
-            "can_manage": c.can(ACTIVITIES),
+            "base": rc.url(f"{BASE}/?") + (query + "&" if query else ""),
+            "can_manage": rc.can(ACTIVITIES),
             "f": figures,
             "this_month": now.strftime("%Y-%m"),
         },
@@ -133,9 +138,7 @@ async def activity_new(request: Request) -> Any:
 
 
 @post(f"{BASE}/", guards=[requires(ACTIVITIES)])
-async def activity_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def activity_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     values = {k: text(data, k) for k in data if not k.startswith("_")}
     try:
         node = await node_in_scope(request, data.get("node_id"), ACTIVITIES, NODE_KINDS)
@@ -143,7 +146,7 @@ async def activity_create(request: Request, data: Form) -> Any:
         ends = local_datetime(data, "ends_at")
         capacity = integer(data, "capacity", 0, low=0, high=100000) or None
         event = await festivals.publish(
-            c.db,
+            db,
             festivals.EventInput(
                 title=text(data, "title"),
                 kind=text(data, "kind"),
@@ -163,8 +166,8 @@ async def activity_create(request: Request, data: Form) -> Any:
     except ServiceError as e:
         await rollback(request)
         return await _form(request, values, {getattr(e, "field", None) or "title": message(e)}, e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/{event.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/{event.id}"), status_code=303)
 
 
 async def _load(request: Request, event_id: int) -> tuple[CommunityEvent, Activity]:
@@ -248,39 +251,36 @@ async def _do(request: Request, event_id: int, step: Any, *, staff: bool = False
 
 
 @post(f"{BASE}/{{event_id:int}}/signup", guards=[signed_in])
-async def signup(request: Request, event_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.user is not None
+async def signup(request: Request, event_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
 
     async def step(event: CommunityEvent, activity: Activity) -> None:
         if text(data, "withdraw") == "1":
-            await activities.withdraw(c.db, activity.id, c.user.id)  # type: ignore[union-attr]
+            await activities.withdraw(db, activity.id, rc.user.id)
         else:
-            await activities.sign_up(c.db, activity.id, c.user.id)  # type: ignore[union-attr]
+            await activities.sign_up(db, activity.id, rc.user.id)
 
     return await _do(request, event_id, step)
 
 
 @post(f"{BASE}/{{event_id:int}}/check-in", guards=[requires(ACTIVITIES)])
-async def check_in(request: Request, event_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def check_in(request: Request, event_id: FromPath[int], data: Form, db: DbSession) -> Any:
 
     async def step(event: CommunityEvent, activity: Activity) -> None:
         user_id = number_id(data.get("user_id"))
         if user_id is None:
             raise FormError("user_id", _("Choose a participant."))
-        await activities.check_in(c.db, activity.id, user_id, method="list")
+        await activities.check_in(db, activity.id, user_id, method="list")
 
     return await _do(request, event_id, step, staff=True)
 
 
 @post(f"{BASE}/{{event_id:int}}/after", guards=[requires(ACTIVITIES)])
-async def after(request: Request, event_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
+async def after(request: Request, event_id: FromPath[int], data: Form, db: DbSession) -> Any:
 
     async def step(event: CommunityEvent, activity: Activity) -> None:
         await festivals.record_after(
-            c.db,
+            db,
             event,
             headcount=integer(data, "headcount", low=0, high=100000),
             units=festivals.clean_units(str(data.get("units") or "")),

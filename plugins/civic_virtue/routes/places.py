@@ -17,17 +17,19 @@ from core.i18n import gettext as _
 from core.services.errors import ServiceError
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
-from core.services.files.uploads import IMAGES, save_upload
+from core.services.files.uploads import IMAGES
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import public, requires
 from core.web.render import render
+from core.web.uploads import save_upload
 from plugins.civic_virtue import places
 from plugins.civic_virtue.models import PLACE_KINDS
 from plugins.civic_virtue.plugin import PLACES
 from plugins.civic_virtue.routes.common import PLACE_KINDS as NODE_KINDS
 from plugins.civic_virtue.routes.common import (
     Errors,
-    Form,
     FormError,
     Values,
     message,
@@ -45,15 +47,13 @@ def kind_labels() -> dict[str, str]:
 
 
 @get(f"{BASE}/", guards=[public])
-async def place_list(request: Request, kind: FromQuery[str | None] = None) -> Any:
+async def place_list(request: Request, db: DbSession, rc: Ctx, kind: FromQuery[str | None] = None) -> Any:
     """Public: themed places are shown to everyone (no personal data)."""
-    c = ctx(request)
-    assert c.db is not None
-    rows = await places.in_area(c.db, ["/"], kind)
+    rows = await places.in_area(db, ["/"], kind)
     names = (
         dict(
             (
-                await c.db.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_({p.node_id for p in rows})))
+                await db.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_({p.node_id for p in rows})))
             ).all()
         )
         if rows
@@ -67,8 +67,8 @@ async def place_list(request: Request, kind: FromQuery[str | None] = None) -> An
             "names": names,
             "kinds": kind_labels(),
             "kind": kind if kind in PLACE_KINDS else "",
-            "map": await places.map_data(c.db, ["/"], c.locale),
-            "can_manage": c.can(PLACES),
+            "map": await places.map_data(db, ["/"], rc.locale),
+            "can_manage": rc.can(PLACES),
             "counts": {k: sum(1 for p in rows if p.kind == k) for k in PLACE_KINDS},
         },
     )
@@ -104,14 +104,12 @@ def _coordinate(data: dict[str, Any], key: str) -> float | None:
 
 
 @post(f"{BASE}/", guards=[requires(PLACES)])
-async def place_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def place_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     values = {k: text(data, k) for k in data if not k.startswith("_")}
     try:
         node = await node_in_scope(request, data.get("node_id"), PLACES, NODE_KINDS)
         place = await places.add(
-            c.db,
+            db,
             places.PlaceInput(
                 kind=text(data, "kind"),
                 name=text(data, "name"),
@@ -128,8 +126,8 @@ async def place_create(request: Request, data: Form) -> Any:
     except ServiceError as e:
         await rollback(request)
         return await _form(request, values, {getattr(e, "field", None) or "name": message(e)}, e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/{place.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/{place.id}"), status_code=303)
 
 
 async def _page(request: Request, place_id: int, *, error: str | None = None, status: int = 200) -> Any:
@@ -170,14 +168,12 @@ async def place_page(request: Request, place_id: FromPath[int]) -> Any:
 
 
 @post(f"{BASE}/{{place_id:int}}/photos", guards=[requires(PLACES)], request_max_body_size=30 * 1024 * 1024)
-async def place_photos(request: Request, place_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def place_photos(request: Request, place_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     try:
-        place = await places.get(c.db, place_id)
+        place = await places.get(db, place_id)
     except ServiceError:
         raise NotFoundException() from None
-    if not c.can(PLACES, place.node_path):
+    if not rc.can(PLACES, place.node_path):
         raise NotFoundException()
     form = await request.form()
     uploads = [u for u in form.getall("photos") if isinstance(u, UploadFile) and u.filename] if "photos" in form else []
@@ -191,8 +187,8 @@ async def place_photos(request: Request, place_id: FromPath[int]) -> Any:
         return await _page(
             request, place_id, error=getattr(e, "message", None) or str(e), status=getattr(e, "status", 400)
         )
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/{place_id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/{place_id}"), status_code=303)
 
 
 handlers = [place_list, place_new, place_create, place_page, place_photos]

@@ -21,11 +21,13 @@ from core.pluginhost.manifest import Notification
 from core.services.errors import ServiceError
 from core.services.files.models import StoredFile
 from core.services.files.storage import UploadError
-from core.services.files.uploads import DOCUMENTS, IMAGES, save_upload
+from core.services.files.uploads import DOCUMENTS, IMAGES
 from core.services.notifications.service import notify
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import public, requires, signed_in
 from core.web.render import render
+from core.web.uploads import save_upload
 from plugins.civic_virtue import campaigns as cs
 from plugins.civic_virtue import nominations, voting
 from plugins.civic_virtue.models import WINNER, Campaign, CampaignCategory, Nomination
@@ -78,13 +80,12 @@ async def photos_of(request: Request, ids: list[int]) -> dict[int, list[int]]:
 
 
 @get(f"{BASE}/take-part/", guards=[requires(NOMINATE, VOTE)])
-async def take_part(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    prefixes = sorted(set(c.scope_prefixes(NOMINATE)) | set(c.scope_prefixes(VOTE)))
+async def take_part(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
+    prefixes = sorted(set(rc.scope_prefixes(NOMINATE)) | set(rc.scope_prefixes(VOTE)))
     rows = list(
         (
-            await c.db.execute(
+            await db.execute(
                 select(Campaign).where(visible(prefixes)).order_by(Campaign.vote_closes_at.desc()).limit(50)
             )
         ).scalars()
@@ -99,10 +100,10 @@ async def take_part(request: Request) -> Any:
                 for r, s in open_rows
                 if s not in (Stage.CANCELLED, Stage.UPCOMING)
             ],
-            "about_me": await nominations.about_me(c.db, c.user.id),
-            "by_me": await nominations.by_me(c.db, c.user.id),
-            "can_nominate": c.can(NOMINATE),
-            "can_vote": c.can(VOTE),
+            "about_me": await nominations.about_me(db, rc.user.id),
+            "by_me": await nominations.by_me(db, rc.user.id),
+            "can_nominate": rc.can(NOMINATE),
+            "can_vote": rc.can(VOTE),
             "Stage": Stage,
             "statuses": _statuses(),
         },
@@ -166,9 +167,8 @@ async def nominate_form(request: Request, campaign_id: FromPath[int]) -> Any:
     request_max_body_size=UPLOAD_LIMIT,
     status_code=200,
 )
-async def nominate_submit(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def nominate_submit(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     campaign = await _campaign(request, campaign_id)
     form = await request.form()
     data = {k: form.get(k) for k in form if k not in ("photos", "evidence_files")}
@@ -201,8 +201,8 @@ async def nominate_submit(request: Request, campaign_id: FromPath[int]) -> Any:
         await rollback(request)
         campaign = await _campaign(request, campaign_id)
         return await _nominate_form(request, campaign, values, {"photos": str(e)}, getattr(e, "status", 400))
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/take-part/?nominated={n.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/take-part/?nominated={n.id}"), status_code=303)
 
 
 async def submit_nomination(request: Request, campaign: Campaign, data: dict[str, Any]) -> Nomination:
@@ -258,22 +258,21 @@ async def submit_nomination(request: Request, campaign: Campaign, data: dict[str
 
 
 @post(f"{BASE}/nominations/{{nomination_id:int}}/my-consent", guards=[signed_in])
-async def my_consent(request: Request, nomination_id: FromPath[int]) -> Any:
+async def my_consent(request: Request, nomination_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """The nominee's own buttons: agree to publication, withdraw it, or decline the nomination."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+    assert rc.user is not None
     form = await request.form()
     action = str(form.get("action") or "")
     try:
-        n = await nominations.get(c.db, nomination_id)
-        if n.nominee_user_id != c.user.id:
+        n = await nominations.get(db, nomination_id)
+        if n.nominee_user_id != rc.user.id:
             raise NotFoundException()
         if action == "give":
-            await nominations.give_consent(c.db, n, user_id=c.user.id)
+            await nominations.give_consent(db, n, user_id=rc.user.id)
         elif action == "withdraw":
-            await nominations.withdraw_consent(c.db, n, user_id=c.user.id, channel="online")
+            await nominations.withdraw_consent(db, n, user_id=rc.user.id, channel="online")
         elif action == "decline":
-            await nominations.decline(c.db, n, user_id=c.user.id)
+            await nominations.decline(db, n, user_id=rc.user.id)
         else:
             raise NotFoundException()
     except ServiceError as e:
@@ -281,8 +280,8 @@ async def my_consent(request: Request, nomination_id: FromPath[int]) -> Any:
         if e.status == 404:
             raise NotFoundException() from None
         return await render(request, "civic_virtue/message.html", {"error": message(e)}, status_code=e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/take-part/"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/take-part/"), status_code=303)
 
 
 async def _vote_page(request: Request, campaign: Campaign, *, error: str | None = None, status: int = 200) -> Any:
@@ -317,9 +316,8 @@ async def vote_page(request: Request, campaign_id: FromPath[int]) -> Any:
 
 
 @post(f"{BASE}/campaigns/{{campaign_id:int}}/vote", guards=[requires(VOTE)], status_code=200)
-async def vote_submit(request: Request, campaign_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def vote_submit(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     campaign = await _campaign(request, campaign_id)
     form = await request.form()
     category_id = number_id(form.get("category_id"))
@@ -327,7 +325,7 @@ async def vote_submit(request: Request, campaign_id: FromPath[int]) -> Any:
     try:
         if category_id is None:
             raise FormError("category_id", _("Choose a category."))
-        await voting.vote(c.db, campaign, category_id, c.user.id, [i for i in chosen if i is not None])
+        await voting.vote(db, campaign, category_id, rc.user.id, [i for i in chosen if i is not None])
     except FormError as e:
         await rollback(request)
         campaign = await _campaign(request, campaign_id)
@@ -336,15 +334,14 @@ async def vote_submit(request: Request, campaign_id: FromPath[int]) -> Any:
         await rollback(request)
         campaign = await _campaign(request, campaign_id)
         return await _vote_page(request, campaign, error=message(e), status=e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/campaigns/{campaign.id}/vote?voted=1"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/campaigns/{campaign.id}/vote?voted=1"), status_code=303)
 
 
 @post(f"{BASE}/campaigns/{{campaign_id:int}}/objections", guards=[signed_in], status_code=200)
-async def object_to(request: Request, campaign_id: FromPath[int]) -> Any:
+async def object_to(request: Request, campaign_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """A resident objects to the shortlist during its 公示 (core.services.notices keeps it)."""
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+    assert rc.user is not None
     campaign = await _campaign(request, campaign_id)
     form = await request.form()
     try:
@@ -353,8 +350,8 @@ async def object_to(request: Request, campaign_id: FromPath[int]) -> Any:
         await rollback(request)
         campaign = await _campaign(request, campaign_id)
         return await _vote_page(request, campaign, error=message(e), status=e.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/campaigns/{campaign_id}/vote?objected=1"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/campaigns/{campaign_id}/vote?objected=1"), status_code=303)
 
 
 async def raise_objection(request: Request, campaign: Campaign, body: str) -> None:
@@ -370,12 +367,10 @@ async def raise_objection(request: Request, campaign: Campaign, body: str) -> No
 
 
 @get(f"{BASE}/gallery/", guards=[public])
-async def gallery(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def gallery(request: Request, db: DbSession, page: FromQuery[int] = 1) -> Any:
     rows = list(
         (
-            await c.db.execute(
+            await db.execute(
                 select(Nomination, Campaign, CampaignCategory)
                 .join(Campaign, Campaign.id == Nomination.campaign_id)
                 .join(CampaignCategory, CampaignCategory.id == Nomination.category_id)
@@ -385,7 +380,7 @@ async def gallery(request: Request, page: FromQuery[int] = 1) -> Any:
             )
         ).all()
     )
-    ok = {n.id for n in await nominations.publishable(c.db, [n for n, _c, _k in rows])}
+    ok = {n.id for n in await nominations.publishable(db, [n for n, _c, _k in rows])}
     shown = [(n, camp, cat) for n, camp, cat in rows if n.id in ok]
     per_page = 24
     pages = max(1, (len(shown) + per_page - 1) // per_page)
@@ -404,17 +399,15 @@ async def gallery(request: Request, page: FromQuery[int] = 1) -> Any:
 
 
 @get(f"{BASE}/gallery/{{nomination_id:int}}", guards=[public])
-async def gallery_item(request: Request, nomination_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def gallery_item(request: Request, nomination_id: FromPath[int], db: DbSession) -> Any:
     try:
-        n = await nominations.get(c.db, nomination_id)
+        n = await nominations.get(db, nomination_id)
     except ServiceError:
         raise NotFoundException() from None
-    if not await nominations.is_public(c.db, n):  # no consent in force: as if it did not exist
+    if not await nominations.is_public(db, n):  # no consent in force: as if it did not exist
         raise NotFoundException()
-    campaign = await cs.get(c.db, n.campaign_id)
-    category = await cs.category(c.db, campaign.id, n.category_id)
+    campaign = await cs.get(db, n.campaign_id)
+    category = await cs.category(db, campaign.id, n.category_id)
     return await render(
         request,
         "civic_virtue/gallery_item.html",

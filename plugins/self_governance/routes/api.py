@@ -25,6 +25,7 @@ from core.i18n import translator
 from core.services import ballots
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.routes.api import api_router
 from plugins.self_governance import assemblies, matters, meetings, petitions
@@ -91,9 +92,8 @@ def _item(v: assemblies.ItemView, mine: bool | None = None) -> dict[str, Any]:
 
 
 @get(f"{BASE}/votes", guards=[requires(VOTE)], summary="Owners' votes open to me")
-async def api_votes(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_votes(db: DbSession, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
     return {
         "votes": [
             {
@@ -103,7 +103,7 @@ async def api_votes(request: Request) -> dict[str, Any]:
                 "opens_at": _time(a.opens_at),
                 "closes_at": _time(a.closes_at),
             }
-            for a in await assemblies.for_voter(c.db, c.user.id)
+            for a in await assemblies.for_voter(db, rc.user.id)
         ]
     }
 
@@ -138,9 +138,8 @@ async def api_vote_detail(request: Request, assembly_id: FromPath[int]) -> Any:
 @post(
     f"{BASE}/votes/{{assembly_id:int}}", guards=[requires(VOTE)], status_code=200, summary="Cast my vote on the items"
 )
-async def api_vote(request: Request, assembly_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_vote(request: Request, assembly_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         a = await my_assemblies(request, assembly_id)
     except NotFoundException:
@@ -150,12 +149,12 @@ async def api_vote(request: Request, assembly_id: FromPath[int]) -> Any:
     except ValueError:
         return refuse(400, _('Send {"choices": {"<item id>": "yes" | "no" | "abstain"}}.'))
     try:
-        await assemblies.vote(c.db, a, c.user.id, body.choices)
+        await assemblies.vote(db, a, rc.user.id, body.choices)
     except ServiceError as err:
         await rollback(request)
         return refuse(err.status, message(err))
-    await c.db.commit()
-    return await _vote_json(request, await assemblies.get(c.db, assembly_id))
+    await db.commit()
+    return await _vote_json(request, await assemblies.get(db, assembly_id))
 
 
 def _matter(m: Matter) -> dict[str, Any]:
@@ -172,9 +171,8 @@ def _matter(m: Matter) -> dict[str, Any]:
 
 
 @post(f"{BASE}/matters", guards=[requires(RAISE)], status_code=201, summary="Raise a matter for my estate or community")
-async def api_raise(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_raise(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     try:
         body = await _body(request, MatterIn)
     except ValueError:
@@ -184,26 +182,25 @@ async def api_raise(request: Request) -> Any:
         return refuse(400, _("Choose your estate or community."))
     try:
         m = await matters.raise_matter(
-            c.db,
+            db,
             title=body.title,
             description=body.description,
             node=places[body.node_id],
             source="resident",
-            by_name=c.user.display_name,
+            by_name=rc.user.display_name,
         )
     except ServiceError as err:
         await rollback(request)
         return refuse(err.status, message(err))
-    await c.db.commit()
+    await db.commit()
     return _matter(m)
 
 
 @get(f"{BASE}/matters", guards=[requires(RAISE)], summary="Matters I raised")
-async def api_my_matters(request: Request) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    rows = await c.db.execute(
-        select(Matter).where(Matter.raised_by == c.user.id).order_by(Matter.raised_at.desc()).limit(100)
+async def api_my_matters(request: Request, db: DbSession, rc: Ctx) -> dict[str, Any]:
+    assert rc.user is not None
+    rows = await db.execute(
+        select(Matter).where(Matter.raised_by == rc.user.id).order_by(Matter.raised_at.desc()).limit(100)
     )
     return {
         "matters": [_matter(m) for m in rows.scalars()],
@@ -217,20 +214,19 @@ async def api_my_matters(request: Request) -> dict[str, Any]:
     status_code=200,
     summary="Sign a request to call a meeting",
 )
-async def api_sign(request: Request, petition_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def api_sign(request: Request, petition_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     places = {n.id: n for n in await home_places(request)}
     try:
-        pet = await petitions.get(c.db, petition_id)
+        pet = await petitions.get(db, petition_id)
         if pet.node_id not in places:
             return refuse(404, _("There is no request %(id)s.", id=petition_id))
-        await petitions.sign(c.db, pet, places[pet.node_id], c.user.id)
-        counted = await petitions.count(c.db, pet, places[pet.node_id], _rules(request))
+        await petitions.sign(db, pet, places[pet.node_id], rc.user.id)
+        counted = await petitions.count(db, pet, places[pet.node_id], _rules(request))
     except ServiceError as err:
         await rollback(request)
         return refuse(err.status, message(err))
-    await c.db.commit()
+    await db.commit()
     return {
         "signatures": counted.signatures,
         "base": counted.base,
@@ -251,19 +247,17 @@ def _rules(request: Request) -> Any:
     status_code=200,
     summary="Check in at a meeting",
 )
-async def api_check_in(request: Request, meeting_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_check_in(request: Request, meeting_id: FromPath[int], db: DbSession) -> Any:
     try:
         meeting, row = await my_meeting_row(request, meeting_id)
-        await meetings.mark(c.db, meeting, row.resident_id, True, method="self")
-        att = await meetings.attendance(c.db, meeting, _rules(request))
+        await meetings.mark(db, meeting, row.resident_id, True, method="self")
+        att = await meetings.attendance(db, meeting, _rules(request))
     except NotFoundException:
         return refuse(404, _("There is no meeting %(id)s.", id=meeting_id))
     except ServiceError as err:
         await rollback(request)
         return refuse(err.status, message(err))
-    await c.db.commit()
+    await db.commit()
     return {"expected": att.expected, "present": att.present, "quorate": att.quorate}
 
 

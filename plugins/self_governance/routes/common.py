@@ -16,7 +16,6 @@ from core.i18n import translator
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.web.context import ctx
-from core.web.forms import Form  # noqa: F401  (the pillar's routes import it from here)
 from plugins.self_governance import settings as sg_settings
 
 _ = translator("self_governance").gettext

@@ -16,13 +16,15 @@ from core.i18n import translator
 from core.services import accounts, ballots
 from core.services.errors import ServiceError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires, signed_in
 from core.web.render import render
 from plugins.self_governance import assemblies, matters, meetings, petitions
 from plugins.self_governance import procedures as p
 from plugins.self_governance.actions import RAISE, SIGN, VOTE
 from plugins.self_governance.models import Attendee, Matter, Meeting, Petition
-from plugins.self_governance.routes.common import BASE, Form, integer, message, rollback, rules, text
+from plugins.self_governance.routes.common import BASE, integer, message, rollback, rules, text
 
 _ = translator("self_governance").gettext
 
@@ -51,20 +53,19 @@ async def my_assemblies(request: Request, assembly_id: int) -> assemblies.Assemb
 
 
 @get(f"{MY}/", guards=[signed_in])
-async def my_page(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def my_page(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     mine = list(
         (
-            await c.db.execute(
-                select(Matter).where(Matter.raised_by == c.user.id).order_by(Matter.updated_at.desc()).limit(20)
+            await db.execute(
+                select(Matter).where(Matter.raised_by == rc.user.id).order_by(Matter.updated_at.desc()).limit(20)
             )
         ).scalars()
     )
     places = await home_places(request)
     open_petitions = []
     if places:
-        rows = await c.db.execute(
+        rows = await db.execute(
             select(Petition)
             .where(Petition.node_id.in_([n.id for n in places]))
             .order_by(Petition.created_at.desc())
@@ -72,17 +73,17 @@ async def my_page(request: Request) -> Any:
         )
         by_id = {n.id: n for n in places}
         for pet in rows.scalars():
-            open_petitions.append((pet, await petitions.count(c.db, pet, by_id[pet.node_id], rules(request))))
+            open_petitions.append((pet, await petitions.count(db, pet, by_id[pet.node_id], rules(request))))
     return await render(
         request,
         "self_governance/my.html",
         {
-            "votes": await assemblies.for_voter(c.db, c.user.id),
+            "votes": await assemblies.for_voter(db, rc.user.id),
             "phase": assemblies.phase,
             "mine": mine,
-            "places": places if c.can(RAISE) else [],
+            "places": places if rc.can(RAISE) else [],
             "petitions": open_petitions,
-            "may_sign": c.can(SIGN),
+            "may_sign": rc.can(SIGN),
             "steps": p.PROCEDURES,
             "error": "",
         },
@@ -120,60 +121,56 @@ async def _vote_page(request: Request, a: assemblies.Assembly, error: str = "", 
 
 
 @get(f"{MY}/assemblies/{{assembly_id:int}}/live", guards=[requires(VOTE)])
-async def vote_live(request: Request, assembly_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def vote_live(request: Request, assembly_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     a = await my_assemblies(request, assembly_id)
     return await render(
         request,
         "self_governance/_participation.html",
         {
             "a": a,
-            "views": await assemblies.overview(c.db, a),
+            "views": await assemblies.overview(db, a),
             "phase": assemblies.phase(a),
-            "live_url": c.url(f"{MY}/assemblies/{a.id}/live"),
+            "live_url": rc.url(f"{MY}/assemblies/{a.id}/live"),
         },
         block=None,
     )
 
 
 @post(f"{MY}/assemblies/{{assembly_id:int}}", guards=[requires(VOTE)])
-async def vote(request: Request, assembly_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def vote(request: Request, assembly_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     a = await my_assemblies(request, assembly_id)
     choices = {k.removeprefix("item_"): str(v) for k, v in data.items() if k.startswith("item_") and v}
     try:
-        await assemblies.vote(c.db, a, c.user.id, choices)
+        await assemblies.vote(db, a, rc.user.id, choices)
     except ServiceError as err:
         await rollback(request)
         return await _vote_page(request, await my_assemblies(request, assembly_id), message(err), err.status)
-    await c.db.commit()
-    return Redirect(c.url(f"{MY}/assemblies/{assembly_id}?voted=1"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{MY}/assemblies/{assembly_id}?voted=1"), status_code=303)
 
 
 @post(f"{MY}/matters", guards=[requires(RAISE)])
-async def raise_mine(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def raise_mine(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     places = {n.id: n for n in await home_places(request)}
     place = places.get(integer(data, "node_id") or 0)
     if place is None:
         return await _error(request, _("Choose your estate or community."))
     try:
         matter = await matters.raise_matter(
-            c.db,
+            db,
             title=text(data, "title", 300),
             description=text(data, "description", 5000),
             node=place,
             source="resident",
-            by_name=c.user.display_name,
+            by_name=rc.user.display_name,
         )
     except ServiceError as err:
         await rollback(request)
         return await _error(request, message(err))
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/matters/{matter.id}"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/matters/{matter.id}"), status_code=303)
 
 
 async def _error(request: Request, error: str) -> Any:
@@ -181,23 +178,22 @@ async def _error(request: Request, error: str) -> Any:
 
 
 @post(f"{MY}/petitions/{{petition_id:int}}/sign", guards=[requires(SIGN)])
-async def sign(request: Request, petition_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def sign(request: Request, petition_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     places = {n.id: n for n in await home_places(request)}
     try:
-        pet = await petitions.get(c.db, petition_id)
+        pet = await petitions.get(db, petition_id)
     except ServiceError:
         raise NotFoundException() from None
     if pet.node_id not in places:
         raise NotFoundException()
     try:
-        await petitions.sign(c.db, pet, places[pet.node_id], c.user.id)
+        await petitions.sign(db, pet, places[pet.node_id], rc.user.id)
     except ServiceError as err:
         await rollback(request)
         return await _error(request, message(err))
-    await c.db.commit()
-    return Redirect(c.url(f"{MY}/"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{MY}/"), status_code=303)
 
 
 async def my_meeting_row(request: Request, meeting_id: int) -> tuple[Meeting, Attendee]:

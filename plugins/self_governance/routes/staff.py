@@ -21,11 +21,13 @@ from core.services import accounts, notices
 from core.services._common import now
 from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
-from core.services.files.uploads import save_upload
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
+from core.web.forms import Form
 from core.web.guards import requires, signed_in
 from core.web.pagination import paginate
 from core.web.render import render
+from core.web.uploads import save_upload
 from plugins.self_governance import assemblies, committees, covenants, matters, meetings
 from plugins.self_governance import procedures as p
 from plugins.self_governance.actions import ASSEMBLY, COMMITTEE, COVENANT, MEETING, RAISE, VET, VIEW
@@ -33,7 +35,6 @@ from plugins.self_governance.models import Assembly, Matter, Meeting
 from plugins.self_governance.routes.common import (
     BASE,
     LOCAL,
-    Form,
     integer,
     local_date,
     local_time,
@@ -62,17 +63,15 @@ def _done(request: Request, path: str) -> Redirect:
 
 
 @get(f"{BASE}/", guards=[requires(VIEW)])
-async def overview(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = c.scope_prefixes(VIEW)
-    stages = await matters.open_by_stage(c.db, prefixes)
-    running = await assemblies.running(c.db, prefixes)
-    live = [(a, await assemblies.overview(c.db, a)) for a in running[:10]]
-    due = await committees.due_for_renewal(c.db, prefixes, rules(request), now().date())
+async def overview(request: Request, db: DbSession, rc: Ctx) -> Any:
+    prefixes = rc.scope_prefixes(VIEW)
+    stages = await matters.open_by_stage(db, prefixes)
+    running = await assemblies.running(db, prefixes)
+    live = [(a, await assemblies.overview(db, a)) for a in running[:10]]
+    due = await committees.due_for_renewal(db, prefixes, rules(request), now().date())
     upcoming = list(
         (
-            await c.db.execute(
+            await db.execute(
                 select(Meeting)
                 .where(in_scope(Meeting.node_path, prefixes), Meeting.status == meetings.SCHEDULED)
                 .order_by(Meeting.starts_at)
@@ -91,13 +90,13 @@ async def overview(request: Request) -> Any:
 
 
 @get(f"{BASE}/matters/", guards=[requires(VIEW)])
-async def matter_list(request: Request, status: FromQuery[str] = "open", page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    stmt = select(Matter).where(in_scope(Matter.node_path, c.scope_prefixes(VIEW)))
+async def matter_list(
+    request: Request, db: DbSession, rc: Ctx, status: FromQuery[str] = "open", page: FromQuery[int] = 1
+) -> Any:
+    stmt = select(Matter).where(in_scope(Matter.node_path, rc.scope_prefixes(VIEW)))
     if status in p.STATUSES:
         stmt = stmt.where(Matter.status == status)
-    result = await paginate(c.db, stmt.order_by(Matter.updated_at.desc(), Matter.id.desc()), page)
+    result = await paginate(db, stmt.order_by(Matter.updated_at.desc(), Matter.id.desc()), page)
     return await _matter_list(request, result, status, {}, {})
 
 
@@ -122,9 +121,7 @@ async def _matter_list(
 
 
 @post(f"{BASE}/matters/", guards=[requires(RAISE)])
-async def matter_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def matter_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
     values = {k: text(data, k) for k in ("title", "description", "procedure", "node_id", "event_number")}
     place = await node_in_scope(request, RAISE, integer(data, "node_id"), PLACES)
     event_number = values["event_number"][:64] or None  # a 服务智治 event the matter grew out of
@@ -134,23 +131,23 @@ async def matter_create(request: Request, data: Form) -> Any:
     else:
         try:
             matter = await matters.raise_matter(
-                c.db,
+                db,
                 title=values["title"],
                 description=values["description"],
                 node=place,
                 procedure=values["procedure"] or p.THREE_PARTY,
                 source="event" if event_number else "staff",
                 source_ref=event_number,
-                by_name=c.user.display_name if c.user else "",
+                by_name=rc.user.display_name if rc.user else "",
             )
         except ServiceError as err:
             await rollback(request)
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
-        stmt = select(Matter).where(in_scope(Matter.node_path, c.scope_prefixes(VIEW)), Matter.status == p.OPEN)
-        page = await paginate(c.db, stmt.order_by(Matter.updated_at.desc()), 1)
+        stmt = select(Matter).where(in_scope(Matter.node_path, rc.scope_prefixes(VIEW)), Matter.status == p.OPEN)
+        page = await paginate(db, stmt.order_by(Matter.updated_at.desc()), 1)
         return await _matter_list(request, page, "open", values, errors, 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/matters/{matter.id}")
 
 
@@ -211,9 +208,7 @@ async def _matter_page(request: Request, matter: Matter, error: str = "", code: 
 
 
 @post(f"{BASE}/matters/{{matter_id:int}}/act", guards=[signed_in])
-async def matter_act(request: Request, matter_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def matter_act(request: Request, matter_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     matter = await _matter(request, matter_id)
     move = text(data, "move", 20)
     if move not in _allowed(request, matter):
@@ -223,18 +218,18 @@ async def matter_act(request: Request, matter_id: FromPath[int], data: Form) -> 
     progress = integer(data, "progress") if move == p.PROGRESS else None
     try:
         await matters.act(
-            c.db,
+            db,
             matter,
             move,
             node=place,
             note=text(data, "note", 4000),
             progress=progress,
-            by_name=c.user.display_name if c.user else "",
+            by_name=rc.user.display_name if rc.user else "",
         )
     except ServiceError as err:
         await rollback(request)
         return await _matter_page(request, await _matter(request, matter_id), message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/matters/{matter_id}")
 
 
@@ -247,10 +242,8 @@ def _assemblies_in_scope(request: Request) -> Any:
 
 
 @get(f"{BASE}/assemblies/", guards=[requires(VIEW)])
-async def assembly_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    return await _assembly_list(request, await paginate(c.db, _assemblies_in_scope(request), page), {}, {})
+async def assembly_list(request: Request, db: DbSession, page: FromQuery[int] = 1) -> Any:
+    return await _assembly_list(request, await paginate(db, _assemblies_in_scope(request), page), {}, {})
 
 
 async def _assembly_list(
@@ -291,9 +284,7 @@ def _items(data: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 @post(f"{BASE}/assemblies/", guards=[requires(ASSEMBLY)])
-async def assembly_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def assembly_create(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in data if k != "_csrf_token"}
     estate = await node_in_scope(request, ASSEMBLY, integer(data, "node_id"), ("estate",))
     opens_at, closes_at = local_time(values.get("opens_at", "")), local_time(values.get("closes_at", ""))
@@ -308,7 +299,7 @@ async def assembly_create(request: Request, data: Form) -> Any:
         assert estate is not None and opens_at is not None and closes_at is not None
         try:
             created = await assemblies.create(
-                c.db,
+                db,
                 rules(request),
                 node=estate,
                 title=values.get("title", ""),
@@ -322,10 +313,8 @@ async def assembly_create(request: Request, data: Form) -> Any:
             await rollback(request)
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
-        return await _assembly_list(
-            request, await paginate(c.db, _assemblies_in_scope(request), 1), values, errors, 400
-        )
-    await c.db.commit()
+        return await _assembly_list(request, await paginate(db, _assemblies_in_scope(request), 1), values, errors, 400)
+    await db.commit()
     return _done(request, f"{BASE}/assemblies/{created.id}")
 
 
@@ -367,15 +356,13 @@ async def assembly_detail(request: Request, assembly_id: FromPath[int]) -> Any:
 
 
 @get(f"{BASE}/assemblies/{{assembly_id:int}}/live", guards=[requires(VIEW)])
-async def assembly_live(request: Request, assembly_id: FromPath[int]) -> Any:
+async def assembly_live(request: Request, assembly_id: FromPath[int], db: DbSession) -> Any:
     """The participation figures alone, for the page's htmx poll."""
-    c = ctx(request)
-    assert c.db is not None
     a = await _assembly(request, assembly_id)
     return await render(
         request,
         "self_governance/_participation.html",
-        {"a": a, "views": await assemblies.overview(c.db, a), "phase": assemblies.phase(a)},
+        {"a": a, "views": await assemblies.overview(db, a), "phase": assemblies.phase(a)},
         block=None,
     )
 
@@ -406,10 +393,8 @@ async def _assembly_page(request: Request, a: Assembly, error: str = "", code: i
 
 
 @post(f"{BASE}/assemblies/{{assembly_id:int}}/paper", guards=[requires(ASSEMBLY)], request_max_body_size=10_000_000)
-async def assembly_paper(request: Request, assembly_id: FromPath[int], data: Multipart) -> Any:
+async def assembly_paper(request: Request, assembly_id: FromPath[int], data: Multipart, db: DbSession) -> Any:
     """Staff enter an owner's paper ballot, or a proxy vote with the signed proxy document."""
-    c = ctx(request)
-    assert c.db is not None
     a = await _assembly(request, assembly_id, ASSEMBLY)
     choices = {k.removeprefix("item_"): str(v) for k, v in data.items() if k.startswith("item_") and v}
     proxy_name = text(data, "proxy_name", 100) or None
@@ -419,30 +404,28 @@ async def assembly_paper(request: Request, assembly_id: FromPath[int], data: Mul
         if isinstance(upload, UploadFile) and upload.filename:
             document_id = (await save_upload(request, upload, PROXY_DOCUMENT, a.id)).id
         await assemblies.enter_paper(
-            c.db, a, text(data, "elector", 200), choices, proxy_name=proxy_name, proxy_document_id=document_id
+            db, a, text(data, "elector", 200), choices, proxy_name=proxy_name, proxy_document_id=document_id
         )
     except (ServiceError, UploadError) as err:
         await rollback(request)
         msg = message(err) if isinstance(err, ServiceError) else str(err)
         return await _assembly_page(request, await _assembly(request, assembly_id), msg, 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/assemblies/{assembly_id}?entered=1")
 
 
 @post(f"{BASE}/assemblies/{{assembly_id:int}}/close", guards=[requires(ASSEMBLY)])
-async def assembly_close(request: Request, assembly_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def assembly_close(request: Request, assembly_id: FromPath[int], data: Form, db: DbSession) -> Any:
     a = await _assembly(request, assembly_id, ASSEMBLY)
     try:
         early = text(data, "reason", 300) or None
         if assemblies.phase(a) != "closing" and not early:
             return await _assembly_page(request, a, _("Voting is still open: give a reason to close it early."), 400)
-        await assemblies.close(c.db, a, early=early)
+        await assemblies.close(db, a, early=early)
     except ServiceError as err:
         await rollback(request)
         return await _assembly_page(request, await _assembly(request, assembly_id), message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/assemblies/{assembly_id}")
 
 
@@ -455,10 +438,8 @@ def _meetings_in_scope(request: Request) -> Any:
 
 
 @get(f"{BASE}/meetings/", guards=[requires(VIEW)])
-async def meeting_list(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    return await _meeting_list(request, await paginate(c.db, _meetings_in_scope(request), page), {}, {})
+async def meeting_list(request: Request, db: DbSession, page: FromQuery[int] = 1) -> Any:
+    return await _meeting_list(request, await paginate(db, _meetings_in_scope(request), page), {}, {})
 
 
 async def _meeting_list(
@@ -481,9 +462,7 @@ async def _meeting_list(
 
 
 @post(f"{BASE}/meetings/", guards=[requires(MEETING)])
-async def meeting_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def meeting_create(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("kind", "title", "node_id", "starts_at", "place", "basis")}
     place = await node_in_scope(request, MEETING, integer(data, "node_id"), ("community", "grid", "estate", "building"))
     starts_at = local_time(values["starts_at"])
@@ -496,7 +475,7 @@ async def meeting_create(request: Request, data: Form) -> Any:
         assert place is not None and starts_at is not None
         try:
             m = await meetings.schedule(
-                c.db,
+                db,
                 kind=values["kind"],
                 node=place,
                 title=values["title"],
@@ -508,8 +487,8 @@ async def meeting_create(request: Request, data: Form) -> Any:
             await rollback(request)
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
-        return await _meeting_list(request, await paginate(c.db, _meetings_in_scope(request), 1), values, errors, 400)
-    await c.db.commit()
+        return await _meeting_list(request, await paginate(db, _meetings_in_scope(request), 1), values, errors, 400)
+    await db.commit()
     return _done(request, f"{BASE}/meetings/{m.id}")
 
 
@@ -542,51 +521,45 @@ async def _meeting_page(request: Request, m: Meeting, error: str = "", code: int
 
 
 @post(f"{BASE}/meetings/{{meeting_id:int}}/roll", guards=[requires(MEETING)])
-async def meeting_roll(request: Request, meeting_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def meeting_roll(request: Request, meeting_id: FromPath[int], db: DbSession) -> Any:
     m = await _meeting(request, meeting_id, MEETING)
     form = await request.form()
     present = {int(v) for v in form.getall("present") if str(v).isdigit()}
     try:
-        await meetings.mark_all(c.db, m, present)
+        await meetings.mark_all(db, m, present)
     except ServiceError as err:
         await rollback(request)
         return await _meeting_page(request, m, message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/meetings/{meeting_id}")
 
 
 @post(f"{BASE}/meetings/{{meeting_id:int}}/motions", guards=[requires(MEETING)])
-async def meeting_motion(request: Request, meeting_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def meeting_motion(request: Request, meeting_id: FromPath[int], data: Form, db: DbSession) -> Any:
     m = await _meeting(request, meeting_id, MEETING)
     counts = [integer(data, k) for k in ("yes", "no", "abstain")]
     if any(n is None for n in counts):
         return await _meeting_page(request, m, _("Give the number of votes for, against and abstaining."), 400)
     try:
         await meetings.motion(
-            c.db, m, rules(request), title=text(data, "title", 300), yes=counts[0], no=counts[1], abstain=counts[2]
+            db, m, rules(request), title=text(data, "title", 300), yes=counts[0], no=counts[1], abstain=counts[2]
         )  # type: ignore[arg-type]
     except ServiceError as err:
         await rollback(request)
         return await _meeting_page(request, m, message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/meetings/{meeting_id}")
 
 
 @post(f"{BASE}/meetings/{{meeting_id:int}}/conclude", guards=[requires(MEETING)])
-async def meeting_conclude(request: Request, meeting_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def meeting_conclude(request: Request, meeting_id: FromPath[int], data: Form, db: DbSession) -> Any:
     m = await _meeting(request, meeting_id, MEETING)
     try:
-        await meetings.conclude(c.db, m, rules(request), text(data, "minutes"))
+        await meetings.conclude(db, m, rules(request), text(data, "minutes"))
     except ServiceError as err:
         await rollback(request)
         return await _meeting_page(request, await _meeting(request, meeting_id), message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/meetings/{meeting_id}")
 
 
@@ -615,9 +588,7 @@ async def _committee_list(request: Request, values: dict[str, str], errors: dict
 
 
 @post(f"{BASE}/committees/", guards=[requires(COMMITTEE)])
-async def committee_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_create(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("name", "node_id", "elected_on", "term_start", "term_end")}
     estate = await node_in_scope(request, COMMITTEE, integer(data, "node_id"), ("estate",))
     dates = {k: local_date(values[k]) for k in ("elected_on", "term_start", "term_end")}
@@ -627,13 +598,13 @@ async def committee_create(request: Request, data: Form) -> Any:
     if not errors:
         assert estate is not None
         try:
-            com = await committees.form(c.db, node=estate, name=values["name"], **dates)  # type: ignore[arg-type]
+            com = await committees.form(db, node=estate, name=values["name"], **dates)
         except ServiceError as err:
             await rollback(request)
             errors[getattr(err, "field", None) or "name"] = message(err)
     if errors:
         return await _committee_list(request, values, errors, 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/committees/{com.id}")
 
 
@@ -667,13 +638,11 @@ async def _committee_page(request: Request, com: Any, error: str = "", code: int
 
 
 @post(f"{BASE}/committees/{{committee_id:int}}/members", guards=[requires(COMMITTEE)])
-async def committee_member(request: Request, committee_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_member(request: Request, committee_id: FromPath[int], data: Form, db: DbSession) -> Any:
     com = await _committee(request, committee_id, COMMITTEE)
     try:
         await committees.add_member(
-            c.db,
+            db,
             com,
             name=text(data, "name", 100),
             post=text(data, "post", 20),
@@ -682,41 +651,37 @@ async def committee_member(request: Request, committee_id: FromPath[int], data: 
     except ServiceError as err:
         await rollback(request)
         return await _committee_page(request, com, message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/committees/{committee_id}")
 
 
 @post(f"{BASE}/committees/{{committee_id:int}}/vet", guards=[requires(VET)])
-async def committee_vet(request: Request, committee_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_vet(request: Request, committee_id: FromPath[int], data: Form, db: DbSession) -> Any:
     com = await _committee(request, committee_id, VET)
-    member = next((m for m in await committees.members(c.db, com.id) if m.id == integer(data, "member_id")), None)
+    member = next((m for m in await committees.members(db, com.id) if m.id == integer(data, "member_id")), None)
     if member is None:
         return await _committee_page(request, com, _("That person is not on this committee."), 404)
     try:
-        await committees.vet(c.db, member, text(data, "decision", 10) == "approve", text(data, "note", 300))
+        await committees.vet(db, member, text(data, "decision", 10) == "approve", text(data, "note", 300))
     except ServiceError as err:
         await rollback(request)
         return await _committee_page(request, com, message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/committees/{committee_id}")
 
 
 @post(f"{BASE}/committees/{{committee_id:int}}/file", guards=[requires(COMMITTEE)])
-async def committee_file(request: Request, committee_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def committee_file(request: Request, committee_id: FromPath[int], data: Form, db: DbSession) -> Any:
     com = await _committee(request, committee_id, COMMITTEE)
     filed_on = local_date(text(data, "filed_on", 20))
     if filed_on is None:
         return await _committee_page(request, com, _("Give a date."), 400)
     try:
-        await committees.file(c.db, com, filed_on, text(data, "filed_with", 200))
+        await committees.file(db, com, filed_on, text(data, "filed_with", 200))
     except ServiceError as err:
         await rollback(request)
         return await _committee_page(request, com, message(err), 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/committees/{committee_id}")
 
 
@@ -743,9 +708,7 @@ async def _covenant_list(request: Request, values: dict[str, str], errors: dict[
 
 
 @post(f"{BASE}/covenants/", guards=[requires(COVENANT)])
-async def covenant_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def covenant_create(request: Request, data: Form, db: DbSession) -> Any:
     values = {k: text(data, k) for k in ("kind", "title", "body", "node_id", "adopted_on", "ballot_id", "meeting_id")}
     place = await node_in_scope(request, COVENANT, integer(data, "node_id"), PLACES)
     adopted_on = local_date(values["adopted_on"])
@@ -758,7 +721,7 @@ async def covenant_create(request: Request, data: Form) -> Any:
         assert place is not None
         try:
             await covenants.file(
-                c.db,
+                db,
                 node=place,
                 kind=values["kind"],
                 title=values["title"],
@@ -772,7 +735,7 @@ async def covenant_create(request: Request, data: Form) -> Any:
             errors[getattr(err, "field", None) or "title"] = message(err)
     if errors:
         return await _covenant_list(request, values, errors, 400)
-    await c.db.commit()
+    await db.commit()
     return _done(request, f"{BASE}/covenants/")
 
 
@@ -780,17 +743,15 @@ async def covenant_create(request: Request, data: Form) -> Any:
 
 
 @get(f"{BASE}/board/{{node_id:int}}", guards=[signed_in])
-async def board(request: Request, node_id: FromPath[int]) -> Any:
+async def board(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     """The 公开栏 of a community or estate: what is on notice there now (public by nature)."""
-    c = ctx(request)
-    assert c.db is not None
     place = await node(request, node_id)
     if place is None or place.kind not in ("community", "grid", "estate"):
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException()
     return await render(
-        request, "self_governance/board.html", {"place": place, "items": await notices.board(c.db, place)}
+        request, "self_governance/board.html", {"place": place, "items": await notices.board(db, place)}
     )
 
 
