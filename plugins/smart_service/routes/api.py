@@ -24,6 +24,7 @@ from core.i18n import gettext as _
 from core.services import submissions
 from core.services.files.storage import UploadError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.routes.api import api_router
@@ -95,11 +96,10 @@ async def _mine(request: Request, number: str) -> Event:
 
 
 @get("/smart-service/categories", guards=GUARD, summary="Categories a report can have")
-async def api_categories(request: Request) -> dict[str, Any]:
-    c = ctx(request)
+async def api_categories(request: Request, rc: Ctx) -> dict[str, Any]:
     return {
         "categories": [
-            {"code": cat.code, "parent": cat.parent_code, "kind": cat.kind, "name": cat.label(c.locale)}
+            {"code": cat.code, "parent": cat.parent_code, "kind": cat.kind, "name": cat.label(rc.locale)}
             for cat in await categories(request)
         ]
     }
@@ -112,9 +112,7 @@ async def api_categories(request: Request) -> dict[str, Any]:
     request_max_body_size=UPLOAD_LIMIT,
     summary="Report a problem (multipart with photos, or JSON without)",
 )
-async def api_report(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_report(request: Request, db: DbSession, rc: Ctx) -> Any:
     content_type = request.headers.get("content-type", "")
     uploads: list[Any] = []
     if content_type.startswith("application/json"):
@@ -132,20 +130,20 @@ async def api_report(request: Request) -> Any:
     form = ReportInput.of(fields)
     form.source = "resident"
     # Sent again with the same client id (a phone's queue after a lost signal): the first report.
-    assert c.user is not None
+    assert rc.user is not None
     claim, new = await submissions.claim(
-        c.db, c.user.id, submissions.clean_client_id(fields.get("client_id")), "smart_service.report"
+        db, rc.user.id, submissions.clean_client_id(fields.get("client_id")), "smart_service.report"
     )
     if not new and claim is not None:
         try:
-            first = await services.get_by_number(c.db, claim.ref)
+            first = await services.get_by_number(db, claim.ref)
         except services.EventNotFound:
             return refuse(409, _("This report is being saved."))
         return Response(_summary(request, first), status_code=200)
     try:
         event = await submit_report(request, form, uploads)
         submissions.complete(claim, event.number, f"/smart-service/mine/{event.id}")
-        await c.db.commit()
+        await db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
         return refuse(getattr(exc, "status", 400), str(exc))
@@ -156,11 +154,10 @@ async def api_report(request: Request) -> Any:
 
 
 @get("/smart-service/reports", guards=GUARD, summary="My reports, newest first")
-async def api_my_reports(request: Request, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    stmt = select(Event).where(Event.reporter_user_id == c.user.id).order_by(Event.created_at.desc(), Event.id.desc())
-    result = await paginate(c.db, stmt, page)
+async def api_my_reports(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> dict[str, Any]:
+    assert rc.user is not None
+    stmt = select(Event).where(Event.reporter_user_id == rc.user.id).order_by(Event.created_at.desc(), Event.id.desc())
+    result = await paginate(db, stmt, page)
     return {
         "page": result.number,
         "pages": result.pages,
@@ -170,14 +167,12 @@ async def api_my_reports(request: Request, page: FromQuery[int] = 1) -> dict[str
 
 
 @get("/smart-service/reports/{number:str}", guards=GUARD, summary="One of my reports with its timeline")
-async def api_my_report(request: Request, number: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_my_report(request: Request, number: FromPath[str], db: DbSession, rc: Ctx) -> Any:
     try:
         event = await _mine(request, number)
     except Missing:
         return not_found(number)
-    lines = public_timeline(await services.timeline(c.db, event.id))
+    lines = public_timeline(await services.timeline(db, event.id))
     return {
         **_summary(request, event),
         "description": event.description,
@@ -188,7 +183,7 @@ async def api_my_report(request: Request, number: FromPath[str]) -> Any:
                 "label": _(ACTION_LABELS.get(line.action, line.action)),
                 "state": line.to_state,
                 "note": line.note if line.action in PUBLIC_NOTES else "",
-                "photos": [c.url(f"/files/{p}") for p in (line.photos or [])],
+                "photos": [rc.url(f"/files/{p}") for p in (line.photos or [])],
             }
             for line in lines
         ],
@@ -196,9 +191,7 @@ async def api_my_report(request: Request, number: FromPath[str]) -> Any:
 
 
 @post("/smart-service/reports/{number:str}/rate", guards=GUARD, status_code=200, summary="Rate a closed report")
-async def api_rate(request: Request, number: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_rate(request: Request, number: FromPath[str], db: DbSession, rc: Ctx) -> Any:
     try:
         event = await _mine(request, number)
     except Missing:
@@ -213,17 +206,17 @@ async def api_rate(request: Request, number: FromPath[str]) -> Any:
         return refuse(409, _("A report can be rated once it is closed."))
     try:
         await services.transition(
-            c.db,
+            db,
             event,
             "rate",
-            c.actor,
+            rc.actor,
             note=str(body.get("comment") or ""),
             rating=parse_rating(body.get("rating")),
-            can=c.can,
+            can=rc.can,
             app_state=request.app.state,
-            enabled=c.enabled,
+            enabled=rc.enabled,
         )
-        await c.db.commit()
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return refuse(400, exc.translated(_))
@@ -231,19 +224,19 @@ async def api_rate(request: Request, number: FromPath[str]) -> Any:
 
 
 @post("/smart-service/reports/{number:str}/me-too", guards=GUARD, status_code=200, summary="我也遇到")
-async def api_me_too(request: Request, number: FromPath[str]) -> Any:
+async def api_me_too(request: Request, number: FromPath[str], db: DbSession, rc: Ctx) -> Any:
     """Join an open report (found with ``GET .../nearby``) instead of making a new one."""
-    c = ctx(request)
-    assert c.db is not None
     try:
-        event = await services.get_by_number(c.db, number)
+        event = await services.get_by_number(db, number)
     except services.EventNotFound:
         return refuse(404, _("No open report %(number)s was found.", number=number))
-    if not c.can(REPORT, event.node_path):
+    if not rc.can(REPORT, event.node_path):
         return refuse(404, _("No open report %(number)s was found.", number=number))
     try:
-        counted = await services.me_too(c.db, event, c.actor, can=c.can, app_state=request.app.state, enabled=c.enabled)
-        await c.db.commit()
+        counted = await services.me_too(
+            db, event, rc.actor, can=rc.can, app_state=request.app.state, enabled=rc.enabled
+        )
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return refuse(409, exc.translated(_))

@@ -18,6 +18,7 @@ from core.i18n import gettext as _
 from core.identity.models import User
 from core.rbac.scope import in_scope
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
@@ -38,20 +39,21 @@ def _mine(user_id: int) -> Any:
 @get(f"{BASE}/", guards=GUARD)
 async def booking_list(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     tab: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     overdue: FromQuery[str | None] = None,
     page: FromQuery[int] = 1,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    staff = c.can(bk.HANDLE)
+    assert rc.user is not None
+    staff = rc.can(bk.HANDLE)
     tab = "area" if staff and tab != "mine" else "mine"
     stmt = select(Booking)
     if tab == "area":
-        stmt = stmt.where(in_scope(Booking.node_path, c.scope_prefixes(bk.HANDLE)))
+        stmt = stmt.where(in_scope(Booking.node_path, rc.scope_prefixes(bk.HANDLE)))
     else:
-        stmt = stmt.where(_mine(c.user.id))
+        stmt = stmt.where(_mine(rc.user.id))
     state = status if status in bk.STATES else None
     if state:
         stmt = stmt.where(Booking.state == state)
@@ -59,20 +61,20 @@ async def booking_list(
     if overdue:
         stmt = stmt.where(bk.overdue_clause(now))
     stmt = stmt.order_by(Booking.created_at.desc(), Booking.id.desc())
-    result = await paginate(c.db, stmt, page)
+    result = await paginate(db, stmt, page)
     query = "&".join(f"{k}={v}" for k, v in (("tab", tab), ("status", state), ("overdue", overdue)) if v)
     return await render(
         request,
         "smart_service/bookings.html",
         {
             "page": result,
-            "rows": [_row(b, c.locale, now) for b in result.items],
+            "rows": [_row(b, rc.locale, now) for b in result.items],
             "tab": tab,
             "staff": staff,
             "filters": {"state": state or "", "overdue": bool(overdue)},
             "states": {s: _(bk.STATE_LABELS[s]) for s in bk.STATES},
-            "base": c.url(f"{BASE}/?") + (query + "&" if query else ""),
-            "can_request": c.can(bk.REQUEST),
+            "base": rc.url(f"{BASE}/?") + (query + "&" if query else ""),
+            "can_request": rc.can(bk.REQUEST),
         },
     )
 
@@ -117,21 +119,19 @@ async def _form(request: Request, values: dict[str, Any], errors: dict[str, str]
 
 
 @get(f"{BASE}/new", guards=[requires(bk.REQUEST)])
-async def booking_new(request: Request) -> Any:
-    c = ctx(request)
-    assert c.user is not None
-    on_behalf = c.can(bk.HANDLE)
-    values = {"applicant_name": "" if on_behalf else c.user.display_name, "matter": "", "preferred_day": ""}
+async def booking_new(request: Request, rc: Ctx) -> Any:
+    assert rc.user is not None
+    on_behalf = rc.can(bk.HANDLE)
+    values = {"applicant_name": "" if on_behalf else rc.user.display_name, "matter": "", "preferred_day": ""}
     return await _form(request, values, {})
 
 
 @post(f"{BASE}/", guards=[requires(bk.REQUEST)])
-async def booking_create(request: Request, data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None and c.actor is not None
+async def booking_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None and rc.actor is not None
     values = {k: str(data.get(k, "")).strip() for k in ("matter", "preferred_day", "applicant_name", "phone")}
     values.update({k: str(data.get(k, "")) for k in ("documents", "note", "node_id")})
-    calendar = await sla.load_calendar(c.db)
+    calendar = await sla.load_calendar(db)
     errs, _day = bk.check_request(
         matter=values["matter"],
         preferred_day=values["preferred_day"],
@@ -147,15 +147,15 @@ async def booking_create(request: Request, data: Form) -> Any:
     if errors:
         return await _form(request, values, errors, 400)
     assert node is not None
-    on_behalf = c.can(bk.HANDLE)
+    on_behalf = rc.can(bk.HANDLE)
     try:
         booking = await bk.request_booking(
-            c.db,
+            db,
             matter=values["matter"],
             preferred_day=values["preferred_day"],
             node=node,
-            actor=c.actor,
-            applicant_user_id=None if on_behalf else c.user.id,
+            actor=rc.actor,
+            applicant_user_id=None if on_behalf else rc.user.id,
             applicant_name=values["applicant_name"],
             phone=values["phone"],
             documents=values["documents"],
@@ -164,10 +164,10 @@ async def booking_create(request: Request, data: Form) -> Any:
             calendar=calendar,
         )
     except bk.BookingError as exc:
-        await c.db.rollback()
+        await db.rollback()
         return await _form(request, values, {exc.field or "matter": exc.translated(_)}, 400)
-    await c.db.commit()
-    return Redirect(c.url(f"{BASE}/{booking.id}?created=1"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"{BASE}/{booking.id}?created=1"), status_code=303)
 
 
 async def _visible(request: Request, booking_id: int) -> Booking:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from core.db.base import utcnow
 from core.i18n import gettext as _
 from core.web.context import ctx
+from core.web.deps import Ctx
 from core.web.excel import excel_response
 from core.web.guards import requires
 from core.web.render import render
@@ -90,14 +91,14 @@ def _group_label(by: str) -> str:
 @get("/smart-service/indicators", guards=[requires(VIEW)])
 async def indicators_page(
     request: Request,
+    rc: Ctx,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
     by: FromQuery[str | None] = None,
     grain: FromQuery[str | None] = None,
 ) -> Any:
-    c = ctx(request)
     report, query, errors = await _report(request, start, end, by, grain)
-    weights = _weights(c)
+    weights = _weights(rc)
     headers, rows = ind.table(report, _, group_label=_group_label(report.by), weights=weights)
     chart = json.dumps(ind.chart_data(report, _), ensure_ascii=False).replace("</", "<\\/")
     qs = "&".join(f"{k}={v}" for k, v in query.items())
@@ -114,7 +115,7 @@ async def indicators_page(
             "rates": [(key, _(label), report.total.rate(key)) for key, label, *_rest in ind.RATES],
             "dimensions": {k: _(v) for k, v in ind.DIMENSION_LABELS.items()},
             "grains": {k: _(v) for k, v in ind.GRAIN_LABELS.items()},
-            "export_url": c.url(f"/smart-service/indicators.xlsx?{qs}"),
+            "export_url": rc.url(f"/smart-service/indicators.xlsx?{qs}"),
             "n_counts": len(ind.COUNTS),
             "composite": report.total.composite(weights),
             "weights": weights,
@@ -128,13 +129,14 @@ async def indicators_page(
 @get("/smart-service/indicators.xlsx", guards=[requires(VIEW)])
 async def indicators_export(
     request: Request,
+    rc: Ctx,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
     by: FromQuery[str | None] = None,
     grain: FromQuery[str | None] = None,
 ) -> Any:
     report, query, _errors = await _report(request, start, end, by, grain)
-    weights = _weights(ctx(request))
+    weights = _weights(rc)
     headers, rows = ind.table(report, _, group_label=_group_label(report.by), weights=weights)
     name = "{}-{}-{}".format(_("Indicators"), query["start"], query["end"])
     return excel_response(name, _("Indicators"), headers, rows)

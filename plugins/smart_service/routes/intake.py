@@ -27,6 +27,7 @@ from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import public, requires
 from core.web.render import render
 from core.web.routes.api import api_router
@@ -166,43 +167,39 @@ async def intake_form(request: Request) -> Any:
 
 
 @post("/smart-service/intake", guards=[requires(INTAKE)], status_code=200)
-async def intake_submit(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def intake_submit(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ORDER_FIELDS}
     try:
         event = await _enter(request, values)
-        await c.db.commit()
+        await db.commit()
     except BadOrder as exc:
         await rollback(request)
         return await _form(request, values, error=str(exc), status=400)
     except TransitionError as exc:
         await rollback(request)
         return await _form(request, values, error=exc.translated(_), status=422)
-    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/events/{event.id}"), status_code=303)
 
 
 @post("/smart-service/events/{event_id:int}/reply", guards=[requires(VIEW)], status_code=200)
-async def reply(request: Request, event_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def reply(request: Request, event_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     try:
-        event = await services.get_event(c.db, event_id)
+        event = await services.get_event(db, event_id)
     except services.EventNotFound:
         raise NotFoundException() from None
-    if not c.can(VIEW, event.node_path):
+    if not rc.can(VIEW, event.node_path):
         raise NotFoundException()
-    if not (c.can(INTAKE) or c.can(DISPATCH, event.node_path)):
+    if not (rc.can(INTAKE) or rc.can(DISPATCH, event.node_path)):
         return Response(_("You may not reply to the source of this event."), status_code=403, media_type="text/plain")
     form = await request.form()
     try:
-        await workorders.reply(c.db, event, str(form.get("text") or ""))
-        await c.db.commit()
+        await workorders.reply(db, event, str(form.get("text") or ""))
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return Response(exc.translated(_), status_code=422, media_type="text/plain")
-    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/events/{event.id}"), status_code=303)
 
 
 # ---- JSON --------------------------------------------------------------------------------------
@@ -252,22 +249,20 @@ async def _order_json(request: Request, order: WorkOrder) -> dict[str, Any]:
 @post(
     "/smart-service/work-orders", guards=[requires(INTAKE)], status_code=201, summary="Enter a 12345 order or 上级交办"
 )
-async def api_enter(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_enter(request: Request, db: DbSession) -> Any:
     body = await _body(request)
     if isinstance(body, Response):
         return body
     try:
         event = await _enter(request, {k: body.get(k) for k in ORDER_FIELDS})
-        await c.db.commit()
+        await db.commit()
     except BadOrder as exc:
         await rollback(request)
         return refuse(400, str(exc))
     except TransitionError as exc:
         await rollback(request)
         return refuse(422, exc.translated(_))
-    order = await workorders.order_of(c.db, event.id)
+    order = await workorders.order_of(db, event.id)
     assert order is not None
     return Response(await _order_json(request, order), status_code=201)
 
@@ -300,9 +295,10 @@ async def api_order(request: Request, channel: FromPath[str], number: FromPath[s
     status_code=200,
     summary="12345's callback: satisfied | basically | unsatisfied (reopens for 重办)",
 )
-async def api_evaluation(request: Request, channel: FromPath[str], number: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.actor is not None
+async def api_evaluation(
+    request: Request, channel: FromPath[str], number: FromPath[str], db: DbSession, rc: Ctx
+) -> Any:
+    assert rc.actor is not None
     body = await _body(request)
     if isinstance(body, Response):
         return body
@@ -314,15 +310,15 @@ async def api_evaluation(request: Request, channel: FromPath[str], number: FromP
         return refuse(400, _("evaluation is one of: %(values)s", values=", ".join(EVALUATIONS)))
     try:
         await workorders.evaluate(
-            c.db,
+            db,
             channel,
             number,
             evaluation,
             str(body.get("note") or ""),
-            c.actor,
+            rc.actor,
             app_state=request.app.state,
         )
-        await c.db.commit()
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return refuse(409, exc.translated(_))
@@ -412,18 +408,16 @@ async def anonymous_form(request: Request) -> Any:
 
 
 @post("/smart-service/report/anonymous", guards=[public], status_code=200)
-async def anonymous_submit(request: Request) -> Any:
+async def anonymous_submit(request: Request, db: DbSession) -> Any:
     from plugins.smart_service.routes.resident import ReportProblem
 
-    c = ctx(request)
-    assert c.db is not None
     if not _anonymous_allowed(request):
         raise NotFoundException()
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ANON_FIELDS}
     try:
         event = await _anonymous_report(request, values)
-        await c.db.commit()
+        await db.commit()
     except ReportProblem as exc:
         await rollback(request)
         return await _anon_form(request, values, error=str(exc), status=400)
@@ -439,11 +433,9 @@ async def anonymous_submit(request: Request) -> Any:
     status_code=201,
     summary="An anonymous report (where the district allows them); no token",
 )
-async def api_anonymous(request: Request) -> Any:
+async def api_anonymous(request: Request, db: DbSession) -> Any:
     from plugins.smart_service.routes.resident import ReportProblem
 
-    c = ctx(request)
-    assert c.db is not None
     if not _anonymous_allowed(request):
         return refuse(404, _("This district does not take anonymous reports."))
     body = await _body(request)
@@ -451,7 +443,7 @@ async def api_anonymous(request: Request) -> Any:
         return body
     try:
         event = await _anonymous_report(request, {k: body.get(k) for k in ANON_FIELDS})
-        await c.db.commit()
+        await db.commit()
     except ReportProblem as exc:
         await rollback(request)
         return refuse(400, str(exc))

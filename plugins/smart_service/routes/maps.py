@@ -29,6 +29,7 @@ from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, requires
 from core.web.headers import allow_images_from
 from core.web.routes.api import api_router
@@ -131,18 +132,16 @@ async def _node(request: Request, node_id: int | None, action: str) -> GridNode 
 
 
 @get("/smart-service/map/areas", guards=[requires(VIEW, REPORT)])
-async def map_areas(request: Request, under: FromQuery[int | None] = None) -> Response[bytes]:
+async def map_areas(request: Request, db: DbSession, rc: Ctx, under: FromQuery[int | None] = None) -> Response[bytes]:
     """Boundaries of the nodes the user may view events of or report in (under ``under``)."""
-    c = ctx(request)
-    assert c.db is not None
-    prefixes = sorted(set(c.scope_prefixes(VIEW)) | set(c.scope_prefixes(REPORT)))
+    prefixes = sorted(set(rc.scope_prefixes(VIEW)) | set(rc.scope_prefixes(REPORT)))
     node = None
     if under is not None:
-        node = await _node(request, under, VIEW if c.can(VIEW) else REPORT)
+        node = await _node(request, under, VIEW if rc.can(VIEW) else REPORT)
     stmt = select(GridNode).where(GridNode.boundary.is_not(None), in_scope(GridNode.path, prefixes))
     if node is not None:
         stmt = stmt.where(in_scope(GridNode.path, [node.path]))
-    rows = await c.db.execute(stmt.order_by(GridNode.depth, GridNode.path).limit(MAX_AREAS + 1))
+    rows = await db.execute(stmt.order_by(GridNode.depth, GridNode.path).limit(MAX_AREAS + 1))
     nodes = list(rows.scalars())
     features = [
         {
@@ -150,10 +149,10 @@ async def map_areas(request: Request, under: FromQuery[int | None] = None) -> Re
             "geometry": n.boundary,
             "properties": {
                 "id": n.id,
-                "name": n.label(c.locale),
+                "name": n.label(rc.locale),
                 "kind": n.kind,
                 "depth": n.depth,
-                "url": c.url(f"/grid/{n.id}") if c.can(GRID_VIEW, n.path) else None,
+                "url": rc.url(f"/grid/{n.id}") if rc.can(GRID_VIEW, n.path) else None,
             },
         }
         for n in nodes[:MAX_AREAS]
@@ -167,6 +166,8 @@ async def map_areas(request: Request, under: FromQuery[int | None] = None) -> Re
 @get("/smart-service/map/events", guards=[requires(VIEW)])
 async def map_events(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     state_: Annotated[str | None, QueryParameter(name="state")] = None,  # "state" is litestar's reserved name
     category: FromQuery[str | None] = None,
     level: FromQuery[str | None] = None,
@@ -176,16 +177,14 @@ async def map_events(
     node: FromQuery[int | None] = None,
 ) -> Response[bytes]:
     """The inbox's events that have a point (same filters, same scope), soonest deadline first."""
-    c = ctx(request)
-    assert c.db is not None
     now = utcnow()
-    stmt = _inbox_statement(c, _filters(state_, category, level, overdue, mine, q), now)
+    stmt = _inbox_statement(rc, _filters(state_, category, level, overdue, mine, q), now)
     under = await _node(request, node, VIEW)
     if under is not None:
         stmt = stmt.where(in_scope(Event.node_path, [under.path]))
     stmt = stmt.where(Event.lon.is_not(None), Event.lat.is_not(None)).limit(MAX_EVENTS + 1)
-    events = list((await c.db.execute(stmt)).scalars())
-    names = await _category_names(c.db, c.locale)
+    events = list((await db.execute(stmt)).scalars())
+    names = await _category_names(db, rc.locale)
     features = []
     for e in events[:MAX_EVENTS]:
         late = _is_overdue(e, now)
@@ -203,7 +202,7 @@ async def map_events(
                     "group": board.OVERDUE if late else (board.group_of(e.state) or "final"),
                     "overdue": late,
                     "urgency": e.urgency,
-                    "url": c.url(f"/smart-service/events/{e.id}"),
+                    "url": rc.url(f"/smart-service/events/{e.id}"),
                 },
             }
         )

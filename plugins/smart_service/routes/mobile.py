@@ -20,6 +20,7 @@ from core.i18n import lazy
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.render import render
 from plugins.smart_service import photos as ph
@@ -70,20 +71,19 @@ async def my_task(request: Request, event_id: int) -> Event:
 
 
 @get("/smart-service/tasks", guards=GUARD)
-async def tasks(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
+async def tasks(request: Request, db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None
     groups = []
     for key, title, states in GROUPS:
-        mine = (Event.assignee_user_id == c.user.id, Event.state.in_(sorted(states)), _worker_scope(request))
-        count = int(await c.db.scalar(select(func.count(Event.id)).where(*mine)) or 0)
+        mine = (Event.assignee_user_id == rc.user.id, Event.state.in_(sorted(states)), _worker_scope(request))
+        count = int(await db.scalar(select(func.count(Event.id)).where(*mine)) or 0)
         stmt = select(Event).where(*mine).order_by(Event.due_at.is_(None), Event.due_at, Event.id).limit(GROUP_LIMIT)
-        items = list((await c.db.execute(stmt)).scalars())
+        items = list((await db.execute(stmt)).scalars())
         groups.append({"key": key, "title": _(title), "count": count, "events": items})
     return await render(
         request,
         "smart_service/tasks.html",
-        {"groups": groups, "state_label": state_label, "limit": GROUP_LIMIT, "c": c},
+        {"groups": groups, "state_label": state_label, "limit": GROUP_LIMIT, "c": rc},
     )
 
 
@@ -127,11 +127,10 @@ async def task(request: Request, event_id: FromPath[int]) -> Any:
     status_code=200,
     request_max_body_size=UPLOAD_LIMIT * 2,
 )
-async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) -> Any:
+async def act(request: Request, event_id: FromPath[int], action: FromPath[str], db: DbSession, rc: Ctx) -> Any:
     """Sign, start, return (a reason is required) or report the result (after photos required,
     before photos welcome)."""
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None and c.user is not None
+    assert rc.tenant is not None and rc.user is not None
     if action not in WORKER_ACTIONS:
         raise NotFoundException()
     event = await my_task(request, event_id)
@@ -143,24 +142,24 @@ async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) 
             for kind in ("before", "after"):
                 uploads = [u for u in data.getall(kind) if isinstance(u, UploadFile)] if kind in data else []
                 stored = await ph.store_photos(
-                    request, c.db, c.tenant.id, uploads, event_id=event.id, kind=kind, uploaded_by=c.user.id
+                    request, db, rc.tenant.id, uploads, event_id=event.id, kind=kind, uploaded_by=rc.user.id
                 )
                 if kind == "after" and not stored:
                     raise UploadError(_("Add at least one photo of the result (after)."))
                 photo_ids.extend(stored.ids)
         await services.transition(
-            c.db,
+            db,
             event,
             action,
-            c.actor,
+            rc.actor,
             note=str(data.get("note") or ""),
             photos=photo_ids,
             version=int(str(version)) if version else None,
-            can=c.can,
+            can=rc.can,
             app_state=request.app.state,
-            enabled=c.enabled,
+            enabled=rc.enabled,
         )
-        await c.db.commit()
+        await db.commit()
     except UploadError as exc:
         await rollback(request)
         return await _task_page(request, await my_task(request, event_id), error=str(exc), status_code=exc.status)
@@ -168,9 +167,9 @@ async def act(request: Request, event_id: FromPath[int], action: FromPath[str]) 
         await rollback(request)
         return await _task_page(request, await my_task(request, event_id), error=exc.translated(_), status_code=400)
     if action == "return":
-        back = "/smart-service/tasks" if c.can(SIGN) or c.can(HANDLE) else "/smart-service/queue"
-        return Redirect(c.url(back), status_code=303)
-    return Redirect(c.url(f"/smart-service/tasks/{event_id}"), status_code=303)
+        back = "/smart-service/tasks" if rc.can(SIGN) or rc.can(HANDLE) else "/smart-service/queue"
+        return Redirect(rc.url(back), status_code=303)
+    return Redirect(rc.url(f"/smart-service/tasks/{event_id}"), status_code=303)
 
 
 handlers = [tasks, task, act]

@@ -30,6 +30,7 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
@@ -69,15 +70,16 @@ async def _unit_names(session: Any, events: list[Event], locale: str) -> dict[in
 
 
 @get("/smart-service/queue", guards=[requires(WORK)])
-async def queue_page(request: Request, tab: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    mine = await units.units_of(c.db, c.user.id)
+async def queue_page(
+    request: Request, db: DbSession, rc: Ctx, tab: FromQuery[str | None] = None, page: FromQuery[int] = 1
+) -> Any:
+    assert rc.user is not None
+    mine = await units.units_of(db, rc.user.id)
     tab = _tab(tab)
-    result = await paginate(c.db, units.queue_statement([u.id for u in mine], tab), page)
+    result = await paginate(db, units.queue_statement([u.id for u in mine], tab), page)
     counts = {}
     for key in units.TABS:
-        counts[key] = (await paginate(c.db, units.queue_statement([u.id for u in mine], key), 1, 1)).total
+        counts[key] = (await paginate(db, units.queue_statement([u.id for u in mine], key), 1, 1)).total
     return await render(
         request,
         "smart_service/queue.html",
@@ -87,9 +89,9 @@ async def queue_page(request: Request, tab: FromQuery[str | None] = None, page: 
             "tabs": units.TAB_LABELS,
             "counts": counts,
             "page": result,
-            "unit_names": await _unit_names(c.db, list(result.items), c.locale),
+            "unit_names": await _unit_names(db, list(result.items), rc.locale),
             "state_label": state_name,
-            "c": c,
+            "c": rc,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -114,20 +116,21 @@ def _item(c: Any, event: Event, unit_names: dict[int, str]) -> dict[str, Any]:
 
 
 @get("/smart-service/queue", guards=[requires(WORK)], summary="My units' queue", name="api_queue")
-async def api_queue(request: Request, tab: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> dict[str, Any]:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    mine = await units.units_of(c.db, c.user.id)
+async def api_queue(
+    db: DbSession, rc: Ctx, tab: FromQuery[str | None] = None, page: FromQuery[int] = 1
+) -> dict[str, Any]:
+    assert rc.user is not None
+    mine = await units.units_of(db, rc.user.id)
     tab = _tab(tab)
-    result = await paginate(c.db, units.queue_statement([u.id for u in mine], tab), page)
-    names = await _unit_names(c.db, list(result.items), c.locale)
+    result = await paginate(db, units.queue_statement([u.id for u in mine], tab), page)
+    names = await _unit_names(db, list(result.items), rc.locale)
     return {
-        "units": [{"id": u.id, "name": u.label(c.locale), "level": u.level} for u in mine],
+        "units": [{"id": u.id, "name": u.label(rc.locale), "level": u.level} for u in mine],
         "tab": tab,
         "page": result.number,
         "pages": result.pages,
         "total": result.total,
-        "events": [_item(c, e, names) for e in result.items],
+        "events": [_item(rc, e, names) for e in result.items],
     }
 
 
@@ -138,16 +141,15 @@ async def api_queue(request: Request, tab: FromQuery[str | None] = None, page: F
     request_max_body_size=UPLOAD_LIMIT * 2,
     summary="Sign for, handle, report the result of (multipart with after photos) or return a case of my unit",
 )
-async def api_queue_act(request: Request, number: FromPath[str], action: FromPath[str]) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None and c.tenant is not None
+async def api_queue_act(request: Request, number: FromPath[str], action: FromPath[str], db: DbSession, rc: Ctx) -> Any:
+    assert rc.user is not None and rc.tenant is not None
     if action not in QUEUE_ACTIONS:
         return refuse(404, _("Unknown action %(action)s", action=action))
     try:
-        event = await services.get_by_number(c.db, number)
+        event = await services.get_by_number(db, number)
     except services.EventNotFound:
         event = None
-    if event is None or not (event.assignee_user_id == c.user.id or await units.in_my_queue(c.db, event, c.user.id)):
+    if event is None or not (event.assignee_user_id == rc.user.id or await units.in_my_queue(db, event, rc.user.id)):
         return refuse(404, _("No case %(number)s is in your queue.", number=number))
     content_type = request.headers.get("content-type", "")
     photo_ids: list[int] = []
@@ -166,23 +168,23 @@ async def api_queue_act(request: Request, number: FromPath[str], action: FromPat
                 for kind in ("before", "after"):
                     uploads = [u for u in fields.getall(kind) if isinstance(u, UploadFile)] if kind in fields else []
                     stored = await ph.store_photos(
-                        request, c.db, c.tenant.id, uploads, event_id=event.id, kind=kind, uploaded_by=c.user.id
+                        request, db, rc.tenant.id, uploads, event_id=event.id, kind=kind, uploaded_by=rc.user.id
                     )
                     photo_ids.extend(stored.ids)
         version = fields.get("version")
         await services.transition(
-            c.db,
+            db,
             event,
             action,
-            c.actor,
+            rc.actor,
             note=str(fields.get("note") or ""),
             photos=photo_ids,
             version=int(str(version)) if str(version or "").isdigit() else None,
-            can=c.can,
+            can=rc.can,
             app_state=request.app.state,
-            enabled=c.enabled,
+            enabled=rc.enabled,
         )
-        await c.db.commit()
+        await db.commit()
     except UploadError as exc:
         await rollback(request)
         return refuse(exc.status, str(exc))
@@ -195,8 +197,8 @@ async def api_queue_act(request: Request, number: FromPath[str], action: FromPat
     except TransitionError as exc:
         await rollback(request)
         return refuse(422, exc.translated(_))
-    event = await services.get_event(c.db, event.id)
-    return _item(c, event, await _unit_names(c.db, [event], c.locale))
+    event = await services.get_event(db, event.id)
+    return _item(rc, event, await _unit_names(db, [event], rc.locale))
 
 
 # ---- a unit's members (admin) ------------------------------------------------------------------
@@ -228,29 +230,27 @@ async def members_page(request: Request, unit_id: FromPath[int]) -> Any:
 
 
 @post("/smart-service/admin/units/{unit_id:int}/members", guards=[requires(EDIT)], status_code=200)
-async def add_member(request: Request, unit_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def add_member(request: Request, unit_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     unit = await _unit(request, unit_id)
     form = await request.form()
     try:
-        await units.add_member(c.db, unit.id, str(form.get("username") or ""), str(form.get("duty") or ""))
-        await c.db.commit()
+        await units.add_member(db, unit.id, str(form.get("username") or ""), str(form.get("duty") or ""))
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return await _members_page(request, await _unit(request, unit_id), error=exc.translated(_), status=422)
-    return Redirect(c.url(f"/smart-service/admin/units/{unit.id}/members"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/admin/units/{unit.id}/members"), status_code=303)
 
 
 @post("/smart-service/admin/units/{unit_id:int}/members/{user_id:int}/remove", guards=[requires(EDIT)], status_code=200)
-async def remove_member(request: Request, unit_id: FromPath[int], user_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def remove_member(
+    request: Request, unit_id: FromPath[int], user_id: FromPath[int], db: DbSession, rc: Ctx
+) -> Any:
     unit = await _unit(request, unit_id)
-    if not await units.remove_member(c.db, unit.id, user_id):
+    if not await units.remove_member(db, unit.id, user_id):
         raise NotFoundException()
-    await c.db.commit()
-    return Redirect(c.url(f"/smart-service/admin/units/{unit.id}/members"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url(f"/smart-service/admin/units/{unit.id}/members"), status_code=303)
 
 
 # ---- 自处置 ----------------------------------------------------------------------------------------
@@ -333,23 +333,21 @@ async def spot_form(request: Request) -> Any:
 
 
 @post("/smart-service/on-the-spot", guards=[requires(HANDLE)], status_code=200, request_max_body_size=UPLOAD_LIMIT * 2)
-async def spot_submit(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def spot_submit(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
     values = {
         k: str(form.get(k) or "") for k in ("category", "description", "note", "node_id", "lon", "lat", "address")
     }
     try:
         event = await _record_spot(request, form)
-        await c.db.commit()
+        await db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
         return await _spot_form(request, values, error=str(exc), status=getattr(exc, "status", 400))
     except TransitionError as exc:
         await rollback(request)
         return await _spot_form(request, values, error=exc.translated(_), status=400)
-    return Redirect(c.url(f"/smart-service/tasks/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/tasks/{event.id}"), status_code=303)
 
 
 @post(
@@ -360,15 +358,13 @@ async def spot_submit(request: Request) -> Any:
     summary="自处置: report and close in one step (multipart: category, description, node_id, before, after)",
     name="api_on_the_spot",
 )
-async def api_spot(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_spot(request: Request, db: DbSession) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         return refuse(400, _("Send the case as multipart form data with its photos."))
     form = await request.form()
     try:
         event = await _record_spot(request, form)
-        await c.db.commit()
+        await db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
         return refuse(getattr(exc, "status", 400), str(exc))
@@ -459,27 +455,23 @@ async def follows_page(request: Request) -> Any:
 
 
 @post("/smart-service/follows", guards=[requires(FOLLOW)], status_code=200)
-async def follow_submit(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def follow_submit(request: Request, db: DbSession, rc: Ctx) -> Any:
     form = await request.form()
     try:
         await follow(request, form.get("node_id"))
-        await c.db.commit()
+        await db.commit()
     except ReportProblem as exc:
         await rollback(request)
         return await _follows_page(request, error=str(exc), status=400)
-    return Redirect(c.url("/smart-service/follows"), status_code=303)
+    return Redirect(rc.url("/smart-service/follows"), status_code=303)
 
 
 @post("/smart-service/follows/{node_id:int}/delete", guards=[requires(FOLLOW)], status_code=200)
-async def unfollow_submit(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def unfollow_submit(request: Request, node_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     if not await unfollow(request, node_id):
         raise NotFoundException()
-    await c.db.commit()
-    return Redirect(c.url("/smart-service/follows"), status_code=303)
+    await db.commit()
+    return Redirect(rc.url("/smart-service/follows"), status_code=303)
 
 
 def _follow_json(node: GridNode) -> dict[str, Any]:
@@ -492,9 +484,7 @@ async def api_follows(request: Request) -> dict[str, Any]:
 
 
 @post("/smart-service/follows", guards=[requires(FOLLOW)], status_code=201, summary="Follow an area", name="api_follow")
-async def api_follow(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_follow(request: Request, db: DbSession) -> Any:
     try:
         body = await request.json()
     except Exception:
@@ -503,7 +493,7 @@ async def api_follow(request: Request) -> Any:
         return refuse(400, _('Send the area as JSON: {"node_id": …}.'))
     try:
         node = await follow(request, body.get("node_id"))
-        await c.db.commit()
+        await db.commit()
     except ReportProblem as exc:
         await rollback(request)
         return refuse(400, str(exc))
@@ -517,12 +507,10 @@ async def api_follow(request: Request) -> Any:
     summary="Stop following an area",
     name="api_unfollow",
 )
-async def api_unfollow(request: Request, node_id: FromPath[int]) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def api_unfollow(request: Request, node_id: FromPath[int], db: DbSession) -> Any:
     if not await unfollow(request, node_id):
         return refuse(404, _("You do not follow that area."))
-    await c.db.commit()
+    await db.commit()
     return {"node_id": node_id, "followed": False}
 
 

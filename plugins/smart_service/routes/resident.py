@@ -30,6 +30,7 @@ from core.rbac.scope import in_scope
 from core.services import submissions
 from core.services.files.storage import UploadError
 from core.web.context import ctx
+from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
@@ -327,25 +328,23 @@ async def report_nearby(request: Request, data: Form) -> Any:
 
 
 @post("/smart-service/report", guards=[requires(REPORT)], status_code=200, request_max_body_size=UPLOAD_LIMIT)
-async def report_submit(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def report_submit(request: Request, db: DbSession, rc: Ctx) -> Any:
     data = await request.form()
     form = ReportInput.of(data)
     uploads = [u for u in data.getall("photos") if isinstance(u, UploadFile)] if "photos" in data else []
     # A phone's offline queue may send the same report twice: the client id makes it one report.
     client_id = submissions.clean_client_id(data.get("client_id"))
-    claim, new = await submissions.claim(c.db, c.user.id, client_id, "smart_service.report")
+    claim, new = await submissions.claim(db, rc.user.id, client_id, "smart_service.report")
     if not new and claim is not None:
-        return Redirect(c.url(claim.location or "/smart-service/mine"), status_code=303)
+        return Redirect(rc.url(claim.location or "/smart-service/mine"), status_code=303)
     try:
         event = await submit_report(request, form, uploads)
         location = f"/smart-service/mine/{event.id}"
         if event.source == "grid_patrol":
             location = "/smart-service/tasks"
             found = await fieldwork.note_finding(
-                c.db,
-                c.user.id,
+                db,
+                rc.user.id,
                 source="smart_service",
                 ref=event.number,
                 title=event.title,
@@ -355,14 +354,14 @@ async def report_submit(request: Request) -> Any:
             if found is not None and found.at >= utcnow() - timedelta(minutes=5):
                 location = "/field/patrol"  # back to the patrol under way
         submissions.complete(claim, event.number, location)
-        await c.db.commit()
+        await db.commit()
     except (ReportProblem, UploadError) as exc:
         await rollback(request)
         return await _form_page(request, form, error=str(exc), status_code=getattr(exc, "status", 400))
     except TransitionError as exc:
         await rollback(request)
         return await _form_page(request, form, error=exc.translated(_), status_code=400)
-    return Redirect(c.url(location), status_code=303)
+    return Redirect(rc.url(location), status_code=303)
 
 
 def _queued_at(raw: Any) -> datetime | None:
@@ -377,19 +376,17 @@ def _queued_at(raw: Any) -> datetime | None:
 
 
 @post("/smart-service/events/{event_id:int}/me-too", guards=[requires(REPORT)], status_code=200)
-async def me_too(request: Request, event_id: FromPath[int], data: Form) -> Any:
+async def me_too(request: Request, event_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     """我也遇到 instead of a new report."""
-    c = ctx(request)
-    assert c.db is not None
     try:
-        event = await services.get_event(c.db, event_id)
+        event = await services.get_event(db, event_id)
     except services.EventNotFound:
         raise NotFoundException() from None
-    if not c.can(REPORT, event.node_path):
+    if not rc.can(REPORT, event.node_path):
         raise NotFoundException()
     try:
-        await services.me_too(c.db, event, c.actor, can=c.can, app_state=request.app.state, enabled=c.enabled)
-        await c.db.commit()
+        await services.me_too(db, event, rc.actor, can=rc.can, app_state=request.app.state, enabled=rc.enabled)
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         return await _form_page(request, ReportInput.of(data), error=exc.translated(_), status_code=400)
@@ -400,13 +397,12 @@ async def me_too(request: Request, event_id: FromPath[int], data: Form) -> Any:
 
 
 @get("/smart-service/mine", guards=[requires(REPORT)])
-async def my_reports(request: Request, page: FromQuery[int] = 1) -> Any:
-    c = ctx(request)
-    assert c.db is not None and c.user is not None
-    stmt = select(Event).where(Event.reporter_user_id == c.user.id).order_by(Event.created_at.desc(), Event.id.desc())
-    result = await paginate(c.db, stmt, page)
+async def my_reports(request: Request, db: DbSession, rc: Ctx, page: FromQuery[int] = 1) -> Any:
+    assert rc.user is not None
+    stmt = select(Event).where(Event.reporter_user_id == rc.user.id).order_by(Event.created_at.desc(), Event.id.desc())
+    result = await paginate(db, stmt, page)
     return await render(
-        request, "smart_service/my_reports.html", {"page": result, "state_label": resident_label, "c": c}
+        request, "smart_service/my_reports.html", {"page": result, "state_label": resident_label, "c": rc}
     )
 
 
@@ -464,28 +460,26 @@ async def my_report(request: Request, event_id: FromPath[int]) -> Any:
 
 
 @post("/smart-service/mine/{event_id:int}/rate", guards=[requires(REPORT)], status_code=200)
-async def rate(request: Request, event_id: FromPath[int], data: Form) -> Any:
-    c = ctx(request)
-    assert c.db is not None
+async def rate(request: Request, event_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
     event = await my_event(request, event_id)
     try:
         await services.transition(
-            c.db,
+            db,
             event,
             "rate",
-            c.actor,
+            rc.actor,
             note=str(data.get("comment") or ""),
             rating=_rating(data.get("rating")),
-            can=c.can,
+            can=rc.can,
             app_state=request.app.state,
-            enabled=c.enabled,
+            enabled=rc.enabled,
         )
-        await c.db.commit()
+        await db.commit()
     except TransitionError as exc:
         await rollback(request)
         event = await my_event(request, event_id)
         return await _my_report_page(request, event, error=exc.translated(_), status_code=400)
-    return Redirect(c.url(f"/smart-service/mine/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/mine/{event.id}"), status_code=303)
 
 
 def _rating(raw: Any) -> int | None:

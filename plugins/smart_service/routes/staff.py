@@ -18,6 +18,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, ServerSentEvent
 from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
 from core.grids.models import GridNode
@@ -27,7 +28,8 @@ from core.identity.models import User
 from core.rbac.models import RoleAssignment
 from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
-from core.web.context import ctx
+from core.web.context import RequestContext, ctx
+from core.web.deps import Ctx, DbSession
 from core.web.guards import check_in_scope, requires
 from core.web.pagination import COUNT_CAP, paginate
 from core.web.render import is_htmx, render, render_string
@@ -147,6 +149,8 @@ def _is_overdue(event: Event, now: datetime) -> bool:
 @get(["/smart-service/", "/smart-service/events"], guards=[requires(VIEW)])
 async def inbox(
     request: Request,
+    db: DbSession,
+    rc: Ctx,
     state_: Annotated[str | None, QueryParameter(name="state")] = None,  # "state" is litestar's reserved name
     category: FromQuery[str | None] = None,
     level: FromQuery[str | None] = None,
@@ -156,14 +160,12 @@ async def inbox(
     pending: FromQuery[str | None] = None,
     page: FromQuery[int] = 1,
 ) -> Any:
-    c = ctx(request)
-    assert c.db is not None
     now = utcnow()
     f = _filters(state_, category, level, overdue, mine, q, pending)
-    result = await paginate(c.db, _inbox_statement(c, f, now), page, PER_PAGE, cap=COUNT_CAP)
+    result = await paginate(db, _inbox_statement(rc, f, now), page, PER_PAGE, cap=COUNT_CAP)
     categories = (
         (
-            await c.db.execute(
+            await db.execute(
                 select(Category).where(Category.parent_code.is_(None)).order_by(Category.position, Category.code)
             )
         )
@@ -177,13 +179,13 @@ async def inbox(
             "page": result,
             "f": f,
             "now": now,
-            "labels": await _labels(c.db, list(result.items), c.locale),
+            "labels": await _labels(db, list(result.items), rc.locale),
             "overdue_ids": {e.id for e in result.items if _is_overdue(e, now)},
             "categories": categories,
             "states": [(s.value, STATE_LABELS[s]) for s in State],
             "level_labels": LEVEL_LABELS,
             "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
-            "hotline": c.plugin_settings.get("smart_service", {}).get("hotline", "12345"),
+            "hotline": rc.plugin_settings.get("smart_service", {}).get("hotline", "12345"),
         },
         headers=NO_STORE,
     )
@@ -377,54 +379,66 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+async def _action_inputs(db: AsyncSession, rc: RequestContext, action: str, form: Any) -> dict[str, Any]:
+    """What a staff action takes from the form besides its note (raises a TransitionError)."""
+    if action in NOT_STAFF or action not in ACTION_LABELS:
+        raise lifecycle.IllegalTransition(lazy("Unknown action %(action)s"), action=action)
+    if action in ("dispatch", "redispatch"):
+        return {"unit_id": _int(form.get("unit_id")), "assignee_user_id": _int(form.get("assignee_user_id"))}
+    if action == "request_extension":
+        return {"hours": _number(form.get("hours"))}
+    if action == "merge":
+        number = str(form.get("into") or "").strip()
+        if not number:
+            raise lifecycle.MissingInput(lazy("Choose the event to merge this one into"))
+        try:
+            target = await services.get_by_number(db, number)
+        except services.EventNotFound:
+            target = None
+        if target is None or not rc.can(VIEW, target.node_path):
+            raise services.InvalidInput(lazy("The event to merge into was not found"))
+        return {"into": target.id}
+    if action == "revisit" and _int(form.get("rating")) is not None:
+        return {"rating": _int(form.get("rating"))}
+    return {}
+
+
+async def _acted(request: Request, rc: RequestContext, event: Any, action: str, error: str | None, status: int) -> Any:
+    """The event's panel (htmx) or page after an action, with its outcome."""
+    done = None if error else _("Done: %(action)s", action=_(ACTION_LABELS[action]))
+    context = await _panel_context(request, event, error=error, done=done)
+    if is_htmx(request):
+        # htmx swaps only 2xx answers: the panel carries the message either way.
+        html = render_string(request, "smart_service/_event_panel.html", {**context, "c": rc})
+        return Response(html, media_type="text/html", headers=NO_STORE)
+    return await render(request, "smart_service/event.html", context, status_code=status, headers=NO_STORE)
+
+
 @post("/smart-service/events/{event_id:int}/act", guards=[requires(VIEW)], status_code=200)
-async def act(request: Request, event_id: FromPath[int]) -> Any:  # noqa: C901 (to split: #8)
-    c = ctx(request)
-    assert c.db is not None and c.tenant is not None and c.user is not None and c.actor is not None
+async def act(request: Request, event_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
+    assert rc.tenant is not None and rc.user is not None and rc.actor is not None
     event = await _load(request, event_id)
     form = await request.form()
     action = str(form.get("action") or "")
-    data: dict[str, Any] = {}
     error: str | None = None
     status = 200
     try:
-        if action in NOT_STAFF or action not in ACTION_LABELS:
-            raise lifecycle.IllegalTransition(lazy("Unknown action %(action)s"), action=action)
-        if action in ("dispatch", "redispatch"):
-            data["unit_id"] = _int(form.get("unit_id"))
-            data["assignee_user_id"] = _int(form.get("assignee_user_id"))
-        elif action == "request_extension":
-            data["hours"] = _number(form.get("hours"))
-        elif action == "merge":
-            number = str(form.get("into") or "").strip()
-            if not number:
-                raise lifecycle.MissingInput(lazy("Choose the event to merge this one into"))
-            try:
-                target = await services.get_by_number(c.db, number)
-            except services.EventNotFound:
-                target = None
-            if target is None or not c.can(VIEW, target.node_path):
-                raise services.InvalidInput(lazy("The event to merge into was not found"))
-            data["into"] = target.id
-        elif action == "revisit" and _int(form.get("rating")) is not None:
-            data["rating"] = _int(form.get("rating"))
-        photo_ids: list[int] = []
-        if action == "feedback":
-            photo_ids = await _store_after_photos(request, event, _uploads(form))
+        data = await _action_inputs(db, rc, action, form)
+        photo_ids = await _store_after_photos(request, event, _uploads(form)) if action == "feedback" else []
         await services.transition(
-            c.db,
+            db,
             event,
             action,
-            c.actor,
+            rc.actor,
             note=str(form.get("note") or ""),
             photos=photo_ids,
             version=_int(form.get("version")),
-            can=c.can,
+            can=rc.can,
             app_state=request.app.state,
-            enabled=c.enabled,
+            enabled=rc.enabled,
             **{k: v for k, v in data.items() if v is not None},
         )
-        await c.db.commit()
+        await db.commit()
     except services.StaleEvent as exc:
         error, status = exc.translated(_), 409
     except TransitionError as exc:
@@ -432,91 +446,78 @@ async def act(request: Request, event_id: FromPath[int]) -> Any:  # noqa: C901 (
     except UploadError as exc:
         error, status = str(exc), (413 if exc.status == 413 else 422)
     if error is not None:
-        await c.db.rollback()
-        await c.db.refresh(c.user)  # the rollback expired everything the session held; the layout reads it
-        event = await services.get_event(c.db, event_id)  # as it is now, for the page
+        await db.rollback()
+        await db.refresh(rc.user)  # the rollback expired everything the session held; the layout reads it
+        event = await services.get_event(db, event_id)  # as it is now, for the page
     elif not is_htmx(request):  # boards hear of it from on_event once the commit is announced
-        return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
-    done = None if error else _("Done: %(action)s", action=_(ACTION_LABELS[action]))
-    context = await _panel_context(request, event, error=error, done=done)
-    if is_htmx(request):
-        # htmx swaps only 2xx answers: the panel carries the message either way.
-        html = render_string(request, "smart_service/_event_panel.html", {**context, "c": c})
-        return Response(html, media_type="text/html", headers=NO_STORE)
-    return await render(request, "smart_service/event.html", context, status_code=status, headers=NO_STORE)
+        return Redirect(rc.url(f"/smart-service/events/{event.id}"), status_code=303)
+    return await _acted(request, rc, event, action, error, status)
 
 
 @post("/smart-service/events/{event_id:int}/refer-mediation", guards=[requires(REFER)], status_code=200)
-async def refer_mediation(request: Request, event_id: FromPath[int]) -> Any:
+async def refer_mediation(request: Request, event_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """转人民调解: only while the mediation pillar is on (404 otherwise); rule_of_law opens the case."""
-    c = ctx(request)
-    assert c.db is not None and c.actor is not None and c.user is not None
-    if referrals.PEER not in c.enabled:
+    assert rc.actor is not None and rc.user is not None
+    if referrals.PEER not in rc.enabled:
         raise NotFoundException()
     event = await _load(request, event_id)
     check_in_scope(request, REFER, event.node_path)
     form = await request.form()
     try:
-        await referrals.refer_to_mediation(c.db, event, c.actor, str(form.get("note") or ""), request.app.state)
-        await c.db.commit()
+        await referrals.refer_to_mediation(db, event, rc.actor, str(form.get("note") or ""), request.app.state)
+        await db.commit()
     except TransitionError as exc:
-        await c.db.rollback()
-        await c.db.refresh(c.user)
-        event = await services.get_event(c.db, event_id)
+        await db.rollback()
+        await db.refresh(rc.user)
+        event = await services.get_event(db, event_id)
         context = await _panel_context(request, event, error=exc.translated(_))
         return await render(request, "smart_service/event.html", context, status_code=409, headers=NO_STORE)
-    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/events/{event.id}"), status_code=303)
 
 
 @post("/smart-service/events/{event_id:int}/public-note", guards=[requires(services.PUBLISH)], status_code=200)
-async def public_note(request: Request, event_id: FromPath[int]) -> Any:
+async def public_note(request: Request, event_id: FromPath[int], db: DbSession, rc: Ctx) -> Any:
     """The status note for residents: the only note Open311 and residents' pages show."""
-    c = ctx(request)
-    assert c.db is not None and c.actor is not None and c.user is not None
+    assert rc.actor is not None and rc.user is not None
     event = await _load(request, event_id)
     form = await request.form()
     try:
         await services.publish_note(
-            c.db, event, c.actor, str(form.get("public_note") or ""), can=c.can, app_state=request.app.state
+            db, event, rc.actor, str(form.get("public_note") or ""), can=rc.can, app_state=request.app.state
         )
-        await c.db.commit()
+        await db.commit()
     except TransitionError as exc:
-        await c.db.rollback()
-        await c.db.refresh(c.user)
-        event = await services.get_event(c.db, event_id)
+        await db.rollback()
+        await db.refresh(rc.user)
+        event = await services.get_event(db, event_id)
         context = await _panel_context(request, event, error=exc.translated(_))
         return await render(request, "smart_service/event.html", context, status_code=422, headers=NO_STORE)
-    return Redirect(c.url(f"/smart-service/events/{event.id}"), status_code=303)
+    return Redirect(rc.url(f"/smart-service/events/{event.id}"), status_code=303)
 
 
 # ---- the live board ----------------------------------------------------------------------------
 
 
 @get("/smart-service/board", guards=[requires(VIEW)])
-async def board_page(request: Request) -> Any:
-    c = ctx(request)
-    assert c.db is not None
-    cols = await board.columns(c.db, c.scope_prefixes(VIEW))
+async def board_page(request: Request, db: DbSession, rc: Ctx) -> Any:
+    cols = await board.columns(db, rc.scope_prefixes(VIEW))
     return await render(request, "smart_service/board.html", {"columns": cols}, headers=NO_STORE)
 
 
 @get("/smart-service/board/columns/{key:str}", guards=[requires(VIEW)])
-async def board_column(request: Request, key: FromPath[str]) -> Response[str]:
-    c = ctx(request)
-    assert c.db is not None
+async def board_column(request: Request, key: FromPath[str], db: DbSession, rc: Ctx) -> Response[str]:
     if key not in board.BY_KEY:
         raise NotFoundException()
-    col = await board.column(c.db, key, c.scope_prefixes(VIEW))
-    html = render_string(request, "smart_service/_board_column.html", {"col": col, "c": c, "now": utcnow()})
+    col = await board.column(db, key, rc.scope_prefixes(VIEW))
+    html = render_string(request, "smart_service/_board_column.html", {"col": col, "c": rc, "now": utcnow()})
     return Response(html, media_type="text/html", headers=NO_STORE)
 
 
 @get("/smart-service/board/stream", guards=[requires(VIEW)])
-async def board_stream(request: Request) -> ServerSentEvent:
-    c = ctx(request)
-    assert c.tenant is not None and c.db is not None
-    tenant_id = c.tenant.id
-    await c.db.close()  # the stream may stay open for hours: hold no database connection
+async def board_stream(request: Request, db: DbSession, rc: Ctx) -> ServerSentEvent:
+    assert rc.tenant is not None
+    tenant_id = rc.tenant.id
+    await db.close()  # the stream may stay open for hours: hold no database connection
     return ServerSentEvent(
         board.stream(request.app.state.channels, tenant_id),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
