@@ -165,9 +165,10 @@ def plugin_manifest() -> Manifest:
 @hookimpl
 def register_models() -> list[Any]:
     from plugins.smart_service.models import MODELS
+    from plugins.smart_service.rollup_models import MODELS as ROLLUP_MODELS
     from plugins.smart_service.work_models import MODELS as WORK_MODELS
 
-    return [*MODELS, *WORK_MODELS]
+    return [*MODELS, *WORK_MODELS, *ROLLUP_MODELS]
 
 
 @hookimpl
@@ -183,13 +184,15 @@ def register_roles() -> list[DeclaredRole]:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """The SLA clock: breached stages are supervised and escalated one level up, once. Telling
+    """The SLA clock: breached stages are supervised and escalated one level up, once. The
+    indicator rollups (rollups.py). Telling
     people of a change (notifications.py), sending replies to 12345 (workorders.py), and the
     referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
-    from plugins.smart_service import notifications, referrals, workorders
+    from plugins.smart_service import notifications, referrals, rollups, workorders
 
     return [
         JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60),
+        JobSpec(rollups.JOB, rollups.job, every_seconds=rollups.EVERY_SECONDS),  # and after changes
         JobSpec(notifications.JOB, notifications.job),
         JobSpec(workorders.SEND_JOB, workorders.send_job, max_attempts=8, retry_seconds=60),
         *referrals.JOBS,
@@ -307,10 +310,11 @@ async def on_event(tenant_id: int, event: Any, context: Any) -> None:
     people it concerns are told (a job, notifications.py). A dispute referred by the mediation
     pillar (or its answer to our referral) queues a job (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
-        from plugins.smart_service import board, notifications
+        from plugins.smart_service import board, notifications, rollups
 
         board.publish(context, tenant_id, event.payload)
         await notifications.on_event(context, tenant_id, event)
+        await rollups.heard(context, tenant_id)  # the indicator rollups catch up within a minute
     elif event.name.startswith("rule_of_law."):
         from plugins.smart_service import referrals
 

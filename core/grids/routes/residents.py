@@ -42,7 +42,7 @@ from core.web.forms import Form
 from core.web.forms import integer as _int
 from core.web.forms import text as _text
 from core.web.guards import requires
-from core.web.pagination import paginate
+from core.web.pagination import COUNT_CAP, paginate
 from core.web.render import render
 
 # The service layer speaks English sentences; listed here so the catalogue carries them.
@@ -91,7 +91,7 @@ async def resident_list(
     c = ctx(request)
     listing = await _listing(request, q or "", node or "", status or "")
     filters, errors = listing.filters, listing.errors
-    result = await paginate(_db(c), listing.stmt, page)
+    result = await paginate(_db(c), listing.stmt, page, cap=COUNT_CAP)  # a district's count stops at 10,000+
     nodes = await places.nodes_by_id(_db(c), [r.node_path for r in result.items])
     query = urlencode({k: val for k, val in filters.items() if val})
     context = {
