@@ -3,7 +3,7 @@
     .venv/bin/python bench/residents.py                       # PostgreSQL 10k and 1M, SQLite 10k
     .venv/bin/python bench/residents.py --pg-sizes 10000 --sqlite-sizes 10000 --runs 20
 
-The statement is the route's own: ``core.grids.routes_people._resident_query`` (scope predicate
+The statement is the route's own: ``core.grids.residents.resident_query`` (scope predicate
 ``in_scope(Resident.node_path, prefixes)``, ORDER BY name, id) run through
 ``core.web.pagination.paginate`` with the route's ``cap`` (a count over the statement that stops
 at 10,001 rows, then LIMIT 50), in a tenant-bound
@@ -134,12 +134,12 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
 
     from core.app import load_models
     from core.db.engine import Database
-    from core.grids.routes_people import _resident_query
+    from core.grids.residents import resident_query
     from core.pluginhost.manager import PluginHost
     from core.rbac.defaults import default_rules
     from core.rbac.enforcer import Assignment, Subject, TenantPolicy
     from core.tenancy.service import all_actions
-    from core.web.context import STATE_KEY, RequestContext
+    from core.web.context import RequestContext
     from core.web.pagination import COUNT_CAP, paginate
 
     host = PluginHost()
@@ -156,9 +156,10 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
                     policy=policy,
                     db=s,
                 )
-                request = SimpleNamespace(state={STATE_KEY: c})
-                stmt, _f, errors = await _resident_query(request, "", "", "")  # type: ignore[arg-type]
-                assert not errors
+                # No search term: neither the vault nor the searcher is consulted.
+                listing = await resident_query(s, None, c, None, "", "", "")  # type: ignore[arg-type]
+                stmt = listing.stmt
+                assert not listing.errors
                 # The route's count stops at COUNT_CAP (the page says "10,000+").
                 count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
                 page_stmt = stmt.limit(50).offset(0)

@@ -164,10 +164,15 @@ def plugin_manifest() -> Manifest:
 
 @hookimpl
 def register_models() -> list[Any]:
+    from core.db.engine import TenantSession
+    from plugins.smart_service import reference
     from plugins.smart_service.models import MODELS
     from plugins.smart_service.rollup_models import MODELS as ROLLUP_MODELS
     from plugins.smart_service.work_models import MODELS as WORK_MODELS
 
+    # Every process that has the models writes them: a written category, calendar or key moves the
+    # tenant's version there, so the reference data cached in any process expires (reference.py).
+    reference.watch(TenantSession)
     return [*MODELS, *WORK_MODELS, *ROLLUP_MODELS]
 
 
