@@ -5,7 +5,8 @@
 
 The statement is the route's own: ``core.grids.residents.resident_query`` (scope predicate
 ``in_scope(Resident.node_path, prefixes)``, ORDER BY name, id) run through
-``core.web.pagination.paginate`` (a count over the statement, then LIMIT 50), in a tenant-bound
+``core.web.pagination.paginate`` with the route's ``cap`` (a count over the statement that stops
+at 10,001 rows, then LIMIT 50), in a tenant-bound
 session — on PostgreSQL as the non-owner app role under RLS — with the prefixes the real
 TenantPolicy gives each user:
 
@@ -139,7 +140,7 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
     from core.rbac.enforcer import Assignment, Subject, TenantPolicy
     from core.tenancy.service import all_actions
     from core.web.context import RequestContext
-    from core.web.pagination import paginate
+    from core.web.pagination import COUNT_CAP, paginate
 
     host = PluginHost()
     load_models(host)
@@ -159,13 +160,14 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
                 listing = await resident_query(s, None, c, None, "", "", "")  # type: ignore[arg-type]
                 stmt = listing.stmt
                 assert not listing.errors
-                count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+                # The route's count stops at COUNT_CAP (the page says "10,000+").
+                count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
                 page_stmt = stmt.limit(50).offset(0)
                 whole, count_ns, page_ns = [], [], []
                 total = 0
                 for i in range(warmup + runs):
                     t0 = time.perf_counter_ns()
-                    page = await paginate(s, stmt, 1)
+                    page = await paginate(s, stmt, 1, cap=COUNT_CAP)
                     t1 = time.perf_counter_ns()
                     await s.scalar(count_stmt)
                     t2 = time.perf_counter_ns()
@@ -203,9 +205,11 @@ def _literal(label: str, stmt: Any, s: Any) -> str:
     from sqlalchemy import func, select
 
     from core.grids.basedata import Resident
+    from core.web.pagination import COUNT_CAP
 
     base = stmt.where(Resident.tenant_id == TENANT_ID)
-    q = select(func.count()).select_from(base.order_by(None).subquery()) if label == "count" else base.limit(50)
+    capped = base.order_by(None).limit(COUNT_CAP + 1)
+    q = select(func.count()).select_from(capped.subquery()) if label == "count" else base.limit(50)
     return str(q.compile(dialect=s.bind.dialect, compile_kwargs={"literal_binds": True}))
 
 

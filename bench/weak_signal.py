@@ -6,9 +6,10 @@ Serves the demo (``liuzhi demo`` on embedded SQLite in ``--data-dir``, seeded on
 and drives Debian's Chromium through Playwright at 390 × 844 with the DevTools network emulation
 (``Network.emulateNetworkConditions``: latency 400 ms, download and upload 50 KB/s). Each page is
 loaded ``--rounds`` times *cold* (browser cache cleared, same signed-in session) and *warm* (loaded
-again right after, cache kept), timed from navigation start to the load event
-(``PerformanceNavigationTiming.loadEventEnd``); bytes on the wire are the page's and its
-resources' ``transferSize``. Prints min / median / max and writes bench/results/weak-signal-<ts>.json.
+again, cache kept), each load ``SETTLE_MS`` after the one before and without the service worker,
+timed from navigation start to the load event (``PerformanceNavigationTiming.loadEventEnd``);
+bytes on the wire are the page's and its resources' ``transferSize``, requests the page and its
+resources. Prints min / median / max and writes bench/results/weak-signal-<ts>.json.
 Benchmarks only report: nothing here asserts on time.
 """
 
@@ -50,6 +51,9 @@ PAGES = (
     ("resident", "/t/shuangluan/smart-service/bookings/"),
     ("resident", "/t/shuangluan/smart-service/bookings/new"),
 )
+# A page's work after its load event (a map loading, the bell's stream) is over before the next
+# load starts, as when a person reads the page before going on: it must not share the link with it.
+SETTLE_MS = 3000
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
 
 TIMING = """() => {
@@ -111,8 +115,10 @@ async def measure(base: str, rounds: int) -> list[dict[str, Any]]:
                 await cdp.send("Network.clearBrowserCache")
                 await page.goto(base + path, wait_until="load")
                 cold.append(await page.evaluate(TIMING))
+                await page.wait_for_timeout(SETTLE_MS)
                 await page.goto(base + path, wait_until="load")
                 warm.append(await page.evaluate(TIMING))
+                await page.wait_for_timeout(SETTLE_MS)
             out.append({"who": who, "path": path, "cold": cold, "warm": warm})
             await context.close()
         await browser.close()

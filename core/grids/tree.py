@@ -381,9 +381,9 @@ async def move_subtree(session: AsyncSession, node: GridNode, new_parent: GridNo
             .execution_options(synchronize_session=False)
         )
         counts[model.__tablename__] = result.rowcount or 0
-    if counts.get(RoleAssignment.__tablename__):
-        # Bulk UPDATEs bypass the flush watch too: assignments moved, so cached subjects expire.
-        await expire_subjects(session, node.tenant_id)
+    # Bulk UPDATEs bypass the flush watch too: paths (and any assignments under them) moved, so
+    # what is cached of the tenant (subjects, located areas) expires.
+    await expire_subjects(session, node.tenant_id)
     # Bulk UPDATEs bypass the flush-time audit: one named entry says what happened.
     record(session, "grid.move", "grid_nodes", node.id, {"from": old, "to": new, "rows": counts})
     await session.refresh(node)
