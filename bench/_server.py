@@ -5,7 +5,7 @@ request work only.
 
 ``bare`` is what the grid node page cannot avoid. It is a plain Litestar app — no middleware (no
 session store, CSRF, tenant or user resolution), no guard — whose one route calls the grid node
-page's own handler function (``core.web.routes.grid.grid_node.fn``), so it runs the very ORM
+page's own handler function (``core.grids.routes.nodes.grid_node.fn``), so it runs the very ORM
 queries the page runs, through the same engine factory and driver, in one session (one
 transaction, rolled back on close, as in the real app), and renders the same template through a
 Jinja environment built as ``create_app`` builds it. Around that function the kernel is replaced
@@ -49,7 +49,7 @@ CSRF_STAND_IN = "x" * 128  # as long as a real token
 
 
 def real() -> Litestar:
-    os.environ["LIUZHI_RUN_JOBS"] = "0"
+    os.environ.setdefault("LIUZHI_RUN_JOBS", "0")  # bench/pages.py --jobs: the loop on, as in production
     from core.asgi import create
     from core.ops.logging import configure
     from core.ops.settings import OpsSettings
@@ -89,12 +89,12 @@ def bare() -> Litestar:
     from core.app import load_models, plugin_dirs
     from core.db import tenant_filter
     from core.db.engine import make_engine
+    from core.grids.routes import nodes as grid
     from core.identity.models import User
     from core.pluginhost.manager import PluginHost
     from core.tenancy.models import Tenant, TenantPlugin
     from core.web.context import STATE_KEY, RequestContext, load_subject, policy_for
     from core.web.render import build_environment, is_htmx
-    from core.web.routes import grid
 
     host = PluginHost()
     load_models(host)

@@ -3,9 +3,10 @@
     .venv/bin/python bench/residents.py                       # PostgreSQL 10k and 1M, SQLite 10k
     .venv/bin/python bench/residents.py --pg-sizes 10000 --sqlite-sizes 10000 --runs 20
 
-The statement is the route's own: ``core.grids.routes_people._resident_query`` (scope predicate
+The statement is the route's own: ``core.grids.residents.resident_query`` (scope predicate
 ``in_scope(Resident.node_path, prefixes)``, ORDER BY name, id) run through
-``core.web.pagination.paginate`` (a count over the statement, then LIMIT 50), in a tenant-bound
+``core.web.pagination.paginate`` with the route's ``cap`` (a count over the statement that stops
+at 10,001 rows, then LIMIT 50), in a tenant-bound
 session — on PostgreSQL as the non-owner app role under RLS — with the prefixes the real
 TenantPolicy gives each user:
 
@@ -133,13 +134,13 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
 
     from core.app import load_models
     from core.db.engine import Database
-    from core.grids.routes_people import _resident_query
+    from core.grids.residents import resident_query
     from core.pluginhost.manager import PluginHost
     from core.rbac.defaults import default_rules
     from core.rbac.enforcer import Assignment, Subject, TenantPolicy
     from core.tenancy.service import all_actions
-    from core.web.context import STATE_KEY, RequestContext
-    from core.web.pagination import paginate
+    from core.web.context import RequestContext
+    from core.web.pagination import COUNT_CAP, paginate
 
     host = PluginHost()
     load_models(host)
@@ -155,16 +156,18 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
                     policy=policy,
                     db=s,
                 )
-                request = SimpleNamespace(state={STATE_KEY: c})
-                stmt, _f, errors = await _resident_query(request, "", "", "")  # type: ignore[arg-type]
-                assert not errors
-                count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+                # No search term: neither the vault nor the searcher is consulted.
+                listing = await resident_query(s, None, c, None, "", "", "")  # type: ignore[arg-type]
+                stmt = listing.stmt
+                assert not listing.errors
+                # The route's count stops at COUNT_CAP (the page says "10,000+").
+                count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
                 page_stmt = stmt.limit(50).offset(0)
                 whole, count_ns, page_ns = [], [], []
                 total = 0
                 for i in range(warmup + runs):
                     t0 = time.perf_counter_ns()
-                    page = await paginate(s, stmt, 1)
+                    page = await paginate(s, stmt, 1, cap=COUNT_CAP)
                     t1 = time.perf_counter_ns()
                     await s.scalar(count_stmt)
                     t2 = time.perf_counter_ns()
@@ -202,9 +205,11 @@ def _literal(label: str, stmt: Any, s: Any) -> str:
     from sqlalchemy import func, select
 
     from core.grids.basedata import Resident
+    from core.web.pagination import COUNT_CAP
 
     base = stmt.where(Resident.tenant_id == TENANT_ID)
-    q = select(func.count()).select_from(base.order_by(None).subquery()) if label == "count" else base.limit(50)
+    capped = base.order_by(None).limit(COUNT_CAP + 1)
+    q = select(func.count()).select_from(capped.subquery()) if label == "count" else base.limit(50)
     return str(q.compile(dialect=s.bind.dialect, compile_kwargs={"literal_binds": True}))
 
 

@@ -3,7 +3,7 @@ requests/s against a bare handler.
 
     .venv/bin/python bench/smart_service.py                          # both parts
     .venv/bin/python bench/smart_service.py --part queries --sizes 10000 1000000 --runs 30
-    .venv/bin/python bench/smart_service.py --part open311 --db both --seconds 10 --concurrency 8
+    .venv/bin/python bench/smart_service.py --part open311 --db postgresql --seconds 5 --rounds 5 --concurrency 1 4 8
 
 **queries** (PostgreSQL): a fresh database made by the migrations, tenants/ applied and the demo
 seeded (bench/pages.py's ``prepared_database``); events are then added by COPY up to each size,
@@ -16,7 +16,9 @@ non-owner app role under RLS, each ``--runs`` times after warm-up:
 - inbox      the route's statement (``routes.staff._inbox_statement``, default filters: open events,
              soonest deadline first) through ``paginate``: the count, then the first page of 50;
 - indicators ``indicators.compute`` (calendar, total, one GROUP BY) for each dimension over the
-             dashboard's default 30 days, and by area over 366 days (the longest range allowed).
+             dashboard's default 30 days, and by area over 366 days (the longest range allowed):
+             closed days from the indicator rollups (built after each fill by the job's own pass,
+             ``rollups.refresh``, timed), today from events.
 
 Each statement the ORM sent is captured and EXPLAIN (ANALYZE, BUFFERS) of it kept in the JSON; a
 sequential scan on ss_events is printed.
@@ -24,11 +26,15 @@ sequential scan on ss_events is printed.
 **open311**: the real app (``bench._server:real``) and a bare Litestar app (``bare_open311`` below)
 served by uvicorn the same way as bench/pages.py, loaded by wrk with POST
 /open311/v2/requests.json?jurisdiction_id=shuangluan (api_key from ``ensure_api_key``,
-service_code, lat/long inside a demo grid, description). The bare handler parses the same form and
-inserts the event row (the same columns a report fills) with a Core INSERT through the same engine
-factory and driver, then commits and answers the same JSON shape: no tenant resolution, key check,
-category or node lookup, numbering, timeline, SLA, audit or i18n. Benchmarks only report: nothing
-here asserts on time.
+service_code, lat/long inside a demo grid, description). The bare handler does the same writes by
+hand, connected as the same non-owner role under row-level security: the day's number from the
+tenant's counter, then in one transaction the key check, the event row, its timeline row, the
+Open311 request row and their three audit rows (``bare_open311``); no tenant resolution, category
+or area lookup, SLA arithmetic, i18n or announcement. The tables are ANALYZEd after the warm-up.
+Each round runs both targets at each ``--concurrency`` in turn (side by side, same load); reported
+per target: median requests/s with the rounds' spread, app and database CPU per request, and the
+share of active backend samples of pg_stat_activity (every 10 ms) that waited on a lock.
+Benchmarks only report: nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -120,7 +126,8 @@ def event_rows(
         dispatched = state in AFTER_DISPATCH or (state == "parked" and parked_from != "registered")
         stage = STAGE.get(state)
         due = created + timedelta(hours=rng.uniform(4, 24 * (RECENT_DAYS + 3))) if stage else None
-        closed = created + timedelta(days=rng.uniform(0.2, 10)) if state == "closed" else None
+        # Nothing happened in the future: a close or a change is at most now.
+        closed = min(now, created + timedelta(days=rng.uniform(0.2, 10))) if state == "closed" else None
         final = state in ("closed", "rejected", "merged")
         # The handling clock from 派遣 and the case's deadline (indicators: 应处置数, 应结案数).
         sent = created + timedelta(hours=rng.uniform(0.5, 8)) if dispatched else None
@@ -174,7 +181,7 @@ def event_rows(
                 "rating": rng.choices((None, 5, 4, 3, 2, 1), (50, 30, 10, 5, 3, 2))[0] if state == "closed" else None,
                 "rating_comment": "",
                 "created_at": created,
-                "updated_at": closed or created,
+                "updated_at": min(now, closed or created),
                 "closed_at": closed,
                 "version": 1 if not final else 8,
                 "dispatched_at": sent,
@@ -239,11 +246,44 @@ async def fill(prep: Any, world: dict[str, Any], start: int, end: int, seed: int
     async with engine.begin() as conn:
         for i in range(start, end, 100_000):
             rows = event_rows(i, min(end, i + 100_000), world, rng, now, prep.tenant_id)
+            # Events arrive in time order, so a day's rows lie together in the table, as in production.
+            rows.sort(key=lambda r: r["created_at"])
             await bulk_insert(conn, Event.__table__, rows)
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE ss_events"))
     await engine.dispose()
+
+
+async def build_rollups(prep: Any) -> dict[str, Any]:
+    """The indicator rollups' pass as the job runs it (app role, RLS), from scratch: rows written
+    by COPY carry old ``updated_at``s, as an import's would, so the state is dropped first (a full
+    rebuild). Then ANALYZE of every table."""
+    from sqlalchemy import delete, func, select, text
+
+    from core.db.context import Actor, tenant_context
+    from core.db.engine import Database, make_engine
+    from plugins.smart_service import rollups
+    from plugins.smart_service.rollup_models import IndicatorRollup, IndicatorState
+
+    db = Database(prep.app_url)
+    system = Actor("system", None, "bench")
+    try:
+        with tenant_context(prep.tenant_id, system):
+            async with db.transaction(prep.tenant_id, system) as s:
+                await s.execute(delete(IndicatorState))
+            async with db.transaction(prep.tenant_id, system) as s:
+                done = await rollups.refresh(s)
+            async with db.session(prep.tenant_id, system) as s:
+                done["rows"] = int(await s.scalar(select(func.count()).select_from(IndicatorRollup)) or 0)
+    finally:
+        await db.dispose()
+    engine = make_engine(prep.owner_url)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+    return done
 
 
 @contextlib.contextmanager
@@ -387,14 +427,15 @@ def _inbox_jobs(s: Any, stmt: Any, res: dict[str, Any]) -> dict[str, Any]:
     """The inbox as the route runs it (paginate: count, then the page), and its two statements alone."""
     from sqlalchemy import func, select
 
-    from core.web.pagination import paginate
+    from core.web.pagination import COUNT_CAP, paginate
     from plugins.smart_service.routes.staff import PER_PAGE
 
-    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    # The route's count stops at COUNT_CAP (the page says "10,000+").
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery())
     page_stmt = stmt.limit(PER_PAGE).offset(0)
 
     async def inbox() -> None:
-        page = await paginate(s, stmt, 1, PER_PAGE)
+        page = await paginate(s, stmt, 1, PER_PAGE, cap=COUNT_CAP)
         res["open_events"] = page.total
         s.expunge_all()
 
@@ -441,9 +482,18 @@ async def run_queries(args: argparse.Namespace) -> dict[str, Any]:
                 await fill(prep, world, done, target, args.seed, now)
                 done = target
                 fill_s = round(time.perf_counter() - t, 1)
-                print(f"{size:>9,} events: filled in {fill_s} s; measuring", flush=True)
+                rollup = await build_rollups(prep)
+                print(
+                    f"{size:>9,} events: filled in {fill_s} s, rollups built in {rollup['seconds']} s; measuring",
+                    flush=True,
+                )
                 res = await measure(prep, args.runs, args.warmup, args.budget, args.timeout)
-                results["sizes"][size] = {"fill_s": fill_s, "loadavg_after": os.getloadavg()[0], "users": res}
+                results["sizes"][size] = {
+                    "fill_s": fill_s,
+                    "rollups": rollup,
+                    "loadavg_after": os.getloadavg()[0],
+                    "users": res,
+                }
                 for who, r in res.items():
                     print(f"  {who:<11} open {r['open_events']:>7,}  received 30 d {r['received_30d']:>7,}")
                     for name, q in r["queries"].items():
@@ -477,70 +527,189 @@ O311_CONF = "BENCH_O311_CONF"  # JSON: tenant_id, node_id, node_path
 
 
 def bare_open311() -> Any:
-    """The bare baseline: parse the form, insert the event row, commit, answer JSON."""
-    import itertools
+    """The bare baseline: the same writes as the real POST, by hand, under the same role and RLS.
+
+    Parse the form; take the day's number from the tenant's counter (one upsert committed on its
+    own, as the real app does on PostgreSQL); then in one transaction bound to the tenant (the RLS
+    setting): check the key (active, by its hash), insert the event row, its timeline row, the
+    Open311 request row and an audit row for each of the three; commit; answer the same JSON shape.
+    No tenant resolution, category or area lookup, SLA arithmetic, i18n or announcement."""
+    import hashlib
 
     from litestar import Litestar, Request, Response, post
     from litestar.logging import LoggingConfig
+    from sqlalchemy import select, text
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+    from core.audit.models import AuditEntry
     from core.db.base import new_id, utcnow
     from core.db.engine import make_engine
-    from plugins.smart_service.models import Event
+    from plugins.smart_service.models import Counter, Event, EventTransition, Open311Key, Open311Request
 
     conf = json.loads(os.environ[O311_CONF])
-    engine = make_engine(os.environ[O311_URL])
-    table = Event.__table__
-    seq = itertools.count(1)
-    pid = os.getpid()
+    url = os.environ[O311_URL]
+    engine = make_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    aside = (
+        make_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"server_settings": {"synchronous_commit": "off"}, "timeout": 5},
+        )
+        if pg
+        else None
+    )
+    tenant = conf["tenant_id"]
+    keys, counters = Open311Key.__table__, Counter.__table__
+    events, lines, requests, audit = (
+        Event.__table__,
+        EventTransition.__table__,
+        Open311Request.__table__,
+        AuditEntry.__table__,
+    )
+    set_tenant = text("SELECT set_config('liuzhi.tenant_id', :t, true)")
+
+    def take(key: str) -> Any:
+        return (
+            (pg_insert if pg else sqlite_insert)(counters)
+            .values(tenant_id=tenant, id=new_id(), key=key, value=1)
+            .on_conflict_do_update(index_elements=["tenant_id", "key"], set_={"value": counters.c.value + 1})
+            .returning(counters.c.value)
+        )
+
+    async def number(day: str) -> int:
+        if aside is None:
+            return 0  # SQLite: taken inside the transaction below
+        async with aside.connect() as conn:
+            await conn.execute(text("SELECT set_config('liuzhi.tenant_id', :t, false)"), {"t": str(tenant)})
+            return int(await conn.scalar(take(f"event:{day}")))
+
+    def audited(obj_type: str, row: dict[str, Any], now: Any) -> dict[str, Any]:
+        changes = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if isinstance(v, Decimal) else v)
+            for k, v in row.items()
+            if k not in ("tenant_id",)
+        }
+        return {
+            "tenant_id": tenant,
+            "id": new_id(),
+            "at": now,
+            "actor_kind": "token",
+            "actor_id": None,
+            "actor_name": "Open311: bench",
+            "action": f"{obj_type}.create",
+            "object_type": obj_type,
+            "object_id": str(row["id"]),
+            "changes": changes,
+        }
 
     @post("/open311/v2/requests.json", status_code=200)
     async def create(request: Request) -> Response[bytes]:
         form = await request.form()
         now = utcnow()
-        number = f"BARE-{pid}-{next(seq)}"
+        day = now.strftime("%Y%m%d")
         description = str(form.get("description") or "").strip()
-        row = {
-            "tenant_id": conf["tenant_id"],
-            "id": new_id(),
-            "number": number,
-            "title": description.splitlines()[0][:60] if description else "Open311",
-            "description": description,
-            "category_code": str(form.get("service_code") or ""),
-            "source": "resident",
-            "urgency": 1,
-            "reporter_name": "Open311: bench",
-            "lon": Decimal(str(form.get("long"))),
-            "lat": Decimal(str(form.get("lat"))),
-            "address": "",
-            "node_id": conf["node_id"],
-            "node_path": conf["node_path"],
-            "state": "reported",
-            "level": 3,
-            "stage": "accept",
-            "stage_started_at": now,
-            "due_at": now + timedelta(hours=4),
-            "clock_seq": 1,
-            "sla_breached": False,
-            "rework_count": 0,
-            "extension_count": 0,
-            "supervised": False,
-            "supervision_count": 0,
-            "me_too_count": 0,
-            "rating_comment": "",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
+        digest = hashlib.sha256(str(form.get("api_key") or "").strip().encode()).hexdigest()
+        n = await number(day)
         async with engine.begin() as conn:
-            await conn.execute(table.insert(), row)
-        token = secrets.token_hex(16)
-        body = json.dumps([{"service_request_id": number, "token": token, "service_notice": "", "account_id": None}])
+            if pg:
+                await conn.execute(set_tenant, {"t": str(tenant)})
+            key = (
+                await conn.execute(
+                    select(keys.c.id, keys.c.name).where(
+                        keys.c.tenant_id == tenant, keys.c.key_hash == digest, keys.c.active.is_(True)
+                    )
+                )
+            ).first()
+            if key is None:
+                return Response(b"[]", status_code=403, media_type="application/json")
+            if not pg:
+                n = int(await conn.scalar(take(f"event:{day}")))
+            number_ = f"SL-{day}-{n:04d}"
+            event = {
+                "tenant_id": tenant,
+                "id": new_id(),
+                "number": number_,
+                "title": description.splitlines()[0][:60] if description else "Open311",
+                "description": description,
+                "category_code": str(form.get("service_code") or ""),
+                "source": "resident",
+                "urgency": 1,
+                "reporter_name": f"Open311: {key.name}",
+                "lon": Decimal(str(form.get("long"))),
+                "lat": Decimal(str(form.get("lat"))),
+                "address": "",
+                "node_id": conf["node_id"],
+                "node_path": conf["node_path"],
+                "state": "reported",
+                "level": 3,
+                "stage": "accept",
+                "stage_started_at": now,
+                "due_at": now + timedelta(hours=4),
+                "clock_seq": 1,
+                "sla_breached": False,
+                "rework_count": 0,
+                "extension_count": 0,
+                "supervised": False,
+                "supervision_count": 0,
+                "me_too_count": 0,
+                "rating_comment": "",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            line = {
+                "tenant_id": tenant,
+                "id": new_id(),
+                "event_id": event["id"],
+                "from_state": None,
+                "to_state": "reported",
+                "action": "report",
+                "actor_user_id": None,
+                "actor_name": f"Open311: {key.name}",
+                "note": "",
+                "at": now,
+                "photos": [],
+                "data": {"source": "resident", "number": number_},
+            }
+            token = secrets.token_hex(16)
+            req = {
+                "tenant_id": tenant,
+                "id": new_id(),
+                "event_id": event["id"],
+                "key_id": key.id,
+                "token": token,
+                "media_url": "",
+                "attributes": {},
+                "email_enc": None,
+                "device_id": "",
+                "account_id": "",
+                "created_at": now,
+            }
+            await conn.execute(events.insert(), event)
+            await conn.execute(lines.insert(), line)
+            await conn.execute(requests.insert(), req)
+            await conn.execute(
+                audit.insert(),
+                [
+                    audited("ss_events", event, now),
+                    audited("ss_event_transitions", line, now),
+                    audited("ss_open311_requests", req, now),
+                ],
+            )
+        body = json.dumps([{"service_request_id": number_, "token": token, "service_notice": "", "account_id": None}])
         return Response(body.encode(), media_type="application/json")
+
+    async def dispose() -> None:
+        await engine.dispose()
+        if aside is not None:
+            await aside.dispose()
 
     return Litestar(
         [create],
         logging_config=LoggingConfig(log_exceptions="always"),
-        on_shutdown=[engine.dispose],
+        on_shutdown=[dispose],
         signature_namespace={"Request": Request, "Response": Response},  # annotations are strings here
     )
 
@@ -667,22 +836,104 @@ async def python_post(url: str, body: str, seconds: float, concurrency: int) -> 
     return Load(len(lat), elapsed, errors, _percentile(ms, 50), _percentile(ms, 95), _percentile(ms, 99))
 
 
-async def load(tool: str, url: str, body: str, seconds: float, concurrency: int, pid: int, db: str | None) -> Any:
+class LockSampler:
+    """Samples pg_stat_activity for the bench database every ``every`` seconds while a load runs:
+    of the samples where a backend was active, the share waiting on a lock (``wait_event_type =
+    'Lock'``), and the share of connections idle in a transaction."""
+
+    def __init__(self, url: str | None, database: str | None, every: float = 0.01) -> None:
+        self.url, self.database, self.every = url, database, every
+        self.active = self.lock = self.idle_tx = self.samples = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LockSampler:
+        if self.url and self.database:
+            self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        from sqlalchemy import text
+
+        from core.db.engine import make_engine
+
+        engine = make_engine(self.url, pool_size=1, max_overflow=0)
+        query = text(
+            "SELECT state, wait_event_type FROM pg_stat_activity "
+            "WHERE datname = :db AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        try:
+            async with engine.connect() as conn:
+                while True:
+                    rows = (await conn.execute(query, {"db": self.database})).all()
+                    await conn.rollback()
+                    self.samples += 1
+                    for state, wait in rows:
+                        if state == "active":
+                            self.active += 1
+                            self.lock += wait == "Lock"
+                        elif state == "idle in transaction":
+                            self.idle_tx += 1
+                    await asyncio.sleep(self.every)
+        finally:
+            await engine.dispose()
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "active_backend_samples": self.active,
+            "lock_wait_share": round(self.lock / self.active, 4) if self.active else None,
+            "idle_in_transaction_per_sample": round(self.idle_tx / self.samples, 2) if self.samples else None,
+        }
+
+
+async def load(
+    tool: str, url: str, body: str, seconds: float, concurrency: int, pid: int, db: str | None, owner: str | None = None
+) -> Any:
     from bench.pages import _backends, _cpu
 
     before = {p: _cpu(p) for p in [pid, *_backends(db)]}
-    if tool == "wrk":
-        r = await asyncio.to_thread(wrk_post, url, body, seconds, concurrency)
-    else:
-        r = await python_post(url, body, seconds, concurrency)
+    async with LockSampler(owner, db) as sampler:
+        if tool == "wrk":
+            r = await asyncio.to_thread(wrk_post, url, body, seconds, concurrency)
+        else:
+            r = await python_post(url, body, seconds, concurrency)
     r.cpu_app_s = _cpu(pid) - before[pid]
     r.cpu_db_s = sum(_cpu(p) - before.get(p, 0.0) for p in _backends(db))
+    r.locks = sampler.figures()
     return r
+
+
+def _summary(rs: list[Any]) -> dict[str, Any]:
+    """Median and spread of the rounds' requests/s; CPU per request and lock waits over all rounds."""
+    rps = sorted(r.rps for r in rs)
+    n = sum(r.requests for r in rs)
+    active = sum(r.locks["active_backend_samples"] for r in rs)
+    lock = sum((r.locks["lock_wait_share"] or 0) * r.locks["active_backend_samples"] for r in rs)
+    return {
+        "requests": n,
+        "rps_median": round(rps[len(rps) // 2], 1),
+        "rps_min": round(rps[0], 1),
+        "rps_max": round(rps[-1], 1),
+        "rounds_rps": [round(r.rps, 1) for r in rs],
+        "p50_ms": round(sorted(r.p50_ms for r in rs)[len(rs) // 2], 1),
+        "p95_ms": round(sorted(r.p95_ms for r in rs)[len(rs) // 2], 1),
+        "errors": sum(r.errors for r in rs),
+        "app_cpu_ms_per_request": round(1000 * sum(r.cpu_app_s for r in rs) / n, 2) if n else None,
+        "db_cpu_ms_per_request": round(1000 * sum(r.cpu_db_s for r in rs) / n, 2) if n else None,
+        "lock_wait_share": round(lock / active, 4) if active else None,
+        "idle_in_transaction_per_sample": [r.locks["idle_in_transaction_per_sample"] for r in rs],
+    }
 
 
 async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[str, Any]:
     import httpx
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from bench.pages import prepared_database, serve, server_env
     from core.db.engine import make_engine
@@ -711,8 +962,10 @@ async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[st
             }
             if kind == "postgresql":
                 real_env["LIUZHI_MIGRATE_DATABASE_URL"] = prep.owner_url
-            bare_env = {O311_URL: prep.owner_url, O311_CONF: json.dumps({**conf, "tenant_id": prep.tenant_id})}
+            # The baseline connects as the real app does: the non-owner role, under row-level security.
+            bare_env = {O311_URL: prep.app_url, O311_CONF: json.dumps({**conf, "tenant_id": prep.tenant_id})}
             path = f"/open311/v2/requests.json?jurisdiction_id={TENANT}"
+            owner = prep.owner_url if kind == "postgresql" else None
             with (
                 serve("real", "bench._server:real", server_env(real_env), workdir) as real,
                 serve("bare", "bench.smart_service:bare_open311", server_env(bare_env), workdir) as bare,
@@ -727,17 +980,25 @@ async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[st
                             raise RuntimeError(f"{name}: {r.status_code} {r.text[:300]}")
                         print(f"  {kind} {name} answers: {r.text[:160]}", file=sys.stderr)
                 for server, url in targets.values():  # warm-up
-                    await load(tool, url, body, args.warmup, args.concurrency, server.proc.pid, None)
-                runs: dict[str, list[Any]] = {name: [] for name in targets}
+                    await load(tool, url, body, args.warmup, max(args.concurrency), server.proc.pid, None)
+                if kind == "postgresql":  # the planner sees the tables as filled
+                    engine = make_engine(prep.owner_url, isolation_level="AUTOCOMMIT")
+                    async with engine.connect() as conn:
+                        await conn.execute(text("ANALYZE"))
+                    await engine.dispose()
+                runs: dict[int, dict[str, list[Any]]] = {c: {name: [] for name in targets} for c in args.concurrency}
                 for rnd in range(args.rounds):
-                    for name, (server, url) in targets.items():
-                        r = await load(tool, url, body, args.seconds, args.concurrency, server.proc.pid, prep.database)
-                        runs[name].append(r)
-                        print(
-                            f"  {kind} round {rnd + 1}: {name:<8} {r.rps:8.1f} req/s, {r.errors} errors",
-                            file=sys.stderr,
-                        )
-                if any(r.errors for rs in runs.values() for r in rs):
+                    for c in args.concurrency:
+                        # Side by side: each round runs both targets at each concurrency, in turn.
+                        for name, (server, url) in targets.items():
+                            r = await load(tool, url, body, args.seconds, c, server.proc.pid, prep.database, owner)
+                            runs[c][name].append(r)
+                            print(
+                                f"  {kind} round {rnd + 1} c={c}: {name:<8} {r.rps:8.1f} req/s, {r.errors} errors,"
+                                f" lock waits {r.locks['lock_wait_share']}",
+                                file=sys.stderr,
+                            )
+                if any(r.errors for by in runs.values() for rs in by.values() for r in rs):
                     RESULTS.mkdir(exist_ok=True)
                     for server in (real, bare):
                         shutil.copyfile(server.log, RESULTS / f"open311-{kind}-{server.name}.log")
@@ -745,21 +1006,20 @@ async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[st
             async with engine.connect() as conn:
                 events = await conn.scalar(select(func.count()).select_from(Event.__table__))
             await engine.dispose()
-    targets_out = {}
-    for name, rs in runs.items():
-        n = sum(r.requests for r in rs)
-        secs = sum(r.seconds for r in rs)
-        targets_out[name] = {
-            "requests": n,
-            "rps": round(n / secs, 1) if secs else 0.0,
-            "p50_ms": round(sorted(r.p50_ms for r in rs)[len(rs) // 2], 1),
-            "p95_ms": round(sorted(r.p95_ms for r in rs)[len(rs) // 2], 1),
-            "errors": sum(r.errors for r in rs),
-            "app_cpu_ms_per_request": round(1000 * sum(r.cpu_app_s for r in rs) / n, 2) if n else None,
-            "db_cpu_ms_per_request": round(1000 * sum(r.cpu_db_s for r in rs) / n, 2) if n else None,
-            "rounds_rps": [round(r.rps, 1) for r in rs],
+    by_concurrency = {}
+    for c, by in runs.items():
+        targets_out = {name: _summary(rs) for name, rs in by.items()}
+        o, b = targets_out["open311"], targets_out["bare"]
+        by_concurrency[str(c)] = {
+            "targets": targets_out,
+            "ratio_rps_median": round(o["rps_median"] / b["rps_median"], 3) if b["rps_median"] else None,
+            "ratio_rps_rounds": [
+                round(x.rps / y.rps, 3) if y.rps else None for x, y in zip(by["open311"], by["bare"], strict=True)
+            ],
+            "ratio_cpu": round(o["app_cpu_ms_per_request"] / b["app_cpu_ms_per_request"], 2)
+            if o["app_cpu_ms_per_request"] and b["app_cpu_ms_per_request"]
+            else None,
         }
-    o, b = targets_out["open311"], targets_out["bare"]
     return {
         "database": kind,
         "tool": tool,
@@ -769,11 +1029,7 @@ async def run_open311(kind: str, args: argparse.Namespace, tool: str) -> dict[st
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "events_after": events,
-        "targets": targets_out,
-        "ratio_rps": round(o["rps"] / b["rps"], 3) if b["rps"] else None,
-        "ratio_cpu": round(o["app_cpu_ms_per_request"] / b["app_cpu_ms_per_request"], 2)
-        if o["app_cpu_ms_per_request"] and b["app_cpu_ms_per_request"]
-        else None,
+        "by_concurrency": by_concurrency,
     }
 
 
@@ -789,9 +1045,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20261)
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both", help="open311 part")
     ap.add_argument("--seconds", type=float, default=10.0, help="open311: seconds per target and round")
-    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--warmup-seconds", dest="warmup_s", type=float, default=2.0)
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8], help="open311: clients, each in turn")
     ap.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     args = ap.parse_args(argv)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -813,14 +1069,21 @@ def main(argv: list[str] | None = None) -> int:
             o311 = argparse.Namespace(**{**vars(args), "warmup": args.warmup_s})
             r = asyncio.run(run_open311(kind, o311, tool))
             out["runs"].append(r)
-            head = f"{kind}: POST requests.json, {tool}, {args.concurrency} connections"
-            print(f"{head}, {args.seconds:g} s x {args.rounds}")
-            for name, t in r["targets"].items():
+            print(
+                f"{kind}: POST requests.json, {tool}, {args.seconds:g} s x {args.rounds} rounds,"
+                f" load {r['loadavg_before']} → {r['loadavg_after']}"
+            )
+            for c, by in r["by_concurrency"].items():
+                for name, t in by["targets"].items():
+                    print(
+                        f"  c={c:<2} {name:<8} {t['rps_median']:7.1f} req/s ({t['rps_min']}–{t['rps_max']})"
+                        f"  p95 {t['p95_ms']:7.1f} ms  errors {t['errors']}  app CPU {t['app_cpu_ms_per_request']}"
+                        f" ms/req  db CPU {t['db_cpu_ms_per_request']}  lock waits {t['lock_wait_share']}"
+                    )
                 print(
-                    f"  {name:<8} {t['rps']:7.1f} req/s  p50 {t['p50_ms']:7.1f}  p95 {t['p95_ms']:7.1f} ms  errors "
-                    f"{t['errors']}  app CPU {t['app_cpu_ms_per_request']} ms/req  db CPU {t['db_cpu_ms_per_request']}"
+                    f"  c={c:<2} open311/bare = {by['ratio_rps_median']} of the requests/s (rounds"
+                    f" {by['ratio_rps_rounds']}); {by['ratio_cpu']}x the app CPU per request"
                 )
-            print(f"  open311/bare = {r['ratio_rps']} of the requests/s; {r['ratio_cpu']}x the app CPU per request")
         out["runtime_s"] = round(time.perf_counter() - started, 1)
         path = RESULTS / f"smart_service-open311-{stamp}.json"
         path.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str))

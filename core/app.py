@@ -108,12 +108,14 @@ def load_models(host: PluginHost) -> None:
     import core.models  # noqa: F401  (registers core tables)
     from core.audit import log as audit_log
     from core.db.engine import TenantSession
+    from core.grids import locate
     from core.rbac.subjects import watch_assignments
     from core.tenancy import plugins_on
 
     audit_log.install(TenantSession)  # every flush of a tenant-owned row is audited (once per process)
     watch_assignments(TenantSession)  # a changed role assignment expires cached subjects everywhere
     plugins_on.watch(TenantSession)  # the tenant row mirrors its switched-on plugins for the scheduler
+    locate.watch(TenantSession)  # a written grid node expires the located areas cached everywhere
 
     # SQLAlchemy's registry holds classes weakly: keep what plugins return alive with the host.
     host.models = [m for _name, result in host.call_sync("register_models") for m in result]

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 from core.db import rls, tenant_filter
 from core.db.context import Actor
+
+DATABASE = "liuzhi.database"  # session.info: the Database that opened the session
 
 
 class TenantSession(Session):
@@ -64,6 +66,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, sync_session_class=TenantSession, expire_on_commit=False)
         # Put in every session's ``info`` (the app puts its state here, for the event outbox).
         self.session_info: dict[str, Any] = {}
+        self._aside: AsyncEngine | None = None
 
     @property
     def dialect(self) -> str:
@@ -73,6 +76,7 @@ class Database:
         s = self.sessionmaker()
         s.info.update(self.session_info)
         s.info["tenant_id"] = tenant_id
+        s.info[DATABASE] = self
         if actor is not None:
             s.info["actor"] = actor
         s.info.update(info)
@@ -86,5 +90,39 @@ class Database:
         async with self.session(tenant_id, actor, **info) as s, s.begin():
             yield s
 
+    @asynccontextmanager
+    async def aside(self, tenant_id: int) -> AsyncIterator[AsyncConnection]:
+        """A connection of its own for what a request records beside its own transaction: a counter,
+        a last-use stamp. Each statement commits by itself (AUTOCOMMIT), so a row it locks is held
+        for that statement only, never while the app gets round to sending a COMMIT.
+
+        On PostgreSQL it comes from a small pool of its own (it never waits for a connection the
+        request's pool may be short of), with ``synchronous_commit`` off: such a write is either
+        harmless to lose or, like a number, reaches the disk before the commit of anything that
+        uses it (the WAL is flushed in order). The tenant is set for the connection (row-level
+        security holds), before every use: only ``aside`` hands these connections out. On SQLite:
+        a connection of the main engine, committing each statement likewise."""
+        if self.dialect != "postgresql":
+            async with self.engine.connect() as conn:
+                yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return
+        if self._aside is None:
+            settings = {"plan_cache_mode": "force_custom_plan", "synchronous_commit": "off"}
+            self._aside = make_engine(
+                self.engine.url.render_as_string(hide_password=False),
+                pool_size=5,
+                max_overflow=5,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"server_settings": settings, "timeout": 5},
+            )
+        async with self._aside.connect() as conn:
+            if conn.info.get(rls.SETTING) != tenant_id:
+                await conn.execute(text("SELECT set_config(:k, :v, false)"), {"k": rls.SETTING, "v": str(tenant_id)})
+                conn.info[rls.SETTING] = tenant_id
+            yield conn
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._aside is not None:
+            aside, self._aside = self._aside, None
+            await aside.dispose()

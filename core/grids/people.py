@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import record
 from core.crypto import Vault
+from core.db.base import new_id
 from core.grids import validation as v
-from core.grids.basedata import RESIDENT_MOVED_OUT, Household, Owner, Ownership, Residence, Resident
+from core.grids.basedata import RESIDENT_ACTIVE, RESIDENT_MOVED_OUT, Household, Owner, Ownership, Residence, Resident
 from core.grids.models import GridNode
 from core.rbac.scope import in_scope
 
@@ -81,6 +83,120 @@ async def find_by_id_number(session: AsyncSession, vault: Vault, id_number: str)
     return (await session.execute(select(Resident).where(Resident.id_number_hash == digest))).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class Placement:
+    """One person to register: their cleaned data and the household they live in from ``moved_in``."""
+
+    data: ResidentInput
+    node_id: int | None
+    node_path: str | None
+    relation: str = ""
+    moved_in: date | None = None
+
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+async def known_residents(session: AsyncSession, vault: Vault, id_numbers: Iterable[str]) -> dict[str, Resident]:
+    """The residents holding these (normalised) ID numbers, by blind index: one query per batch."""
+    digests = sorted({vault.blind_index(n, ID_PURPOSE) for n in id_numbers if n})
+    if not digests:
+        return {}
+    # The digests go into the SQL text (hex, so safe): PostgreSQL then plans with the values
+    # and hashes the list. As bound parameters, a cached generic plan compares every row of
+    # the district with all 500 of them while a first import runs on stale statistics.
+    wanted = bindparam("digests", digests, expanding=True, literal_execute=True)
+    found = await session.execute(select(Resident).where(Resident.id_number_hash.in_(wanted)))
+    return {r.id_number_hash: r for r in found.scalars() if r.id_number_hash}
+
+
+def holder(known: dict[str, Resident], vault: Vault, data: ResidentInput) -> Resident | None:
+    """Who in ``known`` holds the ID number of ``data`` (None without one: a new person)."""
+    return known.get(vault.blind_index(data.id_number, ID_PURPOSE)) if data.id_number else None
+
+
+def _differences(existing: Resident, vault: Vault, p: Placement) -> tuple[dict[str, str], bool, bool]:
+    """The update rule: given values that differ are written, blank ones keep what is stored.
+    Returns (plain fields to change, whether the phone changes, whether the person moves)."""
+    data = p.data
+    changes = {
+        key: getattr(data, key)
+        for key in ("name", "ethnicity", "registration")
+        if getattr(data, key) and getattr(existing, key) != getattr(data, key)
+    }
+    new_phone = bool(data.phone) and existing.phone_hash != vault.blind_index(data.phone or "", PHONE_PURPOSE)
+    moves = p.node_id is not None and existing.node_id != p.node_id
+    return changes, new_phone, moves
+
+
+async def upsert_residents(
+    session: AsyncSession,
+    vault: Vault,
+    batch: Sequence[Placement],
+    known: dict[str, Resident] | None = None,
+    write: bool = True,
+) -> list[tuple[Resident | None, str]]:
+    """Create, update or leave alone each placement (a re-import changes nothing): the one write
+    path of the resident register, for the form (a batch of one) and the import alike.
+
+    Identity is the ID number when there is one; without it, a new row each time (the caller
+    decides). ``known`` is ``known_residents`` for the batch when the caller already looked them
+    up. With ``write=False`` nothing is written: the outcomes say what would happen (a dry run).
+    Returns (resident — None for a new one in a dry run —, "created"|"updated"|"unchanged") per row.
+    """
+    if known is None:
+        known = await known_residents(session, vault, [p.data.id_number or "" for p in batch])
+    out: list[tuple[Resident | None, str]] = []
+    stays: list[Residence] = []
+    for p in batch:
+        existing = holder(known, vault, p.data)
+        if existing is None:
+            resident = _new_resident(session, vault, p, stays) if write else None
+            if resident is not None and resident.id_number_hash:
+                known[resident.id_number_hash] = resident  # the same person twice in a batch: once
+            out.append((resident, CREATED))
+            continue
+        changes, new_phone, moves = _differences(existing, vault, p)
+        if write and (changes or new_phone or moves):
+            for key, value in changes.items():
+                setattr(existing, key, value)
+            if new_phone:
+                apply_sensitive(existing, vault, ResidentInput(name=p.data.name, phone=p.data.phone))
+            if moves:
+                assert p.node_id is not None and p.node_path is not None
+                await _move(session, existing, p.node_id, p.node_path, p.relation, p.moved_in or date.today())
+        out.append((existing, UPDATED if changes or new_phone or moves else UNCHANGED))
+    if stays:
+        # Without ORM relationships the flush does not order tables by their foreign keys: the
+        # new residents go in first, explicitly, then their residences.
+        await session.flush()
+        session.add_all(stays)
+    return out
+
+
+def _new_resident(session: AsyncSession, vault: Vault, p: Placement, stays: list[Residence]) -> Resident:
+    # Ids are set here, not at flush, so the residence can point at its resident without a
+    # flush per row.
+    data = p.data
+    resident = Resident(id=new_id(), name=data.name, node_id=p.node_id, node_path=p.node_path)
+    apply_sensitive(resident, vault, data)
+    for key in ("gender", "birth_date", "ethnicity", "registration", "note"):
+        setattr(resident, key, getattr(data, key))
+    activate(resident)
+    session.add(resident)
+    if p.node_id is not None:
+        stays.append(
+            Residence(
+                id=new_id(),
+                resident_id=resident.id,
+                node_id=p.node_id,
+                relation=p.relation,
+                moved_in=p.moved_in or date.today(),
+            )
+        )
+    return resident
+
+
 async def upsert_resident(
     session: AsyncSession,
     vault: Vault,
@@ -89,41 +205,32 @@ async def upsert_resident(
     relation: str = "",
     moved_in: date | None = None,
 ) -> tuple[Resident, str]:
-    """Create, update or leave alone (re-imports change nothing). Returns (resident, "created"|"updated"|"unchanged").
+    """``upsert_residents`` for one person (the form's path)."""
+    where = Placement(data, node.id if node else None, node.path if node else None, relation, moved_in)
+    resident, outcome = (await upsert_residents(session, vault, [where]))[0]
+    assert resident is not None
+    return resident, outcome
 
-    Identity is the ID number when there is one; without it, a new row each time (the caller decides).
-    """
-    existing = await find_by_id_number(session, vault, data.id_number) if data.id_number else None
-    if existing is None:
-        resident = Resident(name=data.name)
-        apply_sensitive(resident, vault, data)
-        for key in ("gender", "birth_date", "ethnicity", "registration", "note"):
-            setattr(resident, key, getattr(data, key))
-        session.add(resident)
-        await session.flush()
-        if node is not None:
-            await move_in(session, resident, node, relation, moved_in or date.today())
-        return resident, "created"
-    changed = False
-    for key in ("name", "ethnicity", "registration"):
-        if getattr(data, key) and getattr(existing, key) != getattr(data, key):
-            setattr(existing, key, getattr(data, key))
-            changed = True
-    if data.phone and existing.phone_hash != vault.blind_index(data.phone, PHONE_PURPOSE):
-        apply_sensitive(existing, vault, ResidentInput(name=data.name, phone=data.phone))
-        changed = True
-    if node is not None and existing.node_id != node.id:
-        await move_in(session, existing, node, relation, moved_in or date.today())
-        changed = True
-    return existing, "updated" if changed else "unchanged"
+
+def activate(resident: Resident) -> None:
+    """Living in a household: the status of anyone who moves in (again) or is registered."""
+    resident.status = RESIDENT_ACTIVE
 
 
 async def move_in(session: AsyncSession, resident: Resident, node: GridNode, relation: str, on: date) -> Residence:
-    """Close the current residence (if any) and open one at ``node``: the 人房关系 history."""
+    """Close the current residence (if any) and open one at ``node``: the 人房关系 history. Whoever
+    moves in lives here: active again after a move out."""
+    return await _move(session, resident, node.id, node.path, relation, on)
+
+
+async def _move(
+    session: AsyncSession, resident: Resident, node_id: int, node_path: str, relation: str, on: date
+) -> Residence:
     await move_out(session, resident, on, status=None)
-    stay = Residence(resident_id=resident.id, node_id=node.id, relation=relation, moved_in=on)
+    stay = Residence(resident_id=resident.id, node_id=node_id, relation=relation, moved_in=on)
     session.add(stay)
-    resident.node_id, resident.node_path = node.id, node.path
+    resident.node_id, resident.node_path = node_id, node_path
+    activate(resident)
     return stay
 
 

@@ -29,7 +29,7 @@ _VISIBLE = re.compile(r"^[\dXx]{3,4}$")
 _MASK = re.compile(r"^[\dXx]{3}\*{4,}[\dXx]{4}$")
 _DIGITS = re.compile(r"^\+?[\d\s-]{5,}$")
 
-# The service speaks English; web layers translate (listed in core.grids.routes_people).
+# The service speaks English; web layers translate (listed in core.grids.routes.residents).
 REFUSED = (
     "Only users who may see full ID numbers and phones can search by them. "
     "Search by name or by the last 4 characters shown."

@@ -44,4 +44,5 @@ def field_titles() -> dict[str, str]:
         "ethnicity": _("Ethnicity"),
         "registration": _("Registration"),
         "note": _("Note"),
+        "moved_in": _("Moved in on"),
     }

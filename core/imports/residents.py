@@ -1,10 +1,12 @@
 """Importing residents: name, ID number, phone, household (node code), relation, ethnicity, 户籍.
 
-The same rules as ``people.upsert_resident`` (identity is the ID number's blind index; a known
-person with the same values is "unchanged", so a re-import changes nothing), done per batch:
-one query finds the batch's known residents, one the households it names, and the new rows are
-flushed together. Hence the ID number is required here: without it a re-import would add the
+Written through the register's one write path, ``people.upsert_residents`` (identity is the ID
+number's blind index; a known person with the same values is "unchanged", so a re-import changes
+nothing), per batch: one query finds the batch's known residents, one the households it names,
+and the new rows are flushed together. Hence the ID number is required here: without it a re-import would add the
 same people again.
+
+The move-in date (迁入日期) is optional: today when blank, as a register taken now would say.
 
 A row goes only to a household (a node of the household kind) inside the importer's area for
 ``core.resident.edit``; a person registered in a household outside it is not moved from there.
@@ -18,14 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.db.base import new_id
 from core.grids import people
 from core.grids import validation as v
-from core.grids.basedata import RESIDENT_ACTIVE, RESIDENT_MOVED_OUT, Residence, Resident
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.i18n import lazy
@@ -52,9 +52,11 @@ LAYOUT = Layout(
         Column("ethnicity", "民族", ("ethnicity", "nation")),
         Column("registration", "户籍", ("户籍类型", "户籍性质", "人口类型", "registration")),
         Column("note", "备注", ("note", "notes", "remark")),
+        Column("moved_in", "迁入日期", ("迁入时间", "入住日期", "moved in", "moved in on", "move-in date")),
     )
 )
 FIELDS = tuple(c.field for c in LAYOUT.columns)
+_OUTCOMES = {people.CREATED: CREATED, people.UPDATED: UPDATED, people.UNCHANGED: UNCHANGED}
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)  # 1.10105194912310E+17
 
 
@@ -82,7 +84,6 @@ class ResidentImporter:
         self.today = today or date.today()
         self.households: dict[str, Target | None] = {}  # by node code; None = not usable
         self.first_row: dict[str, int] = {}  # normalised ID number → first row that had it
-        self._stays: list[Residence] = []
 
     async def prepare(self, session: AsyncSession) -> None:
         """Nothing to load up front: households are looked up per batch as the file names them."""
@@ -110,17 +111,10 @@ class ResidentImporter:
     async def process(self, session: AsyncSession, rows: Sequence[Row], write: bool) -> list[Outcome]:
         checked = [self._check(number, values) for number, values in rows]
         await self._load_households(session, {c[2] for c in checked if c[1] is not None})
-        hashes = {self.vault.blind_index(c[1].id_number, people.ID_PURPOSE) for c in checked if c[1] and c[1].id_number}
-        known: dict[str, Resident] = {}
-        if hashes:
-            # The digests go into the SQL text (hex, so safe): PostgreSQL then plans with the values
-            # and hashes the list. As bound parameters, a cached generic plan compares every row of
-            # the district with all 500 of them while a first import runs on stale statistics.
-            wanted = bindparam("digests", sorted(hashes), expanding=True, literal_execute=True)
-            found = await session.execute(select(Resident).where(Resident.id_number_hash.in_(wanted)))
-            known = {r.id_number_hash: r for r in found.scalars() if r.id_number_hash}
-        out = []
-        self._stays: list[Residence] = []
+        known = await people.known_residents(session, self.vault, [c[1].id_number or "" for c in checked if c[1]])
+        out: list[Outcome | None] = []
+        batch: list[people.Placement] = []
+        placed: list[tuple[int, int, dict[str, str]]] = []  # (index in out, row number, masked row)
         for (number, values), (_n, data, code, problem) in zip(rows, checked, strict=True):
             shown = masked(values)
             if data is None:
@@ -131,25 +125,21 @@ class ResidentImporter:
                 reason = _("No household with the code %(code)s in your area.", code=code)
                 out.append(Outcome(number, ERROR, shown, reason))
                 continue
-            digest = self.vault.blind_index(data.id_number or "", people.ID_PURPOSE)
-            existing = known.get(digest)
-            relation = values.get("relation", "").strip()
-            if existing is None:
-                if write:
-                    self._create(session, data, household, relation)
-                out.append(Outcome(number, CREATED, shown))
-            elif existing.node_path and not self.area.covers(existing.node_path):
+            existing = people.holder(known, self.vault, data)
+            if existing is not None and existing.node_path and not self.area.covers(existing.node_path):
                 reason = _("This person lives in a household outside your area: that grid must move them out first.")
                 out.append(Outcome(number, ERROR, shown, reason))
-            else:
-                changed = await self._update(session, existing, data, household, relation, write)
-                out.append(Outcome(number, UPDATED if changed else UNCHANGED, shown))
-        if self._stays:
-            # Without ORM relationships the flush does not order tables by their foreign keys:
-            # the residents go in first, explicitly.
-            await session.flush()
-            session.add_all(self._stays)
-        return out
+                continue
+            relation = values.get("relation", "").strip()
+            moved_in = _day(values.get("moved_in", "")) or self.today  # checked in _check
+            batch.append(people.Placement(data, household.node_id, household.path, relation, moved_in))
+            placed.append((len(out), number, shown))
+            out.append(None)
+        # The register's own write path, for the whole batch at once (a dry run writes nothing).
+        results = await people.upsert_residents(session, self.vault, batch, known, write=write)
+        for (index, number, shown), (_resident, outcome) in zip(placed, results, strict=True):
+            out[index] = Outcome(number, _OUTCOMES[outcome], shown)
+        return [o for o in out if o is not None]
 
     def _check(self, number: int, values: dict[str, str]) -> tuple[int, people.ResidentInput | None, str, str]:
         """Row-level checks (no database): (number, cleaned data or None, household code, reason)."""
@@ -171,6 +161,9 @@ class ResidentImporter:
             problems.append(_("A household code is required."))
         if len(values.get("relation", "").strip()) > 20:
             problems.append(f"{titles['relation']}: {_('At most 20 characters.')}")
+        moved_in = _day(values.get("moved_in", "")) if values.get("moved_in", "").strip() else self.today
+        if moved_in is None or moved_in > self.today:
+            problems.append(f"{titles['moved_in']}: {_('Use a date like 1980-01-31, not in the future.')}")
         if data.id_number:
             first = self.first_row.setdefault(data.id_number, number)
             if first != number:
@@ -179,51 +172,13 @@ class ResidentImporter:
             return number, None, code, " ".join(problems)
         return number, data, code, ""
 
-    def _create(self, session: AsyncSession, data: people.ResidentInput, household: Target, relation: str) -> None:
-        # Ids are set here, not at flush, so the residence can point at its resident without a
-        # flush per row.
-        resident = Resident(id=new_id(), name=data.name, node_id=household.node_id, node_path=household.path)
-        people.apply_sensitive(resident, self.vault, data)
-        for key in ("gender", "birth_date", "ethnicity", "registration", "note"):
-            setattr(resident, key, getattr(data, key))
-        session.add(resident)
-        self._stays.append(
-            Residence(
-                id=new_id(), resident_id=resident.id, node_id=household.node_id, relation=relation, moved_in=self.today
-            )
-        )
 
-    async def _update(
-        self,
-        session: AsyncSession,
-        existing: Resident,
-        data: people.ResidentInput,
-        household: Target,
-        relation: str,
-        write: bool,
-    ) -> bool:
-        """``upsert_resident``'s update rule: given values that differ are written, others kept."""
-        changes: dict[str, str] = {}
-        for key in ("name", "ethnicity", "registration"):
-            if getattr(data, key) and getattr(existing, key) != getattr(data, key):
-                changes[key] = getattr(data, key)
-        new_phone = bool(data.phone) and existing.phone_hash != self.vault.blind_index(
-            data.phone or "", people.PHONE_PURPOSE
-        )
-        moves = existing.node_id != household.node_id
-        if not (changes or new_phone or moves):
-            return False
-        if write:
-            for key, value in changes.items():
-                setattr(existing, key, value)
-            if new_phone:
-                people.apply_sensitive(existing, self.vault, people.ResidentInput(name=data.name, phone=data.phone))
-            if moves:
-                node = (await session.execute(select(GridNode).where(GridNode.id == household.node_id))).scalar_one()
-                await people.move_in(session, existing, node, relation, self.today)
-                if existing.status == RESIDENT_MOVED_OUT:
-                    existing.status = RESIDENT_ACTIVE  # moving in again
-        return True
+def _day(text: str) -> date | None:
+    """A move-in date as the template asks for it (2024-05-01; Excel dates arrive that way too)."""
+    try:
+        return date.fromisoformat(text.strip().split(" ")[0]) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _unquote(text: str) -> str:

@@ -7,59 +7,31 @@ database trip for authorization. Used by the request context, imports and jobs a
 
 from __future__ import annotations
 
-import time
-import weakref
-from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.db.flush_watch import watch_model
 from core.rbac.enforcer import Assignment, Subject, TenantPolicy
 from core.rbac.models import RoleAssignment, RolePermission
+from core.tenancy import versioned
 from core.tenancy.models import Tenant
 
-POLICY_MAX_AGE = 300.0
+POLICY_MAX_AGE = versioned.MAX_AGE
 SUBJECTS_KEPT = 50_000  # per process; the least recently used go first
-_BUMPED = "liuzhi.rbac.bumped"  # session.info: tenants whose version this transaction moved
-_WATCHED: set[type[Session]] = set()
+_BUMPED = versioned._BUMPED  # session.info: tenants whose version this transaction moved
+_CACHES = versioned._CACHES  # this process's caches (core/tenancy/versioned.py)
 
 
-class SubjectCache:
+class SubjectCache(versioned.VersionedCache):
     """(tenant, user) → the user's assignments as of a policy version, least recently used out first."""
 
     def __init__(self, size: int = SUBJECTS_KEPT) -> None:
-        self.size = size
-        self._rows: OrderedDict[tuple[int, int], tuple[int, float, Subject]] = OrderedDict()
-        _CACHES.add(self)
+        super().__init__(size, POLICY_MAX_AGE)
 
-    def get(self, tenant_id: int, user_id: int, version: int) -> Subject | None:
-        key = (tenant_id, user_id)
-        hit = self._rows.get(key)
-        if hit is None or hit[0] != version or time.monotonic() - hit[1] > POLICY_MAX_AGE:
-            return None
-        self._rows.move_to_end(key)
-        return hit[2]
-
-    def put(self, tenant_id: int, user_id: int, version: int, subject: Subject) -> None:
-        self._rows[(tenant_id, user_id)] = (version, time.monotonic(), subject)
-        self._rows.move_to_end((tenant_id, user_id))
-        while len(self._rows) > self.size:
-            self._rows.popitem(last=False)
-
-    def clear(self) -> None:
-        self._rows.clear()
-
-    def drop_tenant(self, tenant_id: int) -> None:
-        for key in [k for k in self._rows if k[0] == tenant_id]:
-            del self._rows[key]
-
-
-# This process's caches: a commit that moved a version drops the tenant's subjects here at once
-# (the tenant row itself is cached for up to a second; other processes wait out that second).
-_CACHES: weakref.WeakSet[SubjectCache] = weakref.WeakSet()
+    def get(self, tenant_id: int, user_id: int, version: int) -> Subject | None:  # type: ignore[override]
+        return super().get(tenant_id, user_id, version)  # type: ignore[no-any-return]
 
 
 async def policy_for(app_state: Any, tenant: Tenant, session: AsyncSession) -> TenantPolicy:
@@ -102,33 +74,12 @@ async def subject_for(app_state: Any, tenant: Tenant, session: AsyncSession, use
 def watch_assignments(session_class: type[Session]) -> None:
     """Any flush that adds, changes or deletes a role assignment moves its tenant's policy version,
     whoever wrote it (admin pages, imports, a plugin making members), so cached subjects expire."""
-    watch_model(session_class, RoleAssignment, _assignments_changed)
-    if session_class in _WATCHED:
-        return
-    _WATCHED.add(session_class)
-
-    @event.listens_for(session_class, "after_commit")
-    def _drop(session: Session) -> None:
-        for tenant_id in session.info.pop(_BUMPED, ()):
-            for cache in list(_CACHES):
-                cache.drop_tenant(tenant_id)
-
-    @event.listens_for(session_class, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(_BUMPED, None)
+    versioned.watch(session_class, RoleAssignment)
 
 
-def _assignments_changed(session: Session, tenant_id: int) -> None:
-    session.connection().execute(version_bump(tenant_id))
-    session.info.setdefault(_BUMPED, set()).add(tenant_id)
-
-
-def version_bump(tenant_id: int) -> Any:
-    """The statement that moves a tenant's policy version (every process reloads what hangs on it)."""
-    return update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1)
+version_bump = versioned.version_bump  # the statement that moves a tenant's version
 
 
 async def expire_subjects(session: AsyncSession, tenant_id: int) -> None:
     """For writes that bypass the flush (bulk UPDATEs of assignments, such as a grid move)."""
-    await session.execute(version_bump(tenant_id))
-    session.sync_session.info.setdefault(_BUMPED, set()).add(tenant_id)
+    await versioned.expire(session, tenant_id)

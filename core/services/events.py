@@ -30,6 +30,9 @@ from core.db.engine import TenantSession
 log = logging.getLogger("liuzhi.events")
 _PENDING = "liuzhi.events.pending"
 APP_STATE = "app_state"  # session.info key: what deliveries go through (the app's state, a job's context)
+# session.info key: the tenant's enabled plugins when the session's opener knows them (a request's
+# tenant config); deliveries then read nothing more from the database.
+ENABLED = "liuzhi.events.enabled"
 # Deliveries under way. asyncio keeps only weak references to tasks: without this a delivery could
 # be collected half-way; ``delivered()`` awaits them.
 _IN_FLIGHT: set[asyncio.Task[Any]] = set()
@@ -100,10 +103,13 @@ def pending(session: AsyncSession | Session) -> list[Event]:
     return [ev for queued in sync.info.get(_PENDING, {}).values() for ev in queued]
 
 
-async def _deliver_after_commit(app_state: Any, tenant_id: int, events: list[Event]) -> None:
+async def _deliver_after_commit(
+    app_state: Any, tenant_id: int, events: list[Event], enabled: frozenset[str] | None = None
+) -> None:
     try:
         db = getattr(app_state, "db", None)
-        enabled = await enabled_plugins(db, tenant_id) if db is not None else None
+        if enabled is None and db is not None:
+            enabled = frozenset(await enabled_plugins(db, tenant_id))
         for ev in events:
             await _deliver_now(app_state, tenant_id, enabled, ev)
     except Exception:  # an announcement is a nicety: the committed change stands regardless
@@ -142,7 +148,8 @@ def _after_commit(session: Session) -> None:
     if not events or app_state is None or tenant_id is None:
         return
     try:
-        task = asyncio.get_running_loop().create_task(_deliver_after_commit(app_state, tenant_id, events))
+        enabled = session.info.get(ENABLED)
+        task = asyncio.get_running_loop().create_task(_deliver_after_commit(app_state, tenant_id, events, enabled))
         _IN_FLIGHT.add(task)
         task.add_done_callback(_IN_FLIGHT.discard)
     except RuntimeError:  # no loop (a synchronous caller): nobody to deliver to here

@@ -90,7 +90,7 @@ def _finish(request: Request, html: str) -> str:
     """What every rendered page and block gets: hashed static URLs, the district's own words."""
     assets = getattr(request.app.state, "assets", None)
     if assets is not None:
-        html = assets.rewrite(html)
+        html = assets.rewrite(assets.on_demand(html))
     c = request.state.get("ctx") if hasattr(request, "state") else None
     if c is not None and c.tenant is not None and c.tenant.terminology and c.locale == "zh_Hans":
         from core.web.terminology import apply

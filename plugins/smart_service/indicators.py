@@ -40,14 +40,15 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from core.grids.models import GridNode
 from core.identity.models import User
 from core.rbac.scope import in_scope
+from plugins.smart_service import rollups as rollup_store
 from plugins.smart_service import sla
 from plugins.smart_service.lifecycle import TABLE, Clock, State, lazy
 from plugins.smart_service.models import Category, Event, EventTransition, HandlingUnit
+from plugins.smart_service.rollup_models import IndicatorRollup
 
 DIMENSIONS = ("area", "unit", "worker", "category", "period")
 DIMENSION_LABELS = {
@@ -195,7 +196,16 @@ def _sum(expr: Any, condition: Any) -> Any:
 def _columns(low: datetime, high: datetime) -> list[Any]:
     """The aggregate columns, labelled with ``COUNTS``' keys, over events reported in [low, high)
     and events due in it (each count says which: see the module's docstring)."""
-    reported = and_(Event.created_at >= low, Event.created_at < high)
+    return _columns_over([(low, high)])
+
+
+def _within(column: Any, ranges: Sequence[tuple[datetime, datetime]]) -> Any:
+    return or_(*(and_(column >= lo, column < hi) for lo, hi in ranges))
+
+
+def _columns_over(ranges: Sequence[tuple[datetime, datetime]]) -> list[Any]:
+    """``_columns`` over several [low, high) ranges (the days of a range not read from rollups)."""
+    reported = _within(Event.created_at, ranges)
     registered = and_(reported, Event.state.in_(_REGISTERED))
     dispatched = and_(
         reported,
@@ -206,8 +216,8 @@ def _columns(low: datetime, high: datetime) -> list[Any]:
     )
     closed = Event.state == State.CLOSED.value
     not_rejected = Event.state != State.REJECTED.value
-    due = and_(Event.close_due_at >= low, Event.close_due_at < high, not_rejected)
-    handle_due = and_(Event.handle_due_at >= low, Event.handle_due_at < high, not_rejected)
+    due = and_(_within(Event.close_due_at, ranges), not_rejected)
+    handle_due = and_(_within(Event.handle_due_at, ranges), not_rejected)
     handled = Event.handled_at.is_not(None)
     return [
         _flag(reported).label("received"),
@@ -229,10 +239,12 @@ def _columns(low: datetime, high: datetime) -> list[Any]:
 
 def in_range(low: datetime, high: datetime) -> Any:
     """Events of either population: reported, due to be closed or due to be handled in [low, high)."""
+    return in_ranges([(low, high)])
+
+
+def in_ranges(ranges: Sequence[tuple[datetime, datetime]]) -> Any:
     return or_(
-        and_(Event.created_at >= low, Event.created_at < high),
-        and_(Event.close_due_at >= low, Event.close_due_at < high),
-        and_(Event.handle_due_at >= low, Event.handle_due_at < high),
+        _within(Event.created_at, ranges), _within(Event.close_due_at, ranges), _within(Event.handle_due_at, ranges)
     )
 
 
@@ -271,106 +283,201 @@ async def compute(
     grain: str = "day",
     locale: str = "zh_Hans",
     calendar: sla.Calendar | None = None,
+    rollups: bool = True,
 ) -> Report:
-    """The indicators of the events reported from ``start`` to ``end`` in ``prefixes``, grouped ``by``."""
+    """The indicators of the events reported from ``start`` to ``end`` in ``prefixes``, grouped ``by``.
+
+    Days the rollups hold exactly are summed from them, the rest (today, days with changes since
+    the last pass) counted from events (rollups.plan); ``rollups=False`` counts everything from
+    events (what the rollups are checked against)."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}")
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
     calendar = calendar or await sla.load_calendar(session)
-    low, high = bounds(start, end, calendar)
-    where = [in_scope(Event.node_path, list(prefixes)), Event.state != State.MERGED.value, in_range(low, high)]
-
-    def count_columns() -> list[Any]:
-        return _columns(low, high)
-
-    total_row = (await session.execute(select(*count_columns()).where(*where))).one()
-    total = Figures("total", "", _counts(total_row))
+    if rollups:
+        split = await rollup_store.plan(session, calendar, start, end)
+    else:
+        split = rollup_store.Plan((), (bounds(start, end, calendar),))
+    scope = list(prefixes)
+    source = _Sources(session, scope, split, calendar)
+    total = Figures("total", "", await source.total())
     rows: list[Figures] = []
     if by == "area":
-        nodes = await area_nodes(session, prefixes)
-        if nodes:
-            area = aliased(GridNode)
-            stmt = (
-                select(area.id.label("key"), *count_columns())
-                .select_from(Event)
-                .join(area, and_(area.tenant_id == Event.tenant_id, Event.node_path.startswith(area.path)))
-                .where(*where, area.id.in_([n.id for n in nodes]))
-                .group_by(area.id)
-            )
-            found = {r.key: _counts(r) for r in (await session.execute(stmt)).all()}
-            empty = {k: 0 for k, _label in COUNTS}
-            rows = [
-                Figures(n.id, n.name_en if locale.startswith("en") and n.name_en else n.name, found.get(n.id, empty))
-                for n in nodes
-            ]
+        rows = await _by_area(session, source, scope, locale)
     elif by == "unit":
-        stmt = (
-            select(Event.handling_unit_id.label("key"), HandlingUnit.name, HandlingUnit.name_en, *count_columns())
-            .select_from(Event)
-            .outerjoin(
-                HandlingUnit,
-                and_(HandlingUnit.tenant_id == Event.tenant_id, HandlingUnit.id == Event.handling_unit_id),
-            )
-            .where(*where)
-            .group_by(Event.handling_unit_id, HandlingUnit.name, HandlingUnit.name_en)
-            .order_by(HandlingUnit.name)
-        )
-        for r in (await session.execute(stmt)).all():
-            label = (r.name_en if locale.startswith("en") and r.name_en else r.name) if r.key else None
-            rows.append(Figures(r.key, label or "", _counts(r)))
+        found = await source.grouped(Event.handling_unit_id, "u")
+        names = await _names(session, HandlingUnit, {k for k in found if k is not None}, locale)
+        rows = _sorted_rows(found, names)
     elif by == "worker":
-        stmt = (
-            select(Event.assignee_user_id.label("key"), User.display_name, *count_columns())
-            .select_from(Event)
-            .outerjoin(User, and_(User.tenant_id == Event.tenant_id, User.id == Event.assignee_user_id))
-            .where(*where)
-            .group_by(Event.assignee_user_id, User.display_name)
-            .order_by(User.display_name)
-        )
-        rows = [Figures(r.key, r.display_name or "", _counts(r)) for r in (await session.execute(stmt)).all()]
+        found = await source.grouped(Event.assignee_user_id, "w")
+        ids = {k for k in found if k is not None}
+        people = dict((await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))).all())
+        rows = _sorted_rows(found, {k: v or "" for k, v in people.items()})
     elif by == "category":
-        cls = func.coalesce(Category.parent_code, Category.code)
-        stmt = (
-            select(cls.label("key"), *count_columns())
-            .select_from(Event)
-            .join(Category, and_(Category.tenant_id == Event.tenant_id, Category.code == Event.category_code))
-            .where(*where)
-            .group_by(cls)
-            .order_by(cls)
-        )
-        found = (await session.execute(stmt)).all()
-        names = {
-            c.code: c.label(locale)
-            for c in (
-                await session.execute(select(Category).where(Category.code.in_([r.key for r in found])))
-            ).scalars()
-        }
-        rows = [Figures(r.key, names.get(r.key, r.key), _counts(r)) for r in found]
+        classes = await rollup_store.category_classes(session)
+        found: dict[Any, dict[str, int]] = {}
+        for code, counts in (await source.grouped(Event.category_code, "c")).items():
+            _add(found.setdefault(classes.get(code, code), _zero()), counts)
+        cats = (await session.execute(select(Category).where(Category.code.in_(list(found))))).scalars()
+        names = {c.code: c.label(locale) for c in cats}
+        rows = [Figures(k, names.get(k, k), found[k]) for k in sorted(found)]
     else:
-        # Three GROUP BYs, each population by its own date, so due counts fall in the period of
-        # their deadline: reported (created_at), due to be closed (close_due_at), due to be handled.
-        dialect = session.get_bind().dialect.name
-        merged: dict[str, dict[str, int]] = {}
-        for column, keys in (
-            (Event.created_at, REPORTED_KEYS),
-            (Event.close_due_at, ("due", "on_time")),
-            (Event.handle_due_at, ("handle_due", "handled_due", "handled_on_time")),
-        ):
-            bucket = period_expression(dialect, grain, calendar, column).label("key")
-            stmt = (
-                select(bucket, *_columns(low, high))
-                .where(where[0], where[1], column >= low, column < high)
-                .group_by(bucket)
-            )
-            for r in (await session.execute(stmt)).all():
-                counts = merged.setdefault(str(r.key), {k: 0 for k, _label in COUNTS})
-                got = _counts(r)
-                for k in keys:
-                    counts[k] = got[k]
+        merged = await source.periods(grain)
         rows = [Figures(k, k, merged[k]) for k in sorted(merged) if any(merged[k].values())]
+    low, high = bounds(start, end, calendar)
     lateness = await late_stages(session, prefixes, low, high, locale)
     return Report(by, grain, start, end, total, rows, lateness)
+
+
+def _zero() -> dict[str, int]:
+    return {k: 0 for k, _label in COUNTS}
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    for k, v in counts.items():
+        into[k] = into.get(k, 0) + v
+
+
+def _sorted_rows(found: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[Figures]:
+    """Groups by name (the group of none — no unit, nobody — last)."""
+    keys = sorted(found, key=lambda k: (k is None, names.get(k, ""), str(k)))
+    return [Figures(k, names.get(k, "") if k is not None else "", found[k]) for k in keys]
+
+
+async def _names(session: AsyncSession, model: Any, ids: set[Any], locale: str) -> dict[Any, str]:
+    if not ids:
+        return {}
+    return {u.id: u.label(locale) for u in (await session.execute(select(model).where(model.id.in_(ids)))).scalars()}
+
+
+async def _by_area(session: AsyncSession, source: _Sources, scope: list[str], locale: str) -> list[Figures]:
+    """The areas' counts in one pass: each row's area is its path cut after the scope root's next
+    segment (one root), or the scope prefix it falls in (several)."""
+    nodes = await area_nodes(session, scope)
+    if not nodes:
+        return []
+    first = nodes[0].path
+    root = first[: first.rstrip("/").rfind("/") + 1] if first not in scope else None  # children of one root
+    found = await source.grouped(None, "c", area=(root, [n.path for n in nodes]))
+    return [
+        Figures(n.id, n.name_en if locale.startswith("en") and n.name_en else n.name, found.get(n.path, _zero()))
+        for n in nodes
+    ]
+
+
+def area_key(dialect: str, column: Any, root: str | None, areas: Sequence[str]) -> Any:
+    """SQL: the area path of ``column`` — ``root`` and the next segment (``/1/2/`` → ``/1/2/7/``
+    for ``/1/2/7/9/``), or the first of ``areas`` it lies in when there is no single root."""
+    if root is not None:
+        rest = func.substr(column, len(root) + 1)
+        slash = func.strpos(rest, "/") if dialect == "postgresql" else func.instr(rest, "/")
+        return func.substr(column, 1, len(root) + slash)
+    return case(*((in_scope(column, [p]), p) for p in areas), else_="")
+
+
+class _Sources:
+    """Counts of the range from both places: events over ``plan.event_ranges``, rollups over
+    ``plan.rollup_days``; grouped results are summed key by key."""
+
+    def __init__(self, session: AsyncSession, scope: list[str], plan: rollup_store.Plan, calendar: sla.Calendar):
+        self.session = session
+        self.scope = scope
+        self.plan = plan
+        self.calendar = calendar
+        self.dialect = session.get_bind().dialect.name
+        self.ranges = list(plan.event_ranges)
+
+    def _event_where(self) -> list[Any]:
+        return [in_scope(Event.node_path, self.scope), Event.state != State.MERGED.value, in_ranges(self.ranges)]
+
+    def _rollup_where(self, dim: str) -> list[Any] | None:
+        span = self.plan.rollup_span
+        if span is None:
+            return None
+        first, last, skipped = span
+        where = [
+            IndicatorRollup.dim == dim,
+            IndicatorRollup.day >= first,
+            IndicatorRollup.day <= last,
+            in_scope(IndicatorRollup.node_path, self.scope),
+        ]
+        if skipped:
+            where.append(IndicatorRollup.day.not_in(sorted(skipped)))
+        return where
+
+    @staticmethod
+    def _sums() -> list[Any]:
+        return [func.coalesce(func.sum(getattr(IndicatorRollup, k)), 0).label(k) for k, _label in COUNTS]
+
+    async def total(self) -> dict[str, int]:
+        out = _zero()
+        if self.ranges:
+            _add(
+                out,
+                _counts(
+                    (await self.session.execute(select(*_columns_over(self.ranges)).where(*self._event_where()))).one()
+                ),
+            )
+        where = self._rollup_where("c")
+        if where is not None:
+            _add(out, _counts((await self.session.execute(select(*self._sums()).where(*where))).one()))
+        return out
+
+    async def grouped(
+        self, column: Any, dim: str, area: tuple[str | None, list[str]] | None = None
+    ) -> dict[Any, dict[str, int]]:
+        found: dict[Any, dict[str, int]] = {}
+        if self.ranges:
+            key = area_key(self.dialect, Event.node_path, *area) if area else column
+            stmt = select(key.label("key"), *_columns_over(self.ranges)).where(*self._event_where()).group_by(key)
+            for r in (await self.session.execute(stmt)).all():
+                _add(found.setdefault(r.key, _zero()), _counts(r))
+        where = self._rollup_where(dim)
+        if where is not None:
+            key = area_key(self.dialect, IndicatorRollup.node_path, *area) if area else IndicatorRollup.group_key
+            stmt = select(key.label("key"), *self._sums()).where(*where).group_by(key)
+            for r in (await self.session.execute(stmt)).all():
+                k = r.key if area or dim == "c" else (int(r.key) if r.key else None)
+                _add(found.setdefault(k, _zero()), _counts(r))
+        return found
+
+    async def periods(self, grain: str) -> dict[str, dict[str, int]]:
+        """By day / week / month, each population in the period it is dated by."""
+        merged: dict[str, dict[str, int]] = {}
+        if self.ranges:
+            # Three GROUP BYs, each population by its own date, so due counts fall in the period of
+            # their deadline: reported (created_at), due to be closed (close_due_at), due to be handled.
+            for column, keys in (
+                (Event.created_at, REPORTED_KEYS),
+                (Event.close_due_at, ("due", "on_time")),
+                (Event.handle_due_at, ("handle_due", "handled_due", "handled_on_time")),
+            ):
+                bucket = period_expression(self.dialect, grain, self.calendar, column).label("key")
+                stmt = (
+                    select(bucket, *_columns_over(self.ranges))
+                    .where(*self._event_where()[:2], _within(column, self.ranges))
+                    .group_by(bucket)
+                )
+                for r in (await self.session.execute(stmt)).all():
+                    got = _counts(r)
+                    _add(merged.setdefault(str(r.key), _zero()), {k: got[k] for k in keys})
+        where = self._rollup_where("c")
+        if where is not None:
+            stmt = select(IndicatorRollup.day, *self._sums()).where(*where).group_by(IndicatorRollup.day)
+            for r in (await self.session.execute(stmt)).all():
+                _add(merged.setdefault(period_of(r.day, grain), _zero()), _counts(r))
+        return merged
+
+
+def period_of(day: str, grain: str) -> str:
+    """The period (as ``period_expression`` names it) of a local day ``YYYY-MM-DD``."""
+    if grain == "month":
+        return day[:7]
+    if grain == "week":
+        d = date.fromisoformat(day)
+        return (d - timedelta(days=d.weekday())).isoformat()
+    return day
 
 
 DUE_KEYS = ("due", "on_time", "handle_due", "handled_due", "handled_on_time")

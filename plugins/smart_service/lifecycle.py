@@ -28,7 +28,7 @@ actor needs at the event's node, the inputs that must be given, and whether only
 assignee (or the reporter) may do it. ``apply`` checks a ``Case`` (a snapshot of the event) against
 it and returns a ``Step`` — or raises ``IllegalTransition`` / ``MissingInput`` with an English
 message whose template and labels are marked for translation (``TransitionError.translated``).
-Services (``services.py``) turn a ``Step`` into database writes and deadlines (``sla.py``).
+Services (the ``services`` package) turn a ``Step`` into database writes and deadlines (``sla.py``).
 """
 
 from __future__ import annotations
@@ -418,7 +418,7 @@ def allowed(case: Case) -> list[str]:
     return out
 
 
-def apply(  # noqa: C901 (to split: #8)
+def apply(
     case: Case,
     action: str,
     *,
@@ -431,9 +431,28 @@ def apply(  # noqa: C901 (to split: #8)
     """Check ``action`` on ``case`` with its inputs; return the step or raise a ``TransitionError``."""
     rule = rule_for(case.state, action)
     _check_flags(case, rule)
-    label = ACTION_LABELS[action]
     note = (note or "").strip()
     photo_ids = list(photos)
+    _check_inputs(rule, case, note, photo_ids, hours, target, rating)
+    inputs: dict[str, Any] = {"note": note, "photos": photo_ids}
+    if hours is not None:
+        inputs["hours"] = float(hours)
+    if rating is not None:
+        inputs["rating"] = int(rating)
+    return Step(rule, case, _after(case, rule), inputs)
+
+
+def _check_inputs(
+    rule: Rule,
+    case: Case,
+    note: str,
+    photo_ids: list[int],
+    hours: float | None,
+    target: Case | None,
+    rating: int | None,
+) -> None:
+    """What the rule needs (a note, photos, hours, a rating, a merge target) is there and in range."""
+    label = ACTION_LABELS[rule.action]
     if NOTE in rule.needs and not note:
         raise MissingInput(lazy('A note is required to "%(action)s"'), action=label)
     if len(note) > MAX_NOTE:
@@ -449,31 +468,36 @@ def apply(  # noqa: C901 (to split: #8)
     if TARGET in rule.needs:
         _check_merge_target(case, target)
 
+
+# What an action does to the pending request or the rating, besides any change of state.
+_PENDING_AFTER = {
+    "request_extension": EXTENSION,
+    "request_park": PARKING,
+    "approve_extension": None,
+    "reject_extension": None,
+    "reject_park": None,
+}
+
+
+def _after(case: Case, rule: Rule) -> Case:
+    """The case once ``rule`` is applied."""
+    action = rule.action
     after = case
-    if action == "request_extension":
-        after = replace(case, pending=EXTENSION)
-    elif action == "request_park":
-        after = replace(case, pending=PARKING)
-    elif action in ("approve_extension", "reject_extension", "reject_park"):
-        after = replace(case, pending=None)
+    if action in _PENDING_AFTER:
+        after = replace(case, pending=_PENDING_AFTER[action])
     elif action == "rate":
         after = replace(case, rated=True)
     if rule.restores:
         assert case.parked_from is not None
-        after = replace(case, state=case.parked_from, parked_from=None, pending=None)
-    elif rule.target is not None:
+        return replace(case, state=case.parked_from, parked_from=None, pending=None)
+    if rule.target is not None:
         # A change of state drops a waiting request: it was about the state being left.
         after = replace(after, state=rule.target, pending=None)
         if rule.target is State.PARKED:
             after = replace(after, parked_from=case.state)
         if action in REWORKS:
             after = replace(after, rework_count=case.rework_count + 1)
-    inputs: dict[str, Any] = {"note": note, "photos": photo_ids}
-    if hours is not None:
-        inputs["hours"] = float(hours)
-    if rating is not None:
-        inputs["rating"] = int(rating)
-    return Step(rule, case, after, inputs)
+    return after
 
 
 def _check_merge_target(case: Case, target: Case | None) -> None:

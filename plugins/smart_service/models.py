@@ -35,10 +35,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, utcnow
+from plugins.smart_service.lifecycle import OPEN, State
+
+# The open states in the order they are declared: one SQL text for the inbox's filter in every
+# process (a frozenset's order changes with the hash seed) and the predicate of its partial index,
+# which the planner matches only when the query's list implies it.
+OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
+OPEN_PREDICATE = text("state IN (" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")")
 
 # The working calendar a district has until it sets its own (sla.py computes with it).
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -206,6 +214,28 @@ class Event(TenantScoped, Base):
         Index("ix_ss_events_tenant_reporter", "tenant_id", "reporter_user_id"),
         Index("ix_ss_events_tenant_close_due", "tenant_id", "close_due_at"),
         Index("ix_ss_events_tenant_handle_due", "tenant_id", "handle_due_at"),
+        # Indicator rollups (rollups.py) look for events changed since their last pass.
+        Index("ix_ss_events_tenant_updated", "tenant_id", "updated_at"),
+        # The inbox: open events in its sort order (soonest deadline, none last), the scope's path
+        # beside it so a community's rows are picked in the index; a few per cent of all events.
+        Index(
+            "ix_ss_events_open_due",
+            "tenant_id",
+            "due_at",
+            "created_at",
+            "id",
+            "node_path",
+            postgresql_where=OPEN_PREDICATE,
+            sqlite_where=OPEN_PREDICATE,
+        ),
+        # A grid's or a community's open events (the inbox's count, its page when few): just theirs.
+        Index(
+            "ix_ss_events_open_path",
+            "tenant_id",
+            "node_path",
+            postgresql_where=OPEN_PREDICATE,
+            sqlite_where=OPEN_PREDICATE,
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(32))  # SL-20261127-0001

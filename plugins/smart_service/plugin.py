@@ -164,10 +164,16 @@ def plugin_manifest() -> Manifest:
 
 @hookimpl
 def register_models() -> list[Any]:
+    from core.db.engine import TenantSession
+    from plugins.smart_service import reference
     from plugins.smart_service.models import MODELS
+    from plugins.smart_service.rollup_models import MODELS as ROLLUP_MODELS
     from plugins.smart_service.work_models import MODELS as WORK_MODELS
 
-    return [*MODELS, *WORK_MODELS]
+    # Every process that has the models writes them: a written category, calendar or key moves the
+    # tenant's version there, so the reference data cached in any process expires (reference.py).
+    reference.watch(TenantSession)
+    return [*MODELS, *WORK_MODELS, *ROLLUP_MODELS]
 
 
 @hookimpl
@@ -183,13 +189,16 @@ def register_roles() -> list[DeclaredRole]:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """The SLA clock: breached stages are supervised and escalated one level up, once. Telling
+    """The SLA clock: breached stages are supervised and escalated one level up, once. The
+    indicator rollups (rollups.py). Telling
     people of a change (notifications.py), sending replies to 12345 (workorders.py), and the
     referral jobs (referrals.py) that turn a heard dispute into an event and link both ways."""
-    from plugins.smart_service import notifications, referrals, workorders
+    from plugins.smart_service import notifications, referrals, rollups, sla_schedule, workorders
 
     return [
-        JobSpec(services.SLA_JOB, services.sla_job, every_seconds=60),
+        # Each minute at most; the sweep moves its slot to the district's next deadline (sla_schedule).
+        JobSpec(services.SLA_JOB, sla_schedule.job, every_seconds=60),
+        JobSpec(rollups.JOB, rollups.job, every_seconds=rollups.EVERY_SECONDS),  # and after changes
         JobSpec(notifications.JOB, notifications.job),
         JobSpec(workorders.SEND_JOB, workorders.send_job, max_attempts=8, retry_seconds=60),
         *referrals.JOBS,
@@ -303,14 +312,16 @@ async def usage_figures(session: Any) -> dict[str, int]:
 
 @hookimpl
 async def on_event(tenant_id: int, event: Any, context: Any) -> None:
-    """Live board: every committed change of an event reaches the tenant's open boards; the
-    people it concerns are told (a job, notifications.py). A dispute referred by the mediation
-    pillar (or its answer to our referral) queues a job (referrals.py)."""
+    """Live board: every committed change of an event reaches the tenant's open boards (the job that
+    tells the people it concerns was queued with the change itself: notifications.queue_telling).
+    A dispute referred by the mediation pillar (or its answer to our referral) queues a job
+    (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
-        from plugins.smart_service import board, notifications
+        from plugins.smart_service import board, rollups, sla_schedule
 
         board.publish(context, tenant_id, event.payload)
-        await notifications.on_event(context, tenant_id, event)
+        await rollups.heard(context, tenant_id)  # the indicator rollups catch up within a minute
+        await sla_schedule.heard(context, tenant_id, event.payload)  # an earlier deadline: sweep then
     elif event.name.startswith("rule_of_law."):
         from plugins.smart_service import referrals
 

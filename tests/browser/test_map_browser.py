@@ -1,7 +1,8 @@
 """The map in a real browser: a resident on a 390 px phone drops a pin on the report form's map
-(Leaflet from npm, served by the app), the form fills in the point and the report lands in the grid
-holding it; the community secretary's live board, open before the report, shows the pin by itself,
-and the event's page shows it; with JavaScript off the same form still reports from typed coordinates.
+(Leaflet from npm, served by the app, loaded after the page once the map's box nears the screen),
+the form fills in the point and the report lands in the grid holding it; the community secretary's
+live board, open before the report, shows the pin by itself, and the event's page shows it; with
+JavaScript off the same form still reports from typed coordinates.
 
 Screenshots: tests/artifacts/map-<step>-<database>.png.
 """
@@ -111,8 +112,10 @@ async def test_a_resident_drops_a_pin_and_the_board_shows_it(
     await pin.click()
     await expect(staff.locator(".leaflet-popup-content")).to_contain_text(event.number)
 
-    # 3. The event's page has its own small map with the pin.
+    # 3. The event's page has its own small map with the pin, below the event: it loads (Leaflet
+    # after the page, core's data-lz-lazy) when scrolled to.
     await staff.goto(live.url(d.url(f"/smart-service/events/{event.id}")))
+    await staff.locator("[data-lz-lazy]").scroll_into_view_if_needed()
     await expect(staff.locator(f"{MAP} [data-testid=event-pin][data-number='{event.number}']")).to_have_count(1)
     await shot(staff, "map-3-event-page")
 

@@ -17,15 +17,52 @@ def asset_urls(html: str) -> list[str]:
 async def test_a_page_links_its_styles_and_scripts_by_content_hash(client: Any) -> None:
     html = (await client.get("/t/shuangluan/login")).text
     urls = asset_urls(html)
-    assert any(u.endswith("/core/liuzhi.css") for u in urls) and any(
-        u.endswith("/vendor/htmx/htmx.min.js") for u in urls
-    )
+    # The shell comes as one stylesheet and one script (core/web/assets.py BUNDLES) …
+    assert [u for u in urls if u.endswith((".css", ".js"))] == [
+        next(u for u in urls if u.endswith("/core/shell.css")),
+        next(u for u in urls if u.endswith("/core/shell.js")),
+    ]
     assert "/static/" not in html  # every reference rewritten
-    assert not any("htmx-sse" in u for u in urls)  # no live stream before sign-in: its script is not loaded
+    # … and the sign-in form uses no htmx, so it is not sent; nor the live stream's extension.
+    assert not any("htmx" in u for u in urls)
+
+
+async def test_htmx_comes_to_pages_whose_markup_uses_it(as_admin: Any) -> None:
+    home = (await as_admin.get("/t/shuangluan/")).text
+    users = (await as_admin.get("/t/shuangluan/admin/users")).text  # its search form has hx-get
+    assert "hx-" not in home and not any("htmx" in u for u in asset_urls(home))
+    assert any(u.endswith("/vendor/htmx/htmx.min.js") for u in asset_urls(users))
+    assert not any("htmx-sse" in u for u in asset_urls(users))  # the bell's stream needs no htmx
+    assert "data-lz-stream=" in users and "<!--lz:" not in users
+
+
+def test_the_live_stream_extension_comes_with_an_element_that_opens_a_stream(app: Any) -> None:
+    from core.web.assets import SCRIPTS_SLOT
+
+    assets = app.state.assets
+    page = assets.on_demand(f'<head>{SCRIPTS_SLOT}</head><div hx-ext="sse" sse-connect="/s" hx-get="/x"></div>')
+    assert page.index("/vendor/htmx/htmx.min.js") < page.index("/vendor/htmx-sse/sse.min.js")
+    assert (
+        assets.on_demand(f"<head>{SCRIPTS_SLOT}</head><p>hx-get= in words only</p>")
+        == "<head></head><p>hx-get= in words only</p>"
+    )
+
+
+def test_the_shell_stylesheet_is_pico_light_and_liuzhi_in_one_file(app: Any) -> None:
+    assets = app.state.assets
+    shell = assets.get("core/shell.css").body.decode()
+    pico = assets.get("vendor/pico/pico.min.css").body.decode()
+    assert shell.startswith('@charset "UTF-8";') and "Pico CSS" in shell  # its licence comment kept
+    assert assets.get("core/liuzhi.css").body.decode() in shell and assets.get("core/field.css").body.decode() in shell
+    assert "[data-theme=light]" in shell and "prefers-color-scheme:dark" not in shell
+    assert not re.search(r"(^|})\[data-theme=dark\]", shell)  # no rule of the dark scheme
+    assert pico.count("[data-theme=dark]{") == 1 and len(shell) < len(pico)  # the file itself is whole
+    script = assets.get("core/shell.js").body.decode()
+    assert "lzLazy" in script and 'getElementById("lz-offline")' in script
 
 
 async def test_a_hashed_file_is_gzipped_and_cached_for_a_year(client: Any) -> None:
-    url = next(u for u in asset_urls((await client.get("/t/shuangluan/login")).text) if u.endswith("htmx.min.js"))
+    url = next(u for u in asset_urls((await client.get("/t/shuangluan/login")).text) if u.endswith("shell.js"))
     r = await client.get(url, headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"

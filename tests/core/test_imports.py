@@ -251,12 +251,39 @@ async def test_the_error_report_lists_the_bad_rows_with_id_numbers_masked(app: A
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0]
     rows = [list(row) for row in ws.iter_rows(values_only=True)]
-    assert rows[0][2:] == ["姓名", "身份证号", "手机", "户", "关系", "民族", "户籍", "备注"]
+    assert rows[0][2:] == ["姓名", "身份证号", "手机", "户", "关系", "民族", "户籍", "备注", "迁入日期"]
     assert [row[0] for row in rows[1:]] == [7, 8, 9, 10, 12]
     by_row = {row[0]: row for row in rows[1:]}
     assert by_row[9][2] == "张伟二" and by_row[9][3] == v.mask_id_number(id_number(1))
     assert id_number(1) not in r.content.decode("latin-1")
     assert by_row[12][4] == "*****", "a wrong phone number is masked too"
+
+
+async def test_a_move_in_date_goes_into_the_residence_history(app: Any, district: Any) -> None:
+    """迁入日期 is optional (today when blank); a date in the future or not a date is refused."""
+    slug, tid, admin = district["slug"], district["tenant"].id, await district.client("admin")
+    h = "d-c-g1-b1-"
+    rows = [
+        [*RESIDENT_HEADER, "迁入日期"],
+        ["张伟", id_number(1), "", h + "101", "户主", "", "", "2019-03-01"],
+        ["王芳", id_number(2), "", h + "101", "配偶", "", "", ""],
+        ["李娜", id_number(3), "", h + "102", "户主", "", "", "2999-01-01"],
+        ["刘洋", id_number(4), "", h + "201", "户主", "", "", "三月"],
+    ]
+    run = await import_file(app, admin, slug, "residents", "r.csv", csv_bytes(rows))
+    assert (run.created, run.failed) == (2, 2)
+    assert [e["row"] for e in run.errors] == [4, 5] and all(
+        "迁入日期" in e["reason"] or "Moved in" in e["reason"] for e in run.errors
+    )
+    async with app.state.db.session(tid) as s:
+        stays = dict(
+            (
+                await s.execute(
+                    select(Resident.name, Residence.moved_in).join(Residence, Residence.resident_id == Resident.id)
+                )
+            ).all()
+        )
+    assert stays == {"张伟": date(2019, 3, 1), "王芳": date.today()}
 
 
 async def test_reimporting_the_same_file_changes_nothing(app: Any, district: Any) -> None:

@@ -42,7 +42,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def is_web_code(path: Path) -> bool:
-    """Handlers live beside their feature (core/grids/routes_people.py): web code by nature."""
+    """Handlers live beside their feature (core/grids/routes/residents.py): web code by nature."""
     rel = path.relative_to(CORE).parts
     return any(part == "routes" or part.startswith("routes") or part.endswith("_routes.py") for part in rel)
 

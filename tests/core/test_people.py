@@ -120,6 +120,38 @@ async def test_moving_keeps_the_residence_history(app: Any, estate: Any) -> None
     assert current is not None and current.node_path == b.path
 
 
+async def test_a_batch_and_a_single_write_share_one_path(app: Any, estate: Any) -> None:
+    """The import's batch and the form's single write give the same outcomes on the same people."""
+    vault, tid = app.state.vault, estate["tenant"].id
+    (a, _), (b, _) = estate["units"][0], estate["units"][1]
+    one = people.clean_resident({"name": "孙八", "id_number": v.make_id_number("13082219800101125")})
+    two = people.clean_resident({"name": "周九", "id_number": v.make_id_number("13082219800101126")})
+    batch = [people.Placement(one, a.id, a.path, "户主"), people.Placement(two, a.id, a.path, "配偶")]
+    async with app.state.db.transaction(tid) as s:
+        dry = await people.upsert_residents(s, vault, batch, write=False)
+        assert [o for _r, o in dry] == ["created", "created"] and not (await s.execute(select(Resident))).first()
+        made = await people.upsert_residents(s, vault, batch)
+    assert [o for _r, o in made] == ["created", "created"]
+    async with app.state.db.transaction(tid) as s:
+        again, outcome = await people.upsert_resident(s, vault, one, a, "户主")
+        moved, moved_outcome = await people.upsert_resident(s, vault, two, b, "户主")
+    assert (outcome, moved_outcome) == ("unchanged", "updated") and moved.node_id == b.id
+    assert made[0][0] is not None and again.id == made[0][0].id
+
+
+async def test_moving_in_again_makes_a_resident_active(app: Any, estate: Any) -> None:
+    vault, tid = app.state.vault, estate["tenant"].id
+    (a, _), (b, _) = estate["units"][0], estate["units"][1]
+    async with app.state.db.transaction(tid) as s:
+        r, _ = await people.upsert_resident(s, vault, people.clean_resident({"name": "吴十"}), a, "户主")
+        await people.move_out(s, r, date(2024, 1, 1))
+        assert r.status == "moved_out" and r.node_id is None
+        await people.move_in(s, r, b, "户主", date(2024, 6, 1))
+    async with app.state.db.session(tid) as s:
+        current = await s.get(Resident, (tid, r.id))
+    assert current is not None and current.status == "active" and current.node_id == b.id
+
+
 async def test_owner_counts_follow_the_civil_code(app: Any, estate: Any) -> None:
     """One owner of two units counts once; two developer-held units count as one owner in total."""
     tid, units = estate["tenant"].id, estate["units"]

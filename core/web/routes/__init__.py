@@ -6,10 +6,10 @@ from typing import Any
 
 
 def core_route_handlers() -> list[Any]:
-    from core.grids import routes_people, routes_tree
     from core.grids.fieldwork import routes as field_routes
     from core.grids.fieldwork import routes_api as field_api
     from core.grids.fieldwork import routes_pwa as field_pwa
+    from core.grids.routes import grid_route_handlers
     from core.imports import routes as import_routes
     from core.ops import routes as ops_routes
     from core.rbac import routes as rbac_routes
@@ -20,7 +20,6 @@ def core_route_handlers() -> list[Any]:
         auth,
         dashboard,
         files,
-        grid,
         health,
         notifications,
         platform,
@@ -36,15 +35,13 @@ def core_route_handlers() -> list[Any]:
         *api.handlers,
         *auth.handlers,
         *dashboard.handlers,
-        *grid.handlers,
+        *grid_route_handlers(),
         *account.handlers,
         *admin.handlers,
         *notifications.handlers,
         *files.handlers,
         *platform.handlers,
         *second_factor.handlers,
-        *routes_tree.handlers,
-        *routes_people.handlers,
         *rbac_routes.handlers,
         *import_routes.handlers,
         *service_route_handlers(),

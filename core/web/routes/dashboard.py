@@ -75,8 +75,8 @@ async def _glance(request: Request) -> dict[str, Any]:
     from sqlalchemy import select
 
     from core.grids.models import GridNode
+    from core.grids.routes.nodes import figure_groups
     from core.pluginhost import glance
-    from core.web.routes.grid import figure_groups
 
     c = ctx(request)
     prefixes = sorted(c.scope_prefixes("core.grid.view"), key=len)

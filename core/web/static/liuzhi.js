@@ -1,4 +1,5 @@
-// Small shell behaviour only: the phone menu toggle and the unread badge's visibility.
+// Small shell behaviour only: the phone menu toggle, the bell's live count, files loaded late.
+// (Served in one file with offline.js: core/web/assets.py BUNDLES.)
 document.addEventListener("click", (e) => {
   const btn = e.target.closest("[data-lz-toggle]");
   if (!btn) return;
@@ -6,10 +7,75 @@ document.addEventListener("click", (e) => {
   const open = target.classList.toggle("open");
   btn.setAttribute("aria-expanded", open ? "true" : "false");
 });
-document.addEventListener("htmx:sseMessage", (e) => {
+// After the page's load event: on a weak signal nothing of this may compete with the page's own files.
+function lzAfterLoad(fn) {
+  if (document.readyState === "complete") fn(); else window.addEventListener("load", fn, { once: true });
+}
+// The bell's count, live from the server's "unread" events (an EventSource holds a connection).
+lzAfterLoad(() => {
+  const bell = document.querySelector("[data-lz-stream]");
   const badge = document.getElementById("lz-unread");
-  if (badge) badge.hidden = badge.textContent.trim() === "0";
+  if (!bell || !badge || !window.EventSource) return;
+  new EventSource(bell.dataset.lzStream).addEventListener("unread", (e) => {
+    badge.textContent = e.data;
+    badge.hidden = e.data.trim() === "0";
+  });
 });
+// htmx requests carry the CSRF token (htmx itself comes only to pages that use it).
+document.addEventListener("htmx:configRequest", (e) => {
+  const meta = document.querySelector("meta[name=csrf-token]");
+  if (meta) e.detail.headers["X-CSRFToken"] = meta.content;
+});
+// A heavy part of a page (a map's library) loads once the page has loaded and its box comes near the
+// screen: [data-lz-lazy] names its hashed files in data-lz-css and data-lz-js (space-separated);
+// the stylesheets apply before the scripts run, the scripts run in order. Until then, and without
+// JavaScript, the page works without that part.
+const lzLoaded = new Set();
+function lzLoadCss(href) {
+  return new Promise((resolve) => {
+    if (lzLoaded.has(href)) return resolve();
+    lzLoaded.add(href);
+    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href });
+    link.onload = link.onerror = () => resolve();
+    document.head.append(link);
+  });
+}
+function lzLoadJs(src) {
+  return new Promise((resolve) => {
+    if (lzLoaded.has(src)) return resolve();
+    lzLoaded.add(src);
+    const script = Object.assign(document.createElement("script"), { src, async: false });
+    script.onload = script.onerror = () => resolve();
+    document.head.append(script);
+  });
+}
+function lzLazyLoad(el) {
+  const words = (v) => (v || "").split(/\s+/).filter(Boolean);
+  const scripts = words(el.dataset.lzJs);
+  // Download the scripts alongside the stylesheets; run them once the stylesheets apply.
+  scripts.forEach((src) => {
+    if (lzLoaded.has(src)) return;
+    document.head.append(Object.assign(document.createElement("link"), { rel: "preload", as: "script", href: src }));
+  });
+  Promise.all(words(el.dataset.lzCss).map(lzLoadCss))
+    .then(() => scripts.reduce((done, src) => done.then(() => lzLoadJs(src)), Promise.resolve()))
+    .then(() => el.dispatchEvent(new CustomEvent("lz:loaded", { bubbles: true })));
+}
+const lzLazyWatch = window.IntersectionObserver && new IntersectionObserver((entries) => {
+  entries.forEach((entry) => {
+    if (!entry.isIntersecting) return;
+    lzLazyWatch.unobserve(entry.target);
+    lzLazyLoad(entry.target);
+  });
+}, { rootMargin: "50% 0px" });
+function lzLazy(root) {
+  root.querySelectorAll("[data-lz-lazy]:not([data-lz-lazy-seen])").forEach((el) => {
+    el.setAttribute("data-lz-lazy-seen", "");
+    if (lzLazyWatch) lzLazyWatch.observe(el); else lzLazyLoad(el);
+  });
+}
+lzAfterLoad(() => lzLazy(document));
+document.addEventListener("htmx:afterSettle", (e) => { if (document.readyState === "complete") lzLazy(e.target); });
 // Colours that come from data (branding, map legends): set through the CSSOM, which CSP allows,
 // instead of style="" attributes, which it does not.
 function lzPaint(root) {

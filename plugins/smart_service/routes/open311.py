@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,16 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import i18n
 from core.db.base import utcnow
 from core.db.context import Actor, set_tenant
-from core.grids import geo
+from core.grids import geo, locate
 from core.grids.locate import node_at_or_root
 from core.grids.models import GridNode
 from core.i18n import gettext as _
 from core.i18n import lazy
 from core.ops.limits import check_rate, limits_of, too_many
+from core.services.events import ENABLED
 from core.web.context import SLUG_KEY, TenantConfig, load_tenant
 from core.web.guards import public
 from plugins.smart_service import open311_format as fmt_
-from plugins.smart_service import publicity, services, sla
+from plugins.smart_service import publicity, reference, services, sla
 from plugins.smart_service.lifecycle import ACTION_LABELS, TransitionError
 from plugins.smart_service.models import (
     MAX_DESCRIPTION,
@@ -46,10 +48,9 @@ from plugins.smart_service.models import (
     Event,
     EventTransition,
     HandlingUnit,
-    Open311Key,
     Open311Request,
 )
-from plugins.smart_service.open311_keys import find_key
+from plugins.smart_service.open311_keys import touch_key
 
 NAME = "smart_service"
 BASE = "/open311/v2"
@@ -90,12 +91,21 @@ class Jurisdiction:
     config: TenantConfig
     db: AsyncSession
     fmt: str
-    tz: Any
+    calendar: sla.Calendar
     locale: str
 
     @property
     def tenant_id(self) -> int:
         return self.config.tenant.id
+
+    @property
+    def version(self) -> int:
+        """The tenant's version: what is cached of its reference data stands while it does."""
+        return self.config.tenant.policy_version or 0
+
+    @property
+    def tz(self) -> Any:
+        return self.calendar.tz
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -163,8 +173,9 @@ async def _serve(
     i18n.set_locale(locale)
     set_tenant(config.tenant.id)
     async with request.app.state.db.session(config.tenant.id, actor) as session:
-        calendar = await sla.load_calendar(session)
-        j = Jurisdiction(config, session, fmt, calendar.tz, i18n.current_locale())
+        session.info[ENABLED] = config.enabled  # announcements go to these: no query after commit
+        calendar = await reference.calendar(session, config.tenant.policy_version or 0)
+        j = Jurisdiction(config, session, fmt, calendar, i18n.current_locale())
         try:
             return await handler(j, stem)
         except Open311Error as exc:
@@ -180,9 +191,8 @@ def _only(stem: str, expected: str) -> None:
 # ---- services ----------------------------------------------------------------------------------
 
 
-async def _categories(db: AsyncSession) -> dict[str, Category]:
-    rows = await db.execute(select(Category).order_by(Category.position, Category.code))
-    return {c.code: c for c in rows.scalars()}
+async def _categories(j: Jurisdiction) -> dict[str, Category]:
+    return await reference.categories(j.db, j.version)
 
 
 def _attributes(j: Jurisdiction) -> list[dict[str, Any]]:
@@ -245,7 +255,7 @@ def _hotline(j: Jurisdiction) -> str:
 
 
 async def _services(j: Jurisdiction) -> Response[bytes]:
-    categories = await _categories(j.db)
+    categories = await _categories(j)
     docs = []
     for c in categories.values():
         if not c.active:
@@ -258,7 +268,7 @@ async def _services(j: Jurisdiction) -> Response[bytes]:
 
 
 async def _active_category(j: Jurisdiction, code: str, status: int) -> Category:
-    category = (await j.db.execute(select(Category).where(Category.code == code))).scalar_one_or_none()
+    category = (await _categories(j)).get(code)
     if category is None or not category.active:
         raise Open311Error(status, _("service_code %(code)s was not found", code=code))
     return category
@@ -272,7 +282,7 @@ async def _docs(j: Jurisdiction, events: list[Event]) -> list[dict[str, Any]]:
     if not events:
         return []
     ids = [e.id for e in events]
-    categories = await _categories(j.db)
+    categories = await _categories(j)
     unit_ids = {e.handling_unit_id for e in events if e.handling_unit_id is not None}
     units = (
         {u.id: u for u in (await j.db.execute(select(HandlingUnit).where(HandlingUnit.id.in_(unit_ids)))).scalars()}
@@ -344,7 +354,7 @@ async def _requests(j: Jurisdiction, params: Any) -> Response[bytes]:
         stmt = stmt.where(Event.number.in_(numbers[:MAX_PAGE_SIZE]))
     codes = _list(params.get("service_code"))
     if codes:
-        categories = await _categories(j.db)
+        categories = await _categories(j)
         unknown = [c for c in codes if c not in categories]
         if unknown:
             raise Open311Error(400, _("service_code %(code)s was not found", code=unknown[0]))
@@ -434,84 +444,126 @@ def _coordinate(form: Any, name: str) -> float | None:
         raise Open311Error(400, _("%(name)s is not a number", name=name)) from None
 
 
-async def _create(request: Request, j: Jurisdiction, form: Any, key: Open311Key) -> Response[bytes]:  # noqa: C901 (to split: #8)
-    def text(name: str, limit: int) -> str:
-        value = form.get(name)
-        return value.strip()[:limit] if isinstance(value, str) else ""
+@dataclass
+class Submission:
+    """A POSTed request's fields, checked (everything but the photos and the place)."""
 
-    code = text("service_code", 32)
+    category: Category
+    description: str
+    lon: float | None
+    lat: float | None
+    address: str
+    answers: dict[str, Any]
+    title: str
+    urgency: int | None
+    email: str
+    media_url: str
+
+
+def _text(form: Any, name: str, limit: int) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _location(form: Any) -> tuple[float | None, float | None]:
+    """(lon, lat) in WGS84 from ``long``/``lat`` in ``coord_system``; (None, None) when not given."""
+    lat, lon = _coordinate(form, "lat"), _coordinate(form, "long")
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, _("Give both lat and long"))
+    coord_system = _text(form, "coord_system", 10).lower() or "wgs84"
+    if coord_system not in geo.COORD_SYSTEMS:
+        raise Open311Error(400, _("coord_system is wgs84 or gcj02"))
+    if lon is not None and lat is not None:
+        lon, lat = geo.to_wgs84(lon, lat, coord_system)
+    return lon, lat
+
+
+def _title_and_urgency(answers: dict[str, Any]) -> tuple[str, int | None]:
+    title = str(answers.get("TITLE") or "").strip()
+    if len(title) > 200:
+        raise Open311Error(400, _("attribute[TITLE] is longer than 200 characters"))
+    if answers.get("URGENCY") in (None, ""):
+        return title, None
+    if str(answers["URGENCY"]) not in {str(u) for u in URGENCIES}:
+        raise Open311Error(400, _("attribute[URGENCY] is 1, 2 or 3"))
+    return title, int(answers["URGENCY"])
+
+
+def _contact(form: Any) -> tuple[str, str]:
+    email = _text(form, "email", 254)
+    if email and ("@" not in email or " " in email):
+        raise Open311Error(400, _("email is not an email address"))
+    media_url = _text(form, "media_url", 1000)
+    if media_url and not media_url.lower().startswith(("http://", "https://")):
+        raise Open311Error(400, _("media_url must be an http or https URL"))
+    return email, media_url
+
+
+async def _submission(j: Jurisdiction, form: Any) -> Submission:
+    code = _text(form, "service_code", 32)
     if not code:
         raise Open311Error(400, _("service_code was not provided"))
     category = await _active_category(j, code, 400)
     description = form.get("description") if isinstance(form.get("description"), str) else ""
     if len(description.strip()) > MAX_DESCRIPTION:
         raise Open311Error(400, _("description is longer than %(max)s characters", max=MAX_DESCRIPTION))
-    lat, lon = _coordinate(form, "lat"), _coordinate(form, "long")
-    if (lat is None) != (lon is None):
-        raise Open311Error(400, _("Give both lat and long"))
-    coord_system = text("coord_system", 10).lower() or "wgs84"
-    if coord_system not in geo.COORD_SYSTEMS:
-        raise Open311Error(400, _("coord_system is wgs84 or gcj02"))
-    if lon is not None and lat is not None:
-        lon, lat = geo.to_wgs84(lon, lat, coord_system)
-    address = text("address_string", 300)
+    lon, lat = _location(form)
     answers = _attribute_answers(form)
-    title = str(answers.get("TITLE") or "").strip()
-    if len(title) > 200:
-        raise Open311Error(400, _("attribute[TITLE] is longer than 200 characters"))
-    urgency = None
-    if answers.get("URGENCY") not in (None, ""):
-        if str(answers["URGENCY"]) not in {str(u) for u in URGENCIES}:
-            raise Open311Error(400, _("attribute[URGENCY] is 1, 2 or 3"))
-        urgency = int(answers["URGENCY"])
-    email = text("email", 254)
-    if email and ("@" not in email or " " in email):
-        raise Open311Error(400, _("email is not an email address"))
-    media_url = text("media_url", 1000)
-    if media_url and not media_url.lower().startswith(("http://", "https://")):
-        raise Open311Error(400, _("media_url must be an http or https URL"))
+    title, urgency = _title_and_urgency(answers)
+    email, media_url = _contact(form)
+    address = _text(form, "address_string", 300)
+    return Submission(category, description, lon, lat, address, answers, title, urgency, email, media_url)
 
-    photo_ids: list[int] = []
+
+async def _photos(request: Request, j: Jurisdiction, form: Any, sub: Submission) -> Any:
+    """The uploaded photos stored (None without any); a photo's GPS places a request without lat/long."""
     uploads = [u for u in form.getall("media") if not isinstance(u, str)] if "media" in form else []
-    stored = None
-    if uploads:
-        from plugins.smart_service import photos
+    if not uploads:
+        return None
+    from plugins.smart_service import photos
 
-        try:
-            stored = await photos.store_photos(request, j.db, j.tenant_id, uploads, event_id=None, uploaded_by=None)
-        except photos.PhotoError as exc:
-            raise Open311Error(400, str(exc)) from None
-        photo_ids = stored.ids
-        if lon is None and stored.gps is not None:
-            lon, lat = stored.gps
-    if lon is None and not address:
+    try:
+        stored = await photos.store_photos(request, j.db, j.tenant_id, uploads, event_id=None, uploaded_by=None)
+    except photos.PhotoError as exc:
+        raise Open311Error(400, str(exc)) from None
+    if sub.lon is None and stored.gps is not None:
+        sub.lon, sub.lat = stored.gps
+    return stored
+
+
+async def _create(request: Request, j: Jurisdiction, form: Any, key: reference.Key) -> Response[bytes]:
+    sub = await _submission(j, form)
+    stored = await _photos(request, j, form, sub)
+    if sub.lon is None and not sub.address:
         raise Open311Error(400, _("Give the location: lat and long, or address_string"))
-    node = await locate_node(j.db, lon, lat)
+    node = await locate.area_at_or_root(j.db, sub.lon, sub.lat, j.version)
     if node is None:
         raise Open311Error(400, _("This district has no area to report in yet"))
-    first, last = text("first_name", 50), text("last_name", 50)
-    if not title:
-        first_line = description.strip().splitlines()[0] if description.strip() else ""
-        title = first_line[:60] or category.label(j.locale)
+    first, last = _text(form, "first_name", 50), _text(form, "last_name", 50)
+    described = sub.description.strip()
+    title = sub.title or (described.splitlines()[0] if described else "")[:60] or sub.category.label(j.locale)
     try:
         event = await services.report_event(
             j.db,
             title=title,
-            category_code=category.code,
+            category_code=sub.category.code,
             node_id=node.id,
             source="resident",
             actor=Actor("token", None, f"Open311: {key.name}"[:100]),
-            description=description,
-            lon=lon,
-            lat=lat,
-            address=address,
-            urgency=urgency,
-            photos=photo_ids,
+            description=sub.description,
+            lon=sub.lon,
+            lat=sub.lat,
+            address=sub.address,
+            urgency=sub.urgency,
+            photos=stored.ids if stored is not None else (),
             reporter_name=" ".join(p for p in (first, last) if p) or f"Open311: {key.name}",
-            reporter_phone=text("phone", 40) or None,
+            reporter_phone=_text(form, "phone", 40) or None,
             vault=request.app.state.vault,
             app_state=request.app.state,
             enabled=j.config.enabled,
+            node=node,
+            category=sub.category,
+            calendar=j.calendar,
         )
     except TransitionError as exc:
         raise Open311Error(400, exc.translated(_)) from None
@@ -525,17 +577,17 @@ async def _create(request: Request, j: Jurisdiction, form: Any, key: Open311Key)
             event_id=event.id,
             key_id=key.id,
             token=token,
-            media_url=media_url,
-            attributes=answers,
-            email_enc=request.app.state.vault.encrypt(email, EMAIL_PURPOSE) if email else None,
-            device_id=text("device_id", 100),
-            account_id=text("account_id", 100),
+            media_url=sub.media_url,
+            attributes=sub.answers,
+            email_enc=request.app.state.vault.encrypt(sub.email, EMAIL_PURPOSE) if sub.email else None,
+            device_id=_text(form, "device_id", 100),
+            account_id=_text(form, "account_id", 100),
         )
     )
     await j.db.commit()
     due = fmt_.iso(event.due_at, j.tz)
     notice = _("Received as %(number)s; it will be accepted by %(due)s", number=event.number, due=due)
-    doc = fmt_.created(event.number, token, notice, text("account_id", 100) or None)
+    doc = fmt_.created(event.number, token, notice, _text(form, "account_id", 100) or None)
     return _respond(j.fmt, fmt_.dump(j.fmt, [doc], "service_requests", "request"))
 
 
@@ -627,7 +679,7 @@ async def open311_post(request: Request, name: FromPath[str]) -> Response[bytes]
         if form is None:
             raise Open311Error(400, _("Send the request as a form (application/x-www-form-urlencoded or multipart)"))
         raw_key = form.get("api_key") if isinstance(form.get("api_key"), str) else request.query_params.get("api_key")
-        key = await find_key(j.db, raw_key)
+        key = await reference.api_key(j.db, raw_key, j.version)
         if key is None:
             raise Open311Error(403, _("Invalid api_key received -- can't proceed with create_request."))
         # The district's limit per key (core/ops/limits.py); refused before anything is written.
@@ -636,7 +688,10 @@ async def open311_post(request: Request, name: FromPath[str]) -> Response[bytes]
         if retry:
             raise Open311Error(429, too_many(limit, retry, _("API key")), retry_after=retry)
         j.db.info["actor"] = Actor("token", None, f"Open311: {key.name}"[:100])  # for the audit log
-        return await _create(request, j, form, key)
+        response = await _create(request, j, form, key)
+        # The key's last use: after the answer, in a transaction of its own, once a minute at most.
+        response.background = BackgroundTask(touch_key, request.app.state.db, j.tenant_id, key.id)
+        return response
 
     jid = form.get("jurisdiction_id") if form is not None and isinstance(form.get("jurisdiction_id"), str) else None
     return await _serve(request, name, handle, jurisdiction_id=jid or request.query_params.get("jurisdiction_id"))

@@ -29,11 +29,11 @@ from core.rbac.scope import in_scope
 from core.services.files.storage import UploadError
 from core.web.context import ctx
 from core.web.guards import check_in_scope, requires
-from core.web.pagination import paginate
+from core.web.pagination import COUNT_CAP, paginate
 from core.web.render import is_htmx, render, render_string
 from plugins.smart_service import board, lifecycle, photos, referrals, services
-from plugins.smart_service.lifecycle import ACTION_LABELS, OPEN, STAGE_OF, STATE_LABELS, State, TransitionError
-from plugins.smart_service.models import LEVELS, Category, Event, HandlingUnit
+from plugins.smart_service.lifecycle import ACTION_LABELS, STAGE_OF, STATE_LABELS, State, TransitionError
+from plugins.smart_service.models import LEVELS, OPEN_STATES, Category, Event, HandlingUnit
 
 VIEW = "smart_service.view"
 REFER = "smart_service.event.refer"
@@ -102,7 +102,7 @@ def _filters(
 def _inbox_statement(c: Any, f: Filters, now: datetime) -> Any:
     stmt = select(Event).where(in_scope(Event.node_path, c.scope_prefixes(VIEW)))
     if f.state == "":
-        stmt = stmt.where(Event.state.in_([s.value for s in OPEN]))
+        stmt = stmt.where(Event.state.in_(OPEN_STATES))  # the partial index's predicate
     elif f.state != "all":
         stmt = stmt.where(Event.state == f.state)
     if f.category:
@@ -124,8 +124,9 @@ def _inbox_statement(c: Any, f: Filters, now: datetime) -> Any:
                 Event.address.contains(f.q, autoescape=True),
             )
         )
-    # Soonest deadline first; events without one (final, parked) last, newest first.
-    return stmt.order_by(Event.due_at.is_(None), Event.due_at, Event.created_at.desc(), Event.id.desc())
+    # Soonest deadline first; events without one (final, parked) last, newest first. NULLS LAST on
+    # the column itself (not ``due_at IS NULL`` first) lets ix_ss_events_open_due give the order.
+    return stmt.order_by(Event.due_at.asc().nulls_last(), Event.created_at.desc(), Event.id.desc())
 
 
 async def _labels(session: Any, events: list[Event], locale: str) -> dict[str, dict[Any, str]]:
@@ -159,7 +160,7 @@ async def inbox(
     assert c.db is not None
     now = utcnow()
     f = _filters(state_, category, level, overdue, mine, q, pending)
-    result = await paginate(c.db, _inbox_statement(c, f, now), page, PER_PAGE)
+    result = await paginate(c.db, _inbox_statement(c, f, now), page, PER_PAGE, cap=COUNT_CAP)
     categories = (
         (
             await c.db.execute(

@@ -1,4 +1,6 @@
-// 随手拍: fill longitude/latitude from the phone when asked, preview the chosen photos.
+// 随手拍: fill longitude/latitude from the phone when asked, preview the chosen photos, and show the
+// open reports nearby of the chosen category whenever it or the place changes (routes/resident.py
+// report_nearby answers the list alone to a request marked HX-Request, as it would to htmx).
 (function () {
   "use strict";
   function setup() {
@@ -27,6 +29,28 @@
           { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
         );
       });
+    }
+    var nearby = document.getElementById("ss-nearby");
+    if (nearby && nearby.dataset.ssNearby) {
+      var asked = 0;
+      var ask = function () {
+        var body = new URLSearchParams();
+        ["_csrf_token", "category", "lon", "lat", "coord_system", "source"].forEach(function (name) {
+          var field = form.querySelector("[name=" + name + "]");
+          if (field) body.append(name, field.value);
+        });
+        var mine = ++asked;  // only the latest answer is shown
+        fetch(nearby.dataset.ssNearby, { method: "POST", body: body, credentials: "same-origin",
+                                         headers: { "HX-Request": "true" } })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) { if (html !== null && mine === asked) nearby.innerHTML = html; })
+          .catch(function () { /* no signal: the form still sends */ });
+      };
+      ["f-category", "f-lon", "f-lat"].forEach(function (id) {
+        var field = document.getElementById(id);
+        if (field) field.addEventListener("change", ask);
+      });
+      form.addEventListener("ss-located", ask);
     }
     var input = document.getElementById("f-photos");
     var preview = document.getElementById("ss-preview");

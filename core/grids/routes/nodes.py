@@ -1,15 +1,15 @@
-"""Grid pages everyone with ``core.grid.view`` sees: the tree of the user's areas (/grid/) and a node's
-page — breadcrumbs, children, staff, counts and the panels enabled plugins add to it.
+"""Grid pages everyone with ``core.grid.view`` sees: the tree of the user's areas (/grid/), a node's
+page — breadcrumbs, children, staff, counts and the panels enabled plugins add to it — and a node's
+children as an htmx fragment (the expandable tree).
 
-The tree editor (forms, moves, boundaries, the map) is core/grids/routes_tree.py.
+The tree editor is editor.py and kinds.py beside this; boundaries and the map are boundaries.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
-from litestar.exceptions import NotFoundException
+from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 from sqlalchemy import select
@@ -17,19 +17,21 @@ from sqlalchemy import select
 from core.grids import tree
 from core.grids.basedata import Household, Organisation, Resident
 from core.grids.models import GridNode
+from core.grids.routes.common import GRID_EDIT as EDIT
+from core.grids.routes.common import GRID_VIEW as VIEW
+from core.grids.routes.common import node_in_scope
 from core.i18n import gettext as _
 from core.i18n import lazy
 from core.pluginhost import glance
 from core.pluginhost.manifest import Panel
 from core.web.context import ctx
-from core.web.guards import check_in_scope, requires
+from core.web.guards import requires
 from core.web.links import may_open
 from core.web.pagination import paginate
-from core.web.render import render
+from core.web.render import render, render_string
 
-VIEW = "core.grid.view"
-EDIT = "core.grid.edit"
 CHILDREN_PER_PAGE = 50
+TREE_FRAGMENT_MAX = 200  # children listed in the expandable tree; the node page pages through more
 
 RESIDENT_STATUS = {"active": lazy("Living here"), "moved_out": lazy("Moved out"), "deceased": lazy("Deceased")}
 HOUSEHOLD_USAGE = {"residential": lazy("Residential"), "commercial": lazy("Commercial"), "office": lazy("Office")}
@@ -73,17 +75,6 @@ def figure_groups(request: Request, parts: list[glance.Part]) -> list[dict[str, 
             }
         )
     return list(groups.values())
-
-
-async def node_in_scope(request: Request, node_id: int, action: str = VIEW) -> GridNode:
-    """The node, or 404 if it does not exist in this tenant or lies outside the user's scope."""
-    c = ctx(request)
-    assert c.db is not None
-    node = (await c.db.execute(select(GridNode).where(GridNode.id == node_id))).scalar_one_or_none()
-    if node is None:
-        raise NotFoundException()
-    check_in_scope(request, action, node.path)
-    return node
 
 
 @get("/grid/", guards=[requires(VIEW)])
@@ -172,4 +163,40 @@ async def grid_node(
     )
 
 
-handlers = [grid_root, grid_node]
+@get("/grid/{node_id:int}/children", guards=[requires(VIEW)])
+async def children_fragment(request: Request, node_id: FromPath[int]) -> Any:
+    c = ctx(request)
+    assert c.db is not None
+    node = await node_in_scope(request, node_id)
+    kinds = await tree.kinds_by_code(c.db)
+    items = (
+        (
+            await c.db.execute(
+                select(GridNode).where(GridNode.parent_id == node.id).order_by(GridNode.code).limit(TREE_FRAGMENT_MAX)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    total = sum((await tree.child_counts(c.db, [node.id])).values())
+    # A bare fragment (whatever the request): no layout, so no menu or bell queries either.
+    html = render_string(
+        request,
+        "core/tree/children.html",
+        {
+            "c": c,
+            "locale": c.locale,
+            "items": items,
+            "counts": await tree.child_counts(c.db, [n.id for n in items]),
+            "kind_of": lambda code: tree.kind_label(kinds, code, c.locale),
+            "more": max(0, total - len(items)),
+            "parent_id": node.id,
+        },
+    )
+    return Response(html, media_type="text/html")
+
+
+# ---- node kinds ---------------------------------------------------------------------------------
+
+
+handlers = [grid_root, grid_node, children_fragment]
