@@ -49,7 +49,7 @@ CSRF_STAND_IN = "x" * 128  # as long as a real token
 
 
 def real() -> Litestar:
-    os.environ["LIUZHI_RUN_JOBS"] = "0"
+    os.environ.setdefault("LIUZHI_RUN_JOBS", "0")  # bench/pages.py --jobs: the loop on, as in production
     from core.asgi import create
     from core.ops.logging import configure
     from core.ops.settings import OpsSettings

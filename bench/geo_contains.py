@@ -7,13 +7,15 @@ database. Run: ``python -m bench.geo_contains``; 5 rounds of 1,000 random points
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
-from core.grids import demo_geo, geo
+from core.config import REPO_ROOT
+from core.grids import geo
 
 ROUNDS = 5
 POINTS = 1000
@@ -57,7 +59,8 @@ def measure(f: Callable[[dict[str, Any], float, float], bool], bounds: list[Any]
 
 
 def main() -> None:
-    drawn = [b for b in demo_geo.demo_boundaries().values() if b["type"] == "Polygon"]
+    shipped = json.loads((REPO_ROOT / "tenants" / "shuangluan" / "demo" / "boundaries.geojson").read_text())
+    drawn = [f["geometry"] for f in shipped["features"] if f["geometry"]["type"] == "Polygon"]
     box = geo.bbox(drawn)
     assert box is not None
     rng = random.Random(1)

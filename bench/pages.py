@@ -159,6 +159,68 @@ async def _seed(prep: Prepared, workdir: Path) -> None:
         await db.dispose()
 
 
+async def add_tenants(prep: Prepared, total: int) -> None:
+    """Active districts up to ``total`` (every plugin on, no data), written by the owner: what a
+    page of one district pays for the others (``--tenants 2`` vs ``--tenants 3000``)."""
+    from sqlalchemy import func, select, text
+
+    from bench._data import bulk_insert
+    from core.app import load_models
+    from core.db.engine import make_engine
+    from core.pluginhost.manager import PluginHost
+    from core.tenancy.models import Tenant, TenantPlugin
+    from core.tenancy.plugins_on import encode
+
+    if not total:
+        return
+    host = PluginHost()
+    load_models(host)
+    plugins = sorted(host.manifests)
+    engine = make_engine(prep.owner_url)
+    pg = prep.kind == "postgresql"
+    async with engine.begin() as conn:
+        have = int(await conn.scalar(select(func.count()).select_from(Tenant)) or 0)
+        now = datetime.now().astimezone()
+        ids = range(1, max(0, total - have) + 1)
+        blank = "{}" if pg else {}
+        await bulk_insert(
+            conn,
+            Tenant.__table__,
+            [
+                {
+                    "id": i,
+                    "slug": f"x{i}",
+                    "name_zh": f"区{i}",
+                    "name_en": f"District {i}",
+                    "locale": "zh_Hans",
+                    "status": "active",
+                    "terminology": blank,
+                    "branding": blank,
+                    "policy_version": 0,
+                    "require_second_factor": False,
+                    "limits": blank,
+                    "plugins_on": encode(plugins),
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        )
+        await bulk_insert(
+            conn,
+            TenantPlugin.__table__,
+            [
+                {"tenant_id": i, "id": i * 100 + k, "plugin": p, "enabled": True, "settings": blank, "updated_at": now}
+                for i in ids
+                for k, p in enumerate(plugins)
+            ],
+        )
+    if pg:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+
+
 # ---- servers -------------------------------------------------------------------------------
 
 
@@ -469,6 +531,7 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
     with tempfile.TemporaryDirectory(prefix="liuzhi-bench-") as tmp:
         workdir = Path(tmp)
         async with prepared_database(kind, args.pg_url, workdir) as prep:
+            await add_tenants(prep, args.tenants)
             real_env = {
                 "LIUZHI_DATABASE_URL": prep.app_url,
                 "LIUZHI_DATA_DIR": str(workdir),
@@ -478,6 +541,7 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
                 real_env["LIUZHI_MIGRATE_DATABASE_URL"] = prep.owner_url
             if args.redis_url:
                 real_env["LIUZHI_REDIS_URL"] = args.redis_url
+            real_env["LIUZHI_RUN_JOBS"] = "1" if args.jobs else "0"
             path = f"/t/{TENANT}/grid/{prep.node_id}"
             main_ops = OPS_OFF if args.ops == "off" else OPS_ON
             with (
@@ -678,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--ops", choices=("on", "off", "both"), default="on", help="metrics + JSON access log on the real app"
     )
+    ap.add_argument("--tenants", type=int, default=0, help="add active districts up to this many (0: the seeded ones)")
+    ap.add_argument("--jobs", action="store_true", help="run the job loop in the real app's worker, as production does")
     args = ap.parse_args(argv)
     tool = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
     if tool == "wrk" and not shutil.which("wrk"):

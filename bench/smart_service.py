@@ -126,7 +126,8 @@ def event_rows(
         dispatched = state in AFTER_DISPATCH or (state == "parked" and parked_from != "registered")
         stage = STAGE.get(state)
         due = created + timedelta(hours=rng.uniform(4, 24 * (RECENT_DAYS + 3))) if stage else None
-        closed = created + timedelta(days=rng.uniform(0.2, 10)) if state == "closed" else None
+        # Nothing happened in the future: a close or a change is at most now.
+        closed = min(now, created + timedelta(days=rng.uniform(0.2, 10))) if state == "closed" else None
         final = state in ("closed", "rejected", "merged")
         # The handling clock from 派遣 and the case's deadline (indicators: 应处置数, 应结案数).
         sent = created + timedelta(hours=rng.uniform(0.5, 8)) if dispatched else None
@@ -180,7 +181,7 @@ def event_rows(
                 "rating": rng.choices((None, 5, 4, 3, 2, 1), (50, 30, 10, 5, 3, 2))[0] if state == "closed" else None,
                 "rating_comment": "",
                 "created_at": created,
-                "updated_at": closed or created,
+                "updated_at": min(now, closed or created),
                 "closed_at": closed,
                 "version": 1 if not final else 8,
                 "dispatched_at": sent,
@@ -245,6 +246,8 @@ async def fill(prep: Any, world: dict[str, Any], start: int, end: int, seed: int
     async with engine.begin() as conn:
         for i in range(start, end, 100_000):
             rows = event_rows(i, min(end, i + 100_000), world, rng, now, prep.tenant_id)
+            # Events arrive in time order, so a day's rows lie together in the table, as in production.
+            rows.sort(key=lambda r: r["created_at"])
             await bulk_insert(conn, Event.__table__, rows)
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -197,7 +197,7 @@ async def _seed_demo(settings: Settings, database: Any, host: Any, d: Any) -> No
 
     vault = Vault(settings.data_keys, settings.hash_key)
     await seed_demo(database, host, d, vault=vault, storage=LocalStorage(settings.data_dir / "files"))
-    await seed_services_demo(database, d.slug)
+    await seed_services_demo(database, d.slug, d.demo_community)
 
 
 @tenants.command("list")

@@ -215,17 +215,42 @@ async def create_node(
     session: AsyncSession, parent: GridNode, *, code: str, kind: str, name: str, name_en: str = ""
 ) -> GridNode:
     kinds = await kinds_by_code(session)
+    return await _create(session, parent, code, kind, name, name_en, min_child_level(parent, kinds), kinds)
+
+
+async def create_root(session: AsyncSession, *, code: str, kind: str, name: str, name_en: str = "") -> GridNode:
+    """A new top-level node (a district's root): the same rules as ``create_node``, any kind."""
+    return await _create(session, None, code, kind, name, name_en, 0, await kinds_by_code(session))
+
+
+async def _create(
+    session: AsyncSession,
+    parent: GridNode | None,
+    code: str,
+    kind: str,
+    name: str,
+    name_en: str,
+    lowest: int,
+    kinds: dict[str, NodeKind],
+) -> GridNode:
     problems = _check_node_fields(code, name, name_en)
     if "code" not in problems and await _code_taken(session, code):
         problems["code"] = Problem(lazy("Another node has the code %(code)s already."), {"code": code})
-    bad_kind = _kind_problem(kind, min_child_level(parent, kinds), None, kinds)
+    bad_kind = _kind_problem(kind, lowest, None, kinds)
     if bad_kind:
         problems["kind"] = bad_kind
     if problems:
         raise TreeError(problems)
-    node = GridNode(code=code, kind=kind, name=name, name_en=name_en, parent_id=parent.id, depth=parent.depth + 1)
+    node = GridNode(
+        code=code,
+        kind=kind,
+        name=name,
+        name_en=name_en,
+        parent_id=parent.id if parent is not None else None,
+        depth=parent.depth + 1 if parent is not None else 0,
+    )
     node.id = new_id()  # the path contains the id, so it is needed before the insert
-    node.path = f"{parent.path}{node.id}/"
+    node.path = f"{parent.path if parent is not None else '/'}{node.id}/"
     session.add(node)
     await session.flush()
     return node

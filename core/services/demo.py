@@ -22,7 +22,7 @@ RULES = (
 )
 ACTIVITIES = (
     # title, place, days from today, start hour, hours, capacity, category
-    ("双安社区环境清扫志愿服务", "社区广场集合", 0, None, 3, 30, "环境"),
+    ("{community}环境清扫志愿服务", "社区广场集合", 0, None, 3, 30, "环境"),
     ("老年人智能手机使用培训", "社区党群服务中心二楼", 2, 9, 2, 25, "为老服务"),
     ("垃圾分类入户宣传", "元宝山小区各楼栋", 5, 14, 2, 20, "环境"),
     ("“我们的节日·冬至”包饺子活动", "社区活动室", 9, 15, 2, 40, "文化"),
@@ -48,7 +48,8 @@ async def seed_services(session: AsyncSession, nodes: dict[str, Any], community_
     people = list(
         (await session.execute(select(User.id).where(User.username.in_(("resident", "building_head"))))).scalars()
     )
-    for title, place, days, hour, hours, capacity, category in ACTIVITIES:
+    for pattern, place, days, hour, hours, capacity, category in ACTIVITIES:
+        title = pattern.format(community=community.name)
         # The first is under way now, so check-in is open in the demo.
         starts = now - timedelta(minutes=30) if hour is None else _at(today + timedelta(days=days), hour)
         act = await activities.publish(
@@ -70,7 +71,7 @@ async def seed_services(session: AsyncSession, nodes: dict[str, Any], community_
                 await activities.set_minutes(session, act.id, user_id, hours * 60, "纸质签到表录入")
     await notices.publish(
         session,
-        title="双安社区2026年度志愿服务积分兑换公示",
+        title=f"{community.name}2026年度志愿服务积分兑换公示",
         body="根据社区志愿服务积分管理办法，现将本年度积分兑换情况予以公示。如有异议，请在公示期内向社区居委会反映。",
         node=community,
         starts_at=_at(today, 9) - timedelta(days=1),
@@ -80,9 +81,9 @@ async def seed_services(session: AsyncSession, nodes: dict[str, Any], community_
     )
 
 
-async def seed_services_demo(db: Any, slug: str) -> None:
-    """For ``liuzhi demo``: the shared services' demo data in district ``slug`` (its 双安社区)."""
-    from core.grids.demo_people import COMMUNITY
+async def seed_services_demo(db: Any, slug: str, community: str | None) -> None:
+    """For ``liuzhi demo``: the shared services' demo data in district ``slug``, its activities and
+    notice in the node ``community`` (the definition's ``demo.community``; none without one)."""
     from core.grids.models import GridNode
     from core.tenancy.models import Tenant
     from core.tenancy.service import PLATFORM
@@ -91,4 +92,4 @@ async def seed_services_demo(db: Any, slug: str) -> None:
         tenant = (await s.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one()
     async with db.transaction(tenant.id, PLATFORM) as s:
         nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
-        await seed_services(s, nodes, COMMUNITY)
+        await seed_services(s, nodes, community or "")

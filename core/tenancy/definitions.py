@@ -38,6 +38,8 @@ def read_definition(folder: Path) -> TenantDefinition:
             kinds=list(data.get("kinds", [])),
             nodes=nodes,
             demo_users=list(data.get("demo", {}).get("users", [])),
+            demo_dir=folder / "demo" if (folder / "demo").is_dir() else None,
+            demo_community=data.get("demo", {}).get("community"),
         )
     except KeyError as exc:
         raise TenantError(f"{toml_path}: missing key {exc}") from exc

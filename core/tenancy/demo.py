@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from core.crypto import Vault
 from core.db.engine import Database
-from core.grids.demo_geo import seed_boundaries
-from core.grids.demo_people import COMMUNITY, seed_people
 from core.grids.models import GridNode
 from core.identity.models import Operator
 from core.identity.passwords import hash_password
+from core.imports.bundle import load_bundle
 from core.pluginhost.manager import PluginHost
 from core.tenancy.models import Tenant, TenantPlugin
 from core.tenancy.service import PLATFORM, TenantDefinition, ensure_user
@@ -36,14 +35,18 @@ async def seed_demo(
     vault: Vault | None = None,
     storage: Any = None,
 ) -> list[str]:
-    """Demo accounts, base data (residents need the deployment's ``vault``) and plugin demo data."""
+    """Demo accounts, base data and plugin demo data.
+
+    The base data — households, residents, organisations, owners, boundaries — is the definition's
+    files (tenants/<slug>/demo/), loaded through the importers; residents need the deployment's
+    ``vault``. Idempotent: a second run adds nothing."""
     async with db.session(None) as s:
         tenant = (await s.execute(select(Tenant).where(Tenant.slug == d.slug))).scalar_one()
     created = []
     async with db.transaction(tenant.id, PLATFORM) as s:
+        if vault is not None and d.demo_dir is not None:
+            await load_bundle(s, vault, d.demo_dir)
         nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
-        if "sl" in nodes:  # 双滦区: invented boundaries so the map view has shapes to show
-            await seed_boundaries(s, nodes)
         for u in d.demo_users:
             node = nodes.get(u.get("node", ""))
             user, new = await ensure_user(
@@ -51,8 +54,6 @@ async def seed_demo(
             )
             if new:
                 created.append(user.username)
-        if vault is not None and COMMUNITY in nodes:
-            await seed_people(s, vault, nodes)
         enabled = set((await s.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True)))).scalars())
         for name in host.names:
             if name in enabled:

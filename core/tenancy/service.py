@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -54,6 +55,8 @@ class TenantDefinition:
     kinds: list[dict[str, Any]] = field(default_factory=list)
     nodes: list[NodeDef] = field(default_factory=list)
     demo_users: list[dict[str, str]] = field(default_factory=list)
+    demo_dir: Path | None = None  # tenants/<slug>/demo/: base data files the demo loads (core/imports/bundle.py)
+    demo_community: str | None = None  # the node code where the shared services' demo data goes
 
 
 def validate_settings(host: PluginHost, plugin: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.base import new_id
 from core.grids import people
 from core.grids.basedata import Household, Owner, Ownership, Residence, Resident
-from core.grids.demo_people import DEVELOPER, ESTATE_UNITS
 from core.grids.models import GridNode
 from core.services._common import now
 from core.services.accounts.models import ResidentAccount
@@ -38,6 +37,8 @@ from plugins.self_governance.models import Matter, MatterRecord
 from plugins.self_governance.settings import Settings
 
 COMMUNITY = "sl-ybs-sa"
+ESTATE_UNITS = "sl-ybs-sa-g01-asly"  # 安顺乐居 (tenants/shuangluan/demo/ has its households)
+DEVELOPER = "承德双安房地产开发有限公司"  # the developer owner in tenants/shuangluan/demo/households.csv
 OTHER_ESTATE = "sl-ybs-sa-g02-sajy"
 LOCAL = ZoneInfo("Asia/Shanghai")
 UNSOLD = ("101", "102", "201", "202")

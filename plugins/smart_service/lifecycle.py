@@ -28,7 +28,7 @@ actor needs at the event's node, the inputs that must be given, and whether only
 assignee (or the reporter) may do it. ``apply`` checks a ``Case`` (a snapshot of the event) against
 it and returns a ``Step`` — or raises ``IllegalTransition`` / ``MissingInput`` with an English
 message whose template and labels are marked for translation (``TransitionError.translated``).
-Services (``services.py``) turn a ``Step`` into database writes and deadlines (``sla.py``).
+Services (the ``services`` package) turn a ``Step`` into database writes and deadlines (``sla.py``).
 """
 
 from __future__ import annotations

@@ -228,6 +228,14 @@ class Event(TenantScoped, Base):
             postgresql_where=OPEN_PREDICATE,
             sqlite_where=OPEN_PREDICATE,
         ),
+        # A grid's or a community's open events (the inbox's count, its page when few): just theirs.
+        Index(
+            "ix_ss_events_open_path",
+            "tenant_id",
+            "node_path",
+            postgresql_where=OPEN_PREDICATE,
+            sqlite_where=OPEN_PREDICATE,
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(32))  # SL-20261127-0001

@@ -36,15 +36,19 @@ TOLD = frozenset(
 )
 
 
-async def on_event(context: Any, tenant_id: int, event: Any) -> None:
-    """After commit: queue the job that tells people of ``event`` (a ``smart_service.event.*``)."""
-    action = event.payload.get("action")
-    if action not in TOLD or context.db is None:
+async def queue_telling(session: AsyncSession, tenant_id: int, action: str, event_id: int, actor: Any) -> None:
+    """In the change's own transaction: the job that tells people of it (it exists exactly when the
+    change commits, and costs the change no second transaction)."""
+    if action not in TOLD:
         return
-    actor = event.actor
-    payload = {"event_id": event.payload["id"], "action": action, "actor_user_id": getattr(actor, "id", None)}
-    async with context.db.transaction(tenant_id) as s:
-        await enqueue(s, tenant_id, JOB, payload)
+    payload = {"event_id": event_id, "action": action, "actor_user_id": getattr(actor, "id", None)}
+    await enqueue(session, tenant_id, JOB, payload)
+
+
+async def on_event(context: Any, tenant_id: int, event: Any) -> None:
+    """Kept for callers of the old hook path: the services now queue the job themselves, in the
+    change's transaction (``queue_telling``), so an announcement has nothing more to queue."""
+    return None
 
 
 def channels_of(settings: dict[str, Any]) -> tuple[str, ...]:

@@ -312,14 +312,14 @@ async def usage_figures(session: Any) -> dict[str, int]:
 
 @hookimpl
 async def on_event(tenant_id: int, event: Any, context: Any) -> None:
-    """Live board: every committed change of an event reaches the tenant's open boards; the
-    people it concerns are told (a job, notifications.py). A dispute referred by the mediation
-    pillar (or its answer to our referral) queues a job (referrals.py)."""
+    """Live board: every committed change of an event reaches the tenant's open boards (the job that
+    tells the people it concerns was queued with the change itself: notifications.queue_telling).
+    A dispute referred by the mediation pillar (or its answer to our referral) queues a job
+    (referrals.py)."""
     if event.name.startswith(f"{NAME}.event."):
-        from plugins.smart_service import board, notifications, rollups, sla_schedule
+        from plugins.smart_service import board, rollups, sla_schedule
 
         board.publish(context, tenant_id, event.payload)
-        await notifications.on_event(context, tenant_id, event)
         await rollups.heard(context, tenant_id)  # the indicator rollups catch up within a minute
         await sla_schedule.heard(context, tenant_id, event.payload)  # an earlier deadline: sweep then
     elif event.name.startswith("rule_of_law."):

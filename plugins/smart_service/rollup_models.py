@@ -42,7 +42,11 @@ COUNT_COLUMNS = (
 
 class IndicatorRollup(TenantScoped, Base):
     __tablename__ = "ss_indicator_rollups"
-    __table_args__ = (Index("ix_ss_indicator_rollups_dim_day", "tenant_id", "dim", "day", "node_path"),)
+    # By day for a district (every node in scope); by path for a grid or a community (its rows only).
+    __table_args__ = (
+        Index("ix_ss_indicator_rollups_dim_day", "tenant_id", "dim", "day", "node_path"),
+        Index("ix_ss_indicator_rollups_dim_path", "tenant_id", "dim", "node_path", "day"),
+    )
 
     day: Mapped[str] = mapped_column(String(10))  # the local day, YYYY-MM-DD
     node_path: Mapped[str] = mapped_column(String(1000))

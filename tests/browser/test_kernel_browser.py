@@ -105,6 +105,8 @@ async def test_an_admin_signs_in_sees_six_pillars_and_switches_language(
     await page.wait_for_url(live_server.url("/t/shuangluan/smart-service/"))
     await expect(page.locator("main h1")).to_have_text("Events")  # the pillar opens on its inbox
     await expect(nav.get_by_role("link", name="Smart service")).to_have_attribute("aria-current", "page")
+    # The inbox's map loads after the page (Leaflet and its layers): let it settle before switching.
+    await expect(page.locator("[data-ss-map][data-ready]")).to_have_count(1)
 
     await page.get_by_test_id("switch-locale").click()
     await expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.grids import demo_geo, geo
+from core.config import REPO_ROOT
+from core.grids import geo
 
 SQUARE = [[117.70, 40.95], [117.71, 40.95], [117.71, 40.96], [117.70, 40.96], [117.70, 40.95]]
 
@@ -179,8 +180,14 @@ def test_fewer_than_three_clicks_or_garbage_are_refused() -> None:
 # ---- the demo shapes ----------------------------------------------------------------------------
 
 
+def demo_boundaries() -> dict[str, Any]:
+    """The shapes shipped in tenants/shuangluan/demo/boundaries.geojson, by node code."""
+    data = json.loads((REPO_ROOT / "tenants" / "shuangluan" / "demo" / "boundaries.geojson").read_text())
+    return {f["properties"]["code"]: f["geometry"] for f in data["features"]}
+
+
 def test_the_demo_boundaries_are_valid_and_sit_around_shuangluan() -> None:
-    shapes = demo_geo.demo_boundaries()
+    shapes = demo_boundaries()
     assert len(shapes) == 1 + 9 + 1 + 4
     for g in shapes.values():
         assert geo.clean_geometry(g) == g
@@ -193,7 +200,7 @@ def test_the_demo_boundaries_are_valid_and_sit_around_shuangluan() -> None:
 
 
 def test_neighbouring_demo_areas_share_their_edge_exactly() -> None:
-    shapes = demo_geo.demo_boundaries()
+    shapes = demo_boundaries()
 
     def points(code: str) -> set[tuple[float, float]]:
         return {tuple(p) for p in shapes[code]["coordinates"][0]}
@@ -204,6 +211,6 @@ def test_neighbouring_demo_areas_share_their_edge_exactly() -> None:
 
 
 def test_svg_path_numbers_are_plain() -> None:
-    g = demo_geo.demo_boundaries()["sl"]
+    g = demo_boundaries()["sl"]
     d = geo.Projection.fit(geo.bbox([g])).path_d(g)
     assert re.fullmatch(r"M[\d. L]+Z", d)

@@ -14,12 +14,13 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from core.audit import AuditEntry
+from core.config import REPO_ROOT
 from core.db.base import new_id
 from core.grids import people
 from core.grids import validation as v
 from core.grids.basedata import Household, Organisation, Owner, Residence, Resident
-from core.grids.demo_people import seed_people
 from core.grids.models import GridNode
+from core.imports.bundle import Loaded, load_bundle
 from core.rbac.models import RolePermission
 from core.tenancy.service import ensure_user, get_tenant
 from tests.conftest import csrf_of, form_post, login, main_text, make_client
@@ -426,7 +427,8 @@ async def test_the_demo_community_has_residents_and_a_second_seed_adds_nothing(a
     async with app.state.db.transaction(tenant.id) as s:
         nodes = {n.code: n for n in (await s.execute(select(GridNode))).scalars()}
         before = await s.scalar(select(func.count()).select_from(Resident))
-        assert await seed_people(s, app.state.vault, nodes) == 0
+        again = await load_bundle(s, app.state.vault, REPO_ROOT / "tenants" / "shuangluan" / "demo")
+        assert again == Loaded()
         assert not s.new and not s.dirty
         totals = await people.owner_totals(s, nodes["sl-ybs-sa-g01-asly"].path)
     assert before >= 40 and totals.owners >= 1 and totals.area > 0

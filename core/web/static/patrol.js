@@ -21,7 +21,9 @@
   function show() { count.textContent = String(sent + load().length); }
 
   async function send() {
-    if (inFlight) return inFlight;
+    // A batch under way (slow on a weak signal): wait for it, then send what came after it, so
+    // ending the patrol meanwhile still sends the whole route.
+    while (inFlight) await inFlight;
     const points = load();
     if (!points.length || !navigator.onLine) return;
     const batch = points.slice(0, 200);

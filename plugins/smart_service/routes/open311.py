@@ -564,6 +564,7 @@ async def _create(request: Request, j: Jurisdiction, form: Any, key: reference.K
             node=node,
             category=sub.category,
             calendar=j.calendar,
+            flush=False,  # written with the request's row below, in the commit's one flush
         )
     except TransitionError as exc:
         raise Open311Error(400, exc.translated(_)) from None

@@ -197,6 +197,9 @@ async def _announce(
     }
     session.info[APP_STATE] = app_state  # the emitter's host and channels deliver it
     emit(session, CoreEvent(f"smart_service.event.{action}", payload, actor))
+    from plugins.smart_service import notifications  # (it reads the services: imported late)
+
+    await notifications.queue_telling(session, session.info["tenant_id"], action, event.id, actor)
 
 
 async def announcements_sent() -> None:

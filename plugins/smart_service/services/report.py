@@ -70,6 +70,7 @@ async def report_event(
     node: Any = None,
     category: Category | None = None,
     calendar: sla.Calendar | None = None,
+    flush: bool = True,
 ) -> Event:
     """Create an event in ``reported`` with its number, the 受理 deadline and the first timeline line.
 
@@ -79,7 +80,8 @@ async def report_event(
 
     What the caller has already loaded is passed down rather than read again: ``node`` (the node
     itself: a GridNode or a cached ``core.grids.locate.Area``), ``category`` (the row for
-    ``category_code``) and ``calendar`` (the tenant's working calendar).
+    ``category_code``) and ``calendar`` (the tenant's working calendar). ``flush=False`` leaves the
+    rows to the caller's next flush (its commit): one flush for all it writes with the report.
     """
     now = now or utcnow()
     title, description = _texts(title, description, source)
@@ -128,6 +130,7 @@ async def report_event(
         due_at=sla.add_working_hours(now, _limit(category, STAGE_OF[State.REPORTED], urgency), calendar),
         created_at=now,
         updated_at=now,
+        version=1,  # what the insert sets (version_id_col), known before any flush
     )
     session.add(event)
     session.add(
@@ -143,7 +146,8 @@ async def report_event(
             data={"source": source, "number": number},
         )
     )
-    await session.flush()
+    if flush:
+        await session.flush()
     await _announce(session, app_state, enabled, "report", event, actor, {"from": None})
     return event
 

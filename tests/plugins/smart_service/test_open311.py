@@ -23,6 +23,7 @@ from plugins.smart_service import services as sv
 from plugins.smart_service.models import Category, DispatchRule, Event, EventTransition, HandlingUnit
 from plugins.smart_service.open311_keys import ensure_api_key
 from tests.conftest import make_client
+from tests.plugins.smart_service.fixtures.district import grow_tree
 
 KEY = "test-open311-key"
 # 双滦区 (root) and its first grid, a square around (117.80, 40.95).
@@ -65,18 +66,9 @@ async def district(app: Any, fresh_tenant: Any) -> Any:
     await set_plugin(db, app.state.plugins, fresh_tenant, "smart_service", True)
     app.state.tenant_cache.clear()
     async with db.transaction(fresh_tenant.id) as s:
-        nodes: dict[str, GridNode] = {}
-        for code, parent, kind, name, box in [
-            ("root", None, "district", "双滦区", ROOT_BOX),
-            ("g01", "root", "grid", "第一网格", GRID_BOX),
-        ]:
-            up = nodes.get(parent) if parent else None
-            node = GridNode(id=new_id(), code=code, kind=kind, name=name, parent_id=up.id if up else None)
-            node.depth = up.depth + 1 if up else 0
-            node.path = (up.path if up else "/") + f"{node.id}/"
-            node.boundary = {"type": "Polygon", "coordinates": [box]}
-            s.add(node)
-            nodes[code] = node
+        nodes = await grow_tree(s, [("root", None, "district", "双滦区"), ("g01", "root", "grid", "第一网格")])
+        for code, box in (("root", ROOT_BOX), ("g01", GRID_BOX)):
+            nodes[code].boundary = {"type": "Polygon", "coordinates": [box]}
         s.add(Category(code="SR", kind="event", name_zh="市容环境", name_en="City appearance"))
         await s.flush()
         s.add(Category(code="SR-01", parent_code="SR", name_zh="暴露垃圾", name_en="Exposed rubbish"))

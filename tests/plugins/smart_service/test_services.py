@@ -28,6 +28,7 @@ from core.tenancy.service import all_actions, set_plugin
 from plugins.smart_service import services as sv
 from plugins.smart_service.lifecycle import IllegalTransition, MissingInput, State
 from plugins.smart_service.models import Category, DispatchRule, Event, EventTransition, HandlingUnit
+from tests.plugins.smart_service.fixtures.district import TREE, grow_tree
 
 SH = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_9 = datetime(2026, 11, 25, 9, 0, tzinfo=SH)
@@ -80,20 +81,11 @@ async def district(app: Any, fresh_tenant: Any) -> District:
     async with d.tx() as s:
         tree = [
             ("root", None, "district", "双滦区"),
-            ("ybs", "root", "subdistrict", "元宝山街道"),
-            ("sa", "ybs", "community", "双安社区"),
-            ("g01", "sa", "grid", "第一网格"),
-            ("g02", "sa", "grid", "第二网格"),
+            *TREE[1:],
             ("yx", "ybs", "community", "御祥园社区"),
             ("yx-g01", "yx", "grid", "御祥园第一网格"),
         ]
-        for code, parent, kind, name in tree:
-            up = d.nodes.get(parent) if parent else None
-            node = GridNode(id=new_id(), code=code, kind=kind, name=name, parent_id=up.id if up else None)
-            node.depth = up.depth + 1 if up else 0
-            node.path = (up.path if up else "/") + f"{node.id}/"
-            s.add(node)
-            d.nodes[code] = node
+        d.nodes.update(await grow_tree(s, tree))
         for username, display in [
             ("centre", "指挥中心值班员"),
             ("officer", "街道干部"),

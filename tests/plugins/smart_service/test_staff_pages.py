@@ -20,6 +20,7 @@ from core.tenancy.service import ensure_user, set_plugin
 from plugins.smart_service import services as sv
 from plugins.smart_service.models import Category, DispatchRule, Event, HandlingUnit
 from tests.conftest import DEMO_PASSWORD, form_post, login, main_text, make_client
+from tests.plugins.smart_service.fixtures.district import TREE, grow_tree
 
 STAFF = [
     # username, display name, role, node
@@ -83,20 +84,7 @@ async def make_district(app: Any, tenant: Any) -> District:
     await set_plugin(app.state.db, app.state.plugins, tenant, "smart_service", True)
     d = District(app, tenant)
     async with app.state.db.transaction(tenant.id) as s:
-        for code, parent, kind, name in [
-            ("root", None, "district", "双滦区"),
-            ("ybs", "root", "subdistrict", "元宝山街道"),
-            ("sa", "ybs", "community", "双安社区"),
-            ("g01", "sa", "grid", "第一网格"),
-            ("g02", "sa", "grid", "第二网格"),
-        ]:
-            up = d.nodes.get(parent) if parent else None
-            node = GridNode(id=new_id(), code=code, kind=kind, name=name, parent_id=up.id if up else None)
-            node.depth = up.depth + 1 if up else 0
-            node.path = (up.path if up else "/") + f"{node.id}/"
-            s.add(node)
-            d.nodes[code] = node
-        await s.flush()
+        d.nodes.update(await grow_tree(s, [("root", None, "district", "双滦区"), *TREE[1:]]))
         for username, display, role, node_code in STAFF:
             user, _ = await ensure_user(s, username, display, DEMO_PASSWORD, role, d.nodes[node_code])
             user.locale = "en"  # messages are asserted in the source language
