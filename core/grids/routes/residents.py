@@ -187,10 +187,10 @@ async def _resident_page(request: Request, resident: Resident, **extra: Any) -> 
 
 
 @get("/residents/{resident_id:int}", guards=[requires(VIEW)])
-async def resident_detail(request: Request, resident_id: FromPath[int], rc: Ctx) -> Any:
+async def resident_detail(request: Request, resident_id: FromPath[int], rc: Ctx, db: DbSession) -> Any:
     resident = await _resident_or_404(request, resident_id)
-    people.log_view(_db(rc), resident)  # access log of the register (个人信息保护法)
-    await _db(rc).commit()
+    people.log_view(db, resident)  # access log of the register (个人信息保护法)
+    await db.commit()
     return await _resident_page(request, resident)
 
 
