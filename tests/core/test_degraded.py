@@ -40,8 +40,8 @@ async def test_a_page_answers_a_styled_503_with_retry_after(client: Any, down: A
     assert r.status_code == 503
     assert r.headers["retry-after"] == "5"
     assert r.headers["content-type"].startswith("text/html")
-    # Styled: the stylesheet under its content-hashed URL (or the plain one).
-    assert re.search(r'<link rel="stylesheet" href="/(static|assets/[0-9a-f]{12})/core/liuzhi\.css">', r.text)
+    # Styled: the shell's stylesheet under its content-hashed URL, with no database behind it.
+    assert re.search(r'<link rel="stylesheet" href="/assets/[0-9a-f]{12}/core/shell\.css">', r.text)
     assert "cannot be reached" in r.text or "数据库暂时无法连接" in r.text
 
 
