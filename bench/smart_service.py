@@ -729,6 +729,13 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
     try:
         async with db.session(prep.tenant_id) as s:
             await ensure_api_key(s, OPEN311_KEY, "bench")
+            # The demo's boundaries ship as a file loaded with its residents (which need a vault):
+            # the grids' boundaries are what intake locates a report in, so they are loaded here.
+            from core.imports.bundle import _boundaries
+
+            await _boundaries(
+                s, Path(__file__).resolve().parent.parent / "tenants" / TENANT / "demo" / "boundaries.geojson"
+            )
             await s.commit()
             code = (
                 await s.execute(
