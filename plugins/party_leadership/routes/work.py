@@ -18,13 +18,14 @@ from core.i18n import gettext as _
 from core.rbac.scope import in_scope
 from core.services.errors import ServiceError
 from core.services.files.storage import UploadError
-from core.services.files.uploads import IMAGES, save_upload
+from core.services.files.uploads import IMAGES
 from core.web.context import ctx
 from core.web.deps import Ctx, DbSession
 from core.web.forms import Form
 from core.web.guards import requires
 from core.web.pagination import paginate
 from core.web.render import render
+from core.web.uploads import save_upload
 from plugins.party_leadership import agreements as ag
 from plugins.party_leadership import captains, committees, figures, lists, matters, rules
 from plugins.party_leadership.models import Agreement, Committee, Matter, Meeting, Need, Project, Resource, Unit
