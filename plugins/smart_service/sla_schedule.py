@@ -47,9 +47,13 @@ async def job(ctx: Any, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 async def heard(context: Any, tenant_id: int, payload: dict[str, Any]) -> None:
-    """After a change commits: a deadline earlier than the slot's brings the sweep forward."""
+    """After a change commits: a deadline earlier than the slot's brings the sweep forward.
+
+    One autocommit statement on the database's side connection rather than a transaction of its
+    own: every committed change with a deadline passes here, so it must cost one round trip. It
+    still waits for a sweep holding the slot and then applies to the sweep's new time."""
     due = payload.get("due_at")
     if not due or context.db is None:
         return
-    async with context.db.transaction(tenant_id) as s:
-        await slots.wake(s, tenant_id, services.SLA_JOB, datetime.fromisoformat(due))
+    async with context.db.aside(tenant_id) as conn:
+        await slots.wake(conn, tenant_id, services.SLA_JOB, datetime.fromisoformat(due))

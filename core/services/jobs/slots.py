@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.services.jobs.models import PeriodicRun
 
@@ -38,7 +38,8 @@ async def run_next_at(session: AsyncSession, tenant_id: int, name: str, at: date
     )
 
 
-async def wake(session: AsyncSession, tenant_id: int, name: str, at: datetime) -> None:
+async def wake(session: AsyncSession | AsyncConnection, tenant_id: int, name: str, at: datetime) -> None:
+    """Bring the slot forward to ``at`` (never later); one UPDATE, also on an autocommit connection."""
     await session.execute(
         update(PeriodicRun)
         .where(*_slot(tenant_id, name), PeriodicRun.next_run_at > at)
