@@ -104,7 +104,10 @@ async def browser(live_server: LiveServer) -> AsyncIterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (CI must run them)")
         pytest.skip(reason)
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+
+    # Assertions wait as long as actions do (5 s by default): the two suites share CI's two CPUs.
+    expect.set_options(timeout=10_000)
 
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
