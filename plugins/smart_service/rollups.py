@@ -213,8 +213,8 @@ async def _rebuild_all(session: AsyncSession, calendar: sla.Calendar, classes: d
     from plugins.smart_service.indicators import period_expression
 
     tenant_id = _tenant(session)
-    await session.execute(delete(IndicatorRollup).where(IndicatorRollup.tenant_id == tenant_id))
-    await session.execute(delete(IndicatorMark).where(IndicatorMark.tenant_id == tenant_id))
+    await session.execute(delete(IndicatorRollup))  # the session's tenant filter bounds both deletes
+    await session.execute(delete(IndicatorMark))
     dialect = session.get_bind().dialect.name
 
     def day(column: Any) -> Any:
@@ -231,7 +231,7 @@ async def _rebuild_all(session: AsyncSession, calendar: sla.Calendar, classes: d
                 day(Event.created_at),
                 day(Event.close_due_at),
                 day(Event.handle_due_at),
-            ).where(Event.tenant_id == tenant_id),
+            ).where(Event.tenant_id == tenant_id),  # by hand: the tenant filter leaves INSERT … SELECT alone
         )
     )
     firsts = await session.execute(
@@ -255,12 +255,10 @@ def day_from(moment: datetime, calendar: sla.Calendar) -> date:
 async def _rebuild_days(
     session: AsyncSession, calendar: sla.Calendar, classes: dict[str, str], days: list[str]
 ) -> None:
-    tenant_id = _tenant(session)
+    _tenant(session)  # unbound, the tenant filter would delete nothing and insert everywhere: refuse
     for i in range(0, len(days), _CHUNK):
         chunk = days[i : i + _CHUNK]
-        await session.execute(
-            delete(IndicatorRollup).where(IndicatorRollup.tenant_id == tenant_id, IndicatorRollup.day.in_(chunk))
-        )
+        await session.execute(delete(IndicatorRollup).where(IndicatorRollup.day.in_(chunk)))
         ranges = day_ranges((date.fromisoformat(d) for d in chunk), calendar)
         await _insert(session, await aggregate(session, calendar, classes, ranges))
 
@@ -269,9 +267,7 @@ async def _remark(session: AsyncSession, calendar: sla.Calendar, changed: Sequen
     tenant_id = _tenant(session)
     ids = [r.id for r in changed]
     for i in range(0, len(ids), _CHUNK):
-        await session.execute(
-            delete(IndicatorMark).where(IndicatorMark.tenant_id == tenant_id, IndicatorMark.id.in_(ids[i : i + _CHUNK]))
-        )
+        await session.execute(delete(IndicatorMark).where(IndicatorMark.id.in_(ids[i : i + _CHUNK])))
     if changed:
         await session.execute(
             insert(IndicatorMark),
