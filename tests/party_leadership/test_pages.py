@@ -232,6 +232,10 @@ async def test_the_widget_node_figures_and_my_page_show_the_pillar(app: Any, dis
         assert await plugin.node_figures(None, d.nodes["yx"], s) == []
     overview = await admin.get(d.url("/party/"))
     assert "双安社区" in main_text(overview.text)
+    assert 'data-chart="pl-hours"' in overview.text and 'core/charts.js"></script>' in overview.text
+    # the chart's JSON as the script reads it: not HTML-escaped (a JSON script element decodes no entities)
+    assert '"labels": ["双安社区"]' in overview.text
+    assert (await admin.get("/static/core/charts.js")).status_code == 200  # the chart script all pillars share
 
 
 async def test_off_in_a_district_the_pillar_is_not_there(app: Any, district: District) -> None:
