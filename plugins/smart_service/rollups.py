@@ -12,9 +12,10 @@ decides how small that set is.
 
 The job (``JOB``) is queued after commit when an event changes (``heard``, at most once a minute per
 district and process) and runs every few hours anyway. A pass takes the changed events (one
-statement: one snapshot), replaces their marks, and rebuilds every day their old or new marks are
-counted on from the marks of that day (whole days: nothing drifts). A new time zone or a change of
-category classes rebuilds everything (``signature``), in batches of days.
+statement: one snapshot), takes their old marks' counts out of the rollups and puts the new
+marks' in, key by key (``_apply``: only the rows they touch, not their whole days; both sides are
+counted by the same SQL from marks, so the rollups stay the marks' sum). A new time zone or a
+change of category classes rebuilds everything (``signature``), a month of days per statement.
 
 The watermark trails each pass by ``OVERLAP``: a transaction that wrote ``updated_at`` before the
 pass but committed after it is still found (transactions are far shorter than that). A bulk load
@@ -202,8 +203,14 @@ async def refresh(
         full, changed = True, None
     else:
         rows = await _changed(session, state.watermark)
+        ids = [r.id for r in rows]
+        delta: dict[Key, list[int]] = {}
+        for i in range(0, len(ids), _CHUNK):  # what the rollups hold of them now, taken away…
+            await _expand(session, None, ids[i : i + _CHUNK], delta, -1)
         dirty = await _remark(session, calendar, rows)
-        await _rebuild_days(session, sorted(dirty))
+        for i in range(0, len(ids), _CHUNK):  # …and what they are now, added
+            await _expand(session, None, ids[i : i + _CHUNK], delta, 1)
+        await _apply(session, delta)
         full, days, changed = False, len(dirty), len(rows)
     state.signature = sig
     state.rolled_before = today.isoformat()
@@ -268,14 +275,6 @@ async def _rebuild_all(session: AsyncSession, calendar: sla.Calendar) -> int:
     return len(days)
 
 
-async def _rebuild_days(session: AsyncSession, days: list[str]) -> None:
-    _tenant(session)  # unbound, the tenant filter would delete nothing and insert everywhere: refuse
-    for i in range(0, len(days), _CHUNK):
-        chunk = days[i : i + _CHUNK]
-        await session.execute(delete(IndicatorRollup).where(IndicatorRollup.day.in_(chunk)))
-        await _roll(session, chunk)
-
-
 async def _remark(session: AsyncSession, calendar: sla.Calendar, changed: Sequence[Any]) -> set[str]:
     """New marks for the changed events, from the rows read; returns the days their old and new
     marks are counted on (the rollups to rebuild)."""
@@ -320,9 +319,10 @@ def _group(dim: str, category: Any) -> Any:
     return func.coalesce(cast(column, String), "")
 
 
-def aggregate(days: Sequence[str], dim: str) -> Any:
-    """SELECT of the rollup rows of ``days`` for ``dim``, from the marks: each population by the
-    day it is dated by (as ``indicators.compute`` by period), the conditions ``row_counts``'."""
+def aggregate(days: Sequence[str] | None, dim: str, ids: Sequence[int] = ()) -> Any:
+    """SELECT of the rollup rows of ``days`` for ``dim`` (or of the marks ``ids`` on any day), from
+    the marks: each population by the day it is dated by (as ``indicators.compute`` by period), the
+    conditions ``row_counts``'; by the mark's own node (``_expand`` adds the nodes above)."""
     from plugins.smart_service.indicators import POPULATIONS, row_counts
 
     mark = IndicatorMark
@@ -346,7 +346,8 @@ def aggregate(days: Sequence[str], dim: str) -> Any:
         if dim == "c":
             on = and_(category.tenant_id == mark.tenant_id, category.code == mark.category_code)
             stmt = stmt.select_from(mark).outerjoin(category, on)
-        parts.append(stmt.where(dated.in_(list(days)), mark.state != State.MERGED.value))
+        which = dated.in_(list(days)) if days is not None else and_(mark.id.in_(list(ids)), dated.is_not(None))
+        parts.append(stmt.where(which, mark.state != State.MERGED.value))
     rows = union_all(*parts).subquery()
     sums = [func.sum(rows.c[k]).label(k) for k in COUNT_COLUMNS]
     return select(rows.c.day, rows.c.node_path, rows.c.g, *sums).group_by(rows.c.day, rows.c.node_path, rows.c.g)
@@ -358,29 +359,49 @@ def ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-async def _roll(session: AsyncSession, days: Sequence[str]) -> None:
-    """The rollup rows of ``days`` (deleted before) from the marks. A row holds a node's whole
-    subtree, so each event's counts go to its node and every node above it: a dashboard reads its
-    scope's own rows (a district's 30 days: 30 rows a group), however many events and grids lie
-    below. ``t`` (group '') is the total, by day (the total, by area, by period)."""
-    tenant_id = _tenant(session)
-    acc: dict[tuple[str, str, str, str], list[int]] = {}
+Key = tuple[str, str, str, str]  # (day, node_path, dim, group_key)
+
+
+async def _expand(
+    session: AsyncSession,
+    days: Sequence[str] | None,
+    ids: Sequence[int] = (),
+    acc: dict[Key, list[int]] | None = None,
+    sign: int = 1,
+) -> dict[Key, list[int]]:
+    """The marks' counts (of ``days``, or of the marks ``ids``) by rollup key, added into ``acc``
+    times ``sign``. A row holds a node's whole subtree, so each event's counts go to its node and
+    every node above it: a dashboard reads its scope's own rows (a district's 30 days: 30 rows a
+    group), however many events and grids lie below. ``t`` (group '') is the total, by day (the
+    total, by area, by period)."""
+    acc = {} if acc is None else acc
     for dim in DIMS:
-        for r in (await session.execute(aggregate(days, dim))).all():
-            counts = [int(getattr(r, k) or 0) for k in COUNT_COLUMNS]
+        for r in (await session.execute(aggregate(days, dim, ids))).all():
+            counts = [sign * int(getattr(r, k) or 0) for k in COUNT_COLUMNS]
             if not any(counts):
                 continue
             for path in ancestors(r.node_path):
-                keys = [(r.day, path, dim, r.g)] + ([(r.day, path, "t", "")] if dim == "c" else [])
-                for key in keys:
+                for key in [(r.day, path, dim, r.g)] + ([(r.day, path, "t", "")] if dim == "c" else []):
                     into = acc.get(key)
                     if into is None:
                         acc[key] = list(counts)
                     else:
                         for i, v in enumerate(counts):
                             into[i] += v
+    return acc
+
+
+async def _roll(session: AsyncSession, days: Sequence[str]) -> None:
+    """The rollup rows of ``days`` (deleted before) from the marks of those days."""
+    await _insert(session, await _expand(session, days))
+
+
+async def _insert(session: AsyncSession, acc: dict[Key, list[int]]) -> None:
+    tenant_id = _tenant(session)
     batch: list[dict[str, Any]] = []
     for (day, path, dim, group), counts in acc.items():
+        if not any(counts):
+            continue
         batch.append(
             {
                 "tenant_id": tenant_id,
@@ -397,6 +418,35 @@ async def _roll(session: AsyncSession, days: Sequence[str]) -> None:
             batch = []
     if batch:
         await session.execute(insert(IndicatorRollup), batch)
+
+
+async def _apply(session: AsyncSession, delta: dict[Key, list[int]]) -> None:
+    """Adds ``delta`` to the rollup rows of its keys: a row that comes to nothing goes, a new key
+    gets a row. Only the keys the changed events touch are read and written, not their whole days."""
+    delta = {k: v for k, v in delta.items() if any(v)}
+    roll = IndicatorRollup
+    found: dict[Key, Any] = {}
+    days = sorted({k[0] for k in delta})
+    paths = sorted({k[1] for k in delta})
+    for i in range(0, len(days), _CHUNK):
+        for j in range(0, len(paths), _CHUNK):
+            stmt = select(roll).where(roll.day.in_(days[i : i + _CHUNK]), roll.node_path.in_(paths[j : j + _CHUNK]))
+            for row in (await session.execute(stmt)).scalars():
+                key = (row.day, row.node_path, row.dim, row.group_key)
+                if key in delta:
+                    found[key] = row
+    gone: list[int] = []
+    for key, row in found.items():
+        counts = [getattr(row, k) + d for k, d in zip(COUNT_COLUMNS, delta.pop(key), strict=True)]
+        if any(counts):
+            for k, v in zip(COUNT_COLUMNS, counts, strict=True):
+                setattr(row, k, v)
+        else:
+            gone.append(row.id)
+    for i in range(0, len(gone), _CHUNK):
+        await session.execute(delete(roll).where(roll.id.in_(gone[i : i + _CHUNK])))
+    await session.flush()
+    await _insert(session, delta)  # keys without a row: what is left of the delta
 
 
 # ---- the job and who queues it -----------------------------------------------------------------
