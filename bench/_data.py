@@ -152,6 +152,7 @@ def node_rows(nodes: Iterable[Node]) -> list[dict[str, Any]]:
             "path": n.path,
             "depth": n.depth,
             "boundary": None,
+            "defined": False,  # NOT NULL without a server default: COPY must name it
         }
         for n in nodes
     ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import sys
@@ -191,6 +192,7 @@ async def measure(fresh: Any, nodes: list[Node], runs: int, warmup: int) -> dict
                 "list": stats(whole),
                 "count": stats(count_ns),
                 "page": stats(page_ns),
+                "ns": {"list": whole, "count": count_ns, "page": page_ns},
                 "plans": plans,
                 "path_index_used": {k: uses_path_index(v) for k, v in plans.items()},
                 "prefix_in_index_cond": {k: path_bounds_index(v) for k, v in plans.items()},
@@ -222,43 +224,99 @@ def path_bounds_index(plan: list[str]) -> bool:
     return any(("Index Cond" in ln or "SEARCH" in ln) and "node_path" in ln for ln in plan)
 
 
+def _pooled(rounds: list[dict[str, Any]], who: str) -> dict[str, Any]:
+    """The rounds' raw timings pooled (p50/p95) and the spread of the rounds' p95 of the list."""
+    first = rounds[0][who]
+    out = {k: v for k, v in first.items() if k not in ("list", "count", "page", "ns")}
+    for k in ("list", "count", "page"):
+        out[k] = stats([n for r in rounds for n in r[who]["ns"][k]])
+    per = sorted(r[who]["list"]["p95_ms"] for r in rounds)
+    out["list_round_p95_ms"] = {"median": per[len(per) // 2], "min": per[0], "max": per[-1]}
+    return out
+
+
+async def run_postgresql(args: argparse.Namespace, nodes: list[Node], tmp: Path) -> dict[str, Any]:
+    """A database per size, then ``--rounds`` rounds each measuring every size in turn (a slow
+    spell of the shared machine hits both sides of a ratio)."""
+    import contextlib
+
+    out: dict[str, Any] = {}
+    sizes = sorted(args.pg_sizes)
+    async with contextlib.AsyncExitStack() as stack:
+        fresh = {}
+        for size in sizes:
+            fresh[size] = await stack.enter_async_context(
+                fresh_database("postgresql", args.pg_url, tmp, f"residents{size}")
+            )
+            t = time.perf_counter()
+            await fill(fresh[size], nodes, 0, size, args.seed)
+            out[size] = {"fill_s": round(time.perf_counter() - t, 1)}
+        rounds: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+        loads = []
+        for i in range(args.rounds):
+            for size in sizes:
+                rounds[size].append(await measure(fresh[size], nodes, args.runs, args.warmup))
+            loads.append(round(os.getloadavg()[0], 2))
+            print(f"round {i + 1}/{args.rounds}, load average {loads[-1]}", flush=True)
+    for size in sizes:
+        out[size]["users"] = {who: _pooled(rounds[size], who) for who in rounds[size][0]}
+        out[size]["loadavg_rounds"] = loads
+        for who, r in out[size]["users"].items():
+            print(
+                f"postgresql {size:>9,} {who:20} rows {r['total']:>9,}  list p50 {r['list']['p50_ms']:8.2f}"
+                f" p95 {r['list']['p95_ms']:8.2f} ms (rounds' p95 {r['list_round_p95_ms']['min']:.2f}–"
+                f"{r['list_round_p95_ms']['max']:.2f}) | count p95 {r['count']['p95_ms']:8.2f} | page p95"
+                f" {r['page']['p95_ms']:8.2f} ms",
+                flush=True,
+            )
+    if len(sizes) > 1:
+        lo, hi = sizes[0], sizes[-1]
+        for who in out[lo]["users"]:
+            per = sorted(
+                a[who]["list"]["p95_ms"] / max(b[who]["list"]["p95_ms"], 1e-6)
+                for a, b in zip(rounds[hi], rounds[lo], strict=True)
+            )
+            ratio = {
+                k: round(out[hi]["users"][who][k]["p95_ms"] / out[lo]["users"][who][k]["p95_ms"], 2)
+                for k in ("list", "count", "page")
+            }
+            ratio["list_rounds"] = {"median": round(per[len(per) // 2], 2), "min": round(per[0], 2)}
+            ratio["list_rounds"]["max"] = round(per[-1], 2)
+            out.setdefault("ratios_p95", {})[who] = ratio
+            print(
+                f"ratio {hi}/{lo} p95 {who}: list {ratio['list']:.2f}× (rounds {ratio['list_rounds']['median']:.2f},"
+                f" {ratio['list_rounds']['min']:.2f}–{ratio['list_rounds']['max']:.2f}) count {ratio['count']:.2f}×"
+                f" page {ratio['page']:.2f}×"
+            )
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     nodes = make_tree(FANOUT)
     results: dict[str, Any] = {"nodes": len(nodes), "postgresql": {}, "sqlite": {}}
+    results["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
+    results["rounds"], results["runs_per_round"] = args.rounds, args.runs
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, sizes in (("postgresql", args.pg_sizes), ("sqlite", args.sqlite_sizes)):
-            if not sizes:
-                continue
-            async with fresh_database(kind, args.pg_url, Path(tmp), "residents") as fresh:
+        if args.pg_sizes:
+            results["postgresql"] = await run_postgresql(args, nodes, Path(tmp))
+        if args.sqlite_sizes:
+            async with fresh_database("sqlite", args.pg_url, Path(tmp), "residents") as fresh:
                 done = 0
-                for size in sorted(sizes):
+                for size in sorted(args.sqlite_sizes):
                     t = time.perf_counter()
                     await fill(fresh, nodes, done, size, args.seed)
                     done = size
                     fill_s = time.perf_counter() - t
                     res = await measure(fresh, nodes, args.runs, args.warmup)
-                    results[kind][size] = {"fill_s": round(fill_s, 1), "users": res}
+                    results["sqlite"][size] = {"fill_s": round(fill_s, 1), "users": res}
                     for who, r in res.items():
+                        r.pop("ns", None)
                         print(
-                            f"{kind:10} {size:>9,} {who:20} rows {r['total']:>9,}  list p50 {r['list']['p50_ms']:8.2f} "
-                            f"p95 {r['list']['p95_ms']:8.2f} ms | count p50 {r['count']['p50_ms']:8.2f} | page p50 "
-                            f"{r['page']['p50_ms']:8.2f} ms | path index used/prefix in index cond: count "
-                            f"{uses_path_index(r['plans']['count'])}/{path_bounds_index(r['plans']['count'])} page "
-                            f"{uses_path_index(r['plans']['page'])}/{path_bounds_index(r['plans']['page'])}",
+                            f"sqlite     {size:>9,} {who:20} rows {r['total']:>9,}  list p50 {r['list']['p50_ms']:8.2f}"
+                            f" p95 {r['list']['p95_ms']:8.2f} ms | count p50 {r['count']['p50_ms']:8.2f} | page p50 "
+                            f"{r['page']['p50_ms']:8.2f} ms",
                             flush=True,
                         )
-    pg = results["postgresql"]
-    if len(pg) > 1:
-        lo, hi = min(pg), max(pg)
-        results["ratios"] = {
-            who: {
-                k: pg[hi]["users"][who][k]["p50_ms"] / pg[lo]["users"][who][k]["p50_ms"]
-                for k in ("list", "count", "page")
-            }
-            for who in pg[lo]["users"]
-        }
-        for who, r in results["ratios"].items():
-            print(f"ratio {hi}/{lo} p50 {who}: list {r['list']:.1f}× count {r['count']:.1f}× page {r['page']:.1f}×")
     return results
 
 
@@ -267,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=PG_DEFAULT)
     ap.add_argument("--pg-sizes", type=int, nargs="*", default=[10_000, 1_000_000])
     ap.add_argument("--sqlite-sizes", type=int, nargs="*", default=[10_000])
-    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=5, help="PostgreSQL: rounds, each measuring every size in turn")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20260)
     args = ap.parse_args(argv)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 COUNT_CAP = 10_000
@@ -19,12 +19,30 @@ async def capped_count(session: AsyncSession, stmt: Select[Any], cap: int | None
     """(count, capped): the exact count when it is at most ``cap``, else (cap, True). ``cap=None``
     counts everything."""
     inner = stmt.order_by(None)
+    if _rows_only(inner):
+        # The rows, not their columns: a constant instead of every column of the entity (at the cap,
+        # building 10,001 rows of ~70 columns was half the count); the FROMs stay, and with them
+        # the ORM's tenant criteria.
+        inner = inner.with_only_columns(literal_column("1"), maintain_column_froms=True)
     if cap is not None:
         inner = inner.limit(cap + 1)
     n = int(await session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
     if cap is not None and n > cap:
         return cap, True
     return n, False
+
+
+def _rows_only(stmt: Any) -> bool:
+    """Whether the statement's columns can give way to a constant without changing its row count:
+    not with DISTINCT or GROUP BY (the rows depend on the columns), nor with loader options (they
+    name the entity the columns would no longer hold)."""
+    return (
+        isinstance(stmt, Select)
+        and not stmt._distinct
+        and not stmt._group_by_clauses
+        and not stmt._having_criteria
+        and not stmt._with_options
+    )
 
 
 def count_label(n: int, capped: bool) -> str:

@@ -48,7 +48,7 @@ from plugins.smart_service import rollups as rollup_store
 from plugins.smart_service import sla
 from plugins.smart_service.lifecycle import TABLE, Clock, State, lazy
 from plugins.smart_service.models import Category, Event, EventTransition, HandlingUnit
-from plugins.smart_service.rollup_models import IndicatorRollup
+from plugins.smart_service.rollup_models import IndicatorMark, IndicatorRollup
 
 DIMENSIONS = ("area", "unit", "worker", "category", "period")
 DIMENSION_LABELS = {
@@ -185,14 +185,6 @@ class Report:
     lateness: list[Late] = field(default_factory=list)
 
 
-def _flag(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _sum(expr: Any, condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, expr), else_=0)), 0)
-
-
 def _columns(low: datetime, high: datetime) -> list[Any]:
     """The aggregate columns, labelled with ``COUNTS``' keys, over events reported in [low, high)
     and events due in it (each count says which: see the module's docstring)."""
@@ -203,38 +195,48 @@ def _within(column: Any, ranges: Sequence[tuple[datetime, datetime]]) -> Any:
     return or_(*(and_(column >= lo, column < hi) for lo, hi in ranges))
 
 
-def _columns_over(ranges: Sequence[tuple[datetime, datetime]]) -> list[Any]:
-    """``_columns`` over several [low, high) ranges (the days of a range not read from rollups)."""
-    reported = _within(Event.created_at, ranges)
-    registered = and_(reported, Event.state.in_(_REGISTERED))
-    dispatched = and_(
-        reported,
-        or_(
-            Event.state.in_(_AFTER_DISPATCH),
-            and_(Event.state == State.PARKED.value, Event.parked_from != State.REGISTERED.value),
-        ),
+# Each count's population, by the column it is dated by: reported, due to be closed, due to be handled.
+POPULATIONS = (("created_at", "reported"), ("close_due_at", "due"), ("handle_due_at", "handle_due"))
+
+
+def row_counts(t: Any = Event) -> dict[str, tuple[str, Any, Any]]:
+    """Each count of ``COUNTS``: (its population, the condition a row of it must meet or None for
+    every row, the value it adds: 1 or a column). ``t`` is ``Event`` or a table with its columns
+    by the same names (the rollups' marks): one definition for events, marks and rollups."""
+    registered = t.state.in_(_REGISTERED)
+    dispatched = or_(
+        t.state.in_(_AFTER_DISPATCH),
+        and_(t.state == State.PARKED.value, t.parked_from != State.REGISTERED.value),
     )
-    closed = Event.state == State.CLOSED.value
-    not_rejected = Event.state != State.REJECTED.value
-    due = and_(_within(Event.close_due_at, ranges), not_rejected)
-    handle_due = and_(_within(Event.handle_due_at, ranges), not_rejected)
-    handled = Event.handled_at.is_not(None)
-    return [
-        _flag(reported).label("received"),
-        _flag(registered).label("registered"),
-        _flag(dispatched).label("dispatched"),
-        _flag(and_(reported, closed)).label("closed"),
-        _flag(due).label("due"),
-        _flag(and_(due, closed, Event.closed_at <= Event.close_due_at)).label("on_time"),
-        _flag(handle_due).label("handle_due"),
-        _flag(and_(handle_due, handled)).label("handled_due"),
-        _flag(and_(handle_due, handled, Event.handled_at <= Event.handle_due_at)).label("handled_on_time"),
-        _flag(and_(reported, handled)).label("handled"),
-        _sum(Event.rework_count, reported).label("reworks"),
-        _flag(and_(registered, Event.extension_count > 0)).label("extended"),
-        _flag(and_(reported, Event.rating.is_not(None))).label("rated"),
-        _flag(and_(reported, Event.rating >= 4)).label("satisfied"),
-    ]
+    closed = t.state == State.CLOSED.value
+    not_rejected = t.state != State.REJECTED.value
+    handled = t.handled_at.is_not(None)
+    return {
+        "received": ("reported", None, 1),
+        "registered": ("reported", registered, 1),
+        "dispatched": ("reported", dispatched, 1),
+        "closed": ("reported", closed, 1),
+        "due": ("due", not_rejected, 1),
+        "on_time": ("due", and_(not_rejected, closed, t.closed_at <= t.close_due_at), 1),
+        "handle_due": ("handle_due", not_rejected, 1),
+        "handled_due": ("handle_due", and_(not_rejected, handled), 1),
+        "handled_on_time": ("handle_due", and_(not_rejected, handled, t.handled_at <= t.handle_due_at), 1),
+        "handled": ("reported", handled, 1),
+        "reworks": ("reported", None, t.rework_count),
+        "extended": ("reported", and_(registered, t.extension_count > 0), 1),
+        "rated": ("reported", t.rating.is_not(None), 1),
+        "satisfied": ("reported", t.rating >= 4, 1),
+    }
+
+
+def _columns_over(ranges: Sequence[tuple[datetime, datetime]], t: Any = Event) -> list[Any]:
+    """``_columns`` over several [low, high) ranges (the days of a range not read from rollups)."""
+    dated = {pop: _within(getattr(t, column), ranges) for column, pop in POPULATIONS}
+    out = []
+    for key, (pop, condition, value) in row_counts(t).items():
+        where = dated[pop] if condition is None else and_(dated[pop], condition)
+        out.append(func.coalesce(func.sum(case((where, value), else_=0)), 0).label(key))
+    return out
 
 
 def in_range(low: datetime, high: datetime) -> Any:
@@ -242,10 +244,8 @@ def in_range(low: datetime, high: datetime) -> Any:
     return in_ranges([(low, high)])
 
 
-def in_ranges(ranges: Sequence[tuple[datetime, datetime]]) -> Any:
-    return or_(
-        _within(Event.created_at, ranges), _within(Event.close_due_at, ranges), _within(Event.handle_due_at, ranges)
-    )
+def in_ranges(ranges: Sequence[tuple[datetime, datetime]], t: Any = Event) -> Any:
+    return or_(*(_within(getattr(t, column), ranges) for column, _pop in POPULATIONS))
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -306,22 +306,22 @@ async def compute(
     if by == "area":
         rows = await _by_area(session, source, scope, locale)
     elif by == "unit":
-        found = await source.grouped(Event.handling_unit_id, "u")
+        found = await source.grouped("handling_unit_id", "u")
         names = await _names(session, HandlingUnit, {k for k in found if k is not None}, locale)
         rows = _sorted_rows(found, names)
     elif by == "worker":
-        found = await source.grouped(Event.assignee_user_id, "w")
+        found = await source.grouped("assignee_user_id", "w")
         ids = {k for k in found if k is not None}
         people = dict((await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))).all())
         rows = _sorted_rows(found, {k: v or "" for k, v in people.items()})
     elif by == "category":
         classes = await rollup_store.category_classes(session)
         found: dict[Any, dict[str, int]] = {}
-        for code, counts in (await source.grouped(Event.category_code, "c")).items():
+        for code, counts in (await source.grouped("category_code", "c")).items():
             _add(found.setdefault(classes.get(code, code), _zero()), counts)
         cats = (await session.execute(select(Category).where(Category.code.in_(list(found))))).scalars()
         names = {c.code: c.label(locale) for c in cats}
-        rows = [Figures(k, names.get(k, k), found[k]) for k in sorted(found)]
+        rows = [Figures(k, names.get(k, k), found[k]) for k in sorted(found) if any(found[k].values())]
     else:
         merged = await source.periods(grain)
         rows = [Figures(k, k, merged[k]) for k in sorted(merged) if any(merged[k].values())]
@@ -334,9 +334,9 @@ def _zero() -> dict[str, int]:
     return {k: 0 for k, _label in COUNTS}
 
 
-def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+def _add(into: dict[str, int], counts: dict[str, int], sign: int = 1) -> None:
     for k, v in counts.items():
-        into[k] = into.get(k, 0) + v
+        into[k] = into.get(k, 0) + sign * v
 
 
 def _sorted_rows(found: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[Figures]:
@@ -376,9 +376,16 @@ def area_key(dialect: str, column: Any, root: str | None, areas: Sequence[str]) 
     return case(*((in_scope(column, [p]), p) for p in areas), else_="")
 
 
+def outermost(paths: Sequence[str]) -> list[str]:
+    """The paths not inside another of them (in order): a nested one would be counted twice."""
+    return [p for i, p in enumerate(paths) if not any(q != p and p.startswith(q) for q in paths[:i] + paths[i + 1 :])]
+
+
 class _Sources:
-    """Counts of the range from both places: events over ``plan.event_ranges``, rollups over
-    ``plan.rollup_days``; grouped results are summed key by key."""
+    """Counts of the range from where they are exact: events over ``plan.event_ranges`` (without
+    rollups: all of it), rollups over ``plan.rollup_days``, plus the events changed since the last
+    pass (``plan.changed``) as they are now, less their marks (what the rollups hold of them);
+    grouped results are summed key by key."""
 
     def __init__(self, session: AsyncSession, scope: list[str], plan: rollup_store.Plan, calendar: sla.Calendar):
         self.session = session
@@ -386,21 +393,39 @@ class _Sources:
         self.plan = plan
         self.calendar = calendar
         self.dialect = session.get_bind().dialect.name
-        self.ranges = list(plan.event_ranges)
 
-    def _event_where(self) -> list[Any]:
-        return [in_scope(Event.node_path, self.scope), Event.state != State.MERGED.value, in_ranges(self.ranges)]
+    def _parts(self) -> list[tuple[Any, list[tuple[datetime, datetime]], list[Any], int]]:
+        """(table, its ranges, extra conditions, sign) of each place counted from rows."""
+        parts: list[tuple[Any, list[tuple[datetime, datetime]], list[Any], int]] = []
+        if self.plan.event_ranges:
+            parts.append((Event, list(self.plan.event_ranges), [], 1))
+        if self.plan.changed and self.plan.rollup_days:
+            span = [
+                bounds(
+                    date.fromisoformat(self.plan.rollup_days[0]),
+                    date.fromisoformat(self.plan.rollup_days[-1]),
+                    self.calendar,
+                )
+            ]
+            for t, sign in ((Event, 1), (IndicatorMark, -1)):
+                parts.append((t, span, [rollup_store.changed_filter(self.plan, t)], sign))
+        return parts
 
-    def _rollup_where(self, dim: str) -> list[Any] | None:
+    def _where(self, t: Any, ranges: list[tuple[datetime, datetime]], extra: list[Any]) -> list[Any]:
+        return [in_scope(t.node_path, self.scope), t.state != State.MERGED.value, *extra, in_ranges(ranges, t)]
+
+    def _rollup_where(self, dim: str, paths: Sequence[str] | None = None) -> list[Any] | None:
+        """The rollup rows of ``paths`` (a row holds its node's subtree; by default the scope's
+        outermost nodes, so nothing is counted twice) over the plan's rollup days."""
         span = self.plan.rollup_span
         if span is None:
             return None
         first, last, skipped = span
         where = [
             IndicatorRollup.dim == dim,
+            IndicatorRollup.node_path.in_(outermost(self.scope if paths is None else paths)),
             IndicatorRollup.day >= first,
             IndicatorRollup.day <= last,
-            in_scope(IndicatorRollup.node_path, self.scope),
         ]
         if skipped:
             where.append(IndicatorRollup.day.not_in(sorted(skipped)))
@@ -412,57 +437,54 @@ class _Sources:
 
     async def total(self) -> dict[str, int]:
         out = _zero()
-        if self.ranges:
-            _add(
-                out,
-                _counts(
-                    (await self.session.execute(select(*_columns_over(self.ranges)).where(*self._event_where()))).one()
-                ),
-            )
-        where = self._rollup_where("c")
+        for t, ranges, extra, sign in self._parts():
+            stmt = select(*_columns_over(ranges, t)).where(*self._where(t, ranges, extra))
+            _add(out, _counts((await self.session.execute(stmt)).one()), sign)
+        where = self._rollup_where("t")
         if where is not None:
             _add(out, _counts((await self.session.execute(select(*self._sums()).where(*where))).one()))
         return out
 
     async def grouped(
-        self, column: Any, dim: str, area: tuple[str | None, list[str]] | None = None
+        self, column: str | None, dim: str, area: tuple[str | None, list[str]] | None = None
     ) -> dict[Any, dict[str, int]]:
+        """By ``column`` of the events (their unit, assignee, category), or by area."""
         found: dict[Any, dict[str, int]] = {}
-        if self.ranges:
-            key = area_key(self.dialect, Event.node_path, *area) if area else column
-            stmt = select(key.label("key"), *_columns_over(self.ranges)).where(*self._event_where()).group_by(key)
+        for t, ranges, extra, sign in self._parts():
+            key = area_key(self.dialect, t.node_path, *area) if area else getattr(t, str(column))
+            where = self._where(t, ranges, extra)
+            stmt = select(key.label("key"), *_columns_over(ranges, t)).where(*where).group_by(key)
             for r in (await self.session.execute(stmt)).all():
-                _add(found.setdefault(r.key, _zero()), _counts(r))
-        where = self._rollup_where(dim)
+                _add(found.setdefault(r.key, _zero()), _counts(r), sign)
+        # By area: each area's own rows (``t``); an area inside one before it counts nothing, as in
+        # ``area_key`` (the first area an event lies in takes it).
+        where = self._rollup_where("t", area[1]) if area else self._rollup_where(dim)
         if where is not None:
-            key = area_key(self.dialect, IndicatorRollup.node_path, *area) if area else IndicatorRollup.group_key
+            key = IndicatorRollup.node_path if area else IndicatorRollup.group_key
             stmt = select(key.label("key"), *self._sums()).where(*where).group_by(key)
             for r in (await self.session.execute(stmt)).all():
                 k = r.key if area or dim == "c" else (int(r.key) if r.key else None)
                 _add(found.setdefault(k, _zero()), _counts(r))
-        return found
+        # A group with nothing to count is no row (as a period with nothing is none), wherever its
+        # rows came from: a change can take the last count away, a deadline of a rejected case adds none.
+        return {k: v for k, v in found.items() if any(v.values())}
 
     async def periods(self, grain: str) -> dict[str, dict[str, int]]:
         """By day / week / month, each population in the period it is dated by."""
         merged: dict[str, dict[str, int]] = {}
-        if self.ranges:
+        for t, ranges, extra, sign in self._parts():
             # Three GROUP BYs, each population by its own date, so due counts fall in the period of
             # their deadline: reported (created_at), due to be closed (close_due_at), due to be handled.
-            for column, keys in (
-                (Event.created_at, REPORTED_KEYS),
-                (Event.close_due_at, ("due", "on_time")),
-                (Event.handle_due_at, ("handle_due", "handled_due", "handled_on_time")),
-            ):
-                bucket = period_expression(self.dialect, grain, self.calendar, column).label("key")
-                stmt = (
-                    select(bucket, *_columns_over(self.ranges))
-                    .where(*self._event_where()[:2], _within(column, self.ranges))
-                    .group_by(bucket)
-                )
+            for column, pop in POPULATIONS:
+                keys = [k for k, (p, *_rest) in row_counts(t).items() if p == pop]
+                dated = getattr(t, column)
+                bucket = period_expression(self.dialect, grain, self.calendar, dated).label("key")
+                where = [*self._where(t, ranges, extra)[:-1], _within(dated, ranges)]
+                stmt = select(bucket, *_columns_over(ranges, t)).where(*where).group_by(bucket)
                 for r in (await self.session.execute(stmt)).all():
                     got = _counts(r)
-                    _add(merged.setdefault(str(r.key), _zero()), {k: got[k] for k in keys})
-        where = self._rollup_where("c")
+                    _add(merged.setdefault(str(r.key), _zero()), {k: got[k] for k in keys}, sign)
+        where = self._rollup_where("t")
         if where is not None:
             stmt = select(IndicatorRollup.day, *self._sums()).where(*where).group_by(IndicatorRollup.day)
             for r in (await self.session.execute(stmt)).all():
@@ -478,10 +500,6 @@ def period_of(day: str, grain: str) -> str:
         d = date.fromisoformat(day)
         return (d - timedelta(days=d.weekday())).isoformat()
     return day
-
-
-DUE_KEYS = ("due", "on_time", "handle_due", "handled_due", "handled_on_time")
-REPORTED_KEYS = tuple(k for k, _label in COUNTS if k not in DUE_KEYS)
 
 
 def period_expression(dialect: str, grain: str, calendar: sla.Calendar, column: Any) -> Any:

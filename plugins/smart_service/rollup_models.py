@@ -6,8 +6,11 @@ dashboard sums a few thousand rows instead of reading every event of the range.
   counts by the report's day, due counts by the deadline's day, as the indicators count them).
   ``dim`` says what ``group_key`` is: ``c`` the category class (大类), ``u`` the handling unit's id,
   ``w`` the assignee's id ('' for none); every event is counted once in each dim.
-- ``IndicatorMark``: per event, what the rollups hold of it (its version and updated_at, and the
-  three days it is counted on), so a change is found and its old days rebuilt too.
+- ``IndicatorMark``: per event, what the rollups hold of it — a copy of the columns the indicators
+  count (``COUNTED``) as of the pass that rolled it up, its version and updated_at, and the three
+  days it is counted on. The rollups are aggregated from the marks (never from events), so they
+  equal the marks' counts exactly; a dashboard adds the events changed since (found by version or
+  updated_at) and takes away their marks, and is exact at any moment.
 - ``IndicatorState``: per district, the days the rollups cover (``rolled_before``: every day before
   it), from when to look for changed events (``watermark``) and what they were built with
   (``signature``: the calendar's time zone and the category classes; a change rebuilds them).
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TenantScoped, utcnow
@@ -69,15 +72,55 @@ class IndicatorRollup(TenantScoped, Base):
 
 
 class IndicatorMark(TenantScoped, Base):
-    """``id`` is the event's id."""
+    """``id`` is the event's id; the columns after ``handle_due_day`` are the event's, by the same
+    names, so the indicators' expressions (``indicators._columns_over``) read either table."""
 
     __tablename__ = "ss_indicator_marks"
+    # A pass rebuilds the days its changed events were or are counted on from the marks of those days.
+    __table_args__ = (
+        Index("ix_ss_indicator_marks_created_day", "tenant_id", "created_day"),
+        Index("ix_ss_indicator_marks_close_due_day", "tenant_id", "close_due_day"),
+        Index("ix_ss_indicator_marks_handle_due_day", "tenant_id", "handle_due_day"),
+    )
 
     version: Mapped[int] = mapped_column(Integer)
     stamp: Mapped[datetime] = mapped_column()  # the event's updated_at
     created_day: Mapped[str | None] = mapped_column(String(10))
     close_due_day: Mapped[str | None] = mapped_column(String(10))
     handle_due_day: Mapped[str | None] = mapped_column(String(10))
+    node_path: Mapped[str] = mapped_column(String(1000), default="")
+    category_code: Mapped[str] = mapped_column(String(32), default="")
+    handling_unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="")
+    parked_from: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column()
+    close_due_at: Mapped[datetime | None]
+    handle_due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The event's columns a mark copies: what ``indicators._columns_over`` and the groupings read.
+COUNTED = (
+    "node_path",
+    "category_code",
+    "handling_unit_id",
+    "assignee_user_id",
+    "state",
+    "parked_from",
+    "created_at",
+    "close_due_at",
+    "handle_due_at",
+    "closed_at",
+    "handled_at",
+    "rating",
+    "rework_count",
+    "extension_count",
+)
 
 
 class IndicatorState(TenantScoped, Base):
