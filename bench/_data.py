@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import resource
 import secrets
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,46 @@ def pct(sorted_values: Sequence[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))]
+
+
+async def spread_slots(owner_url: str) -> dict[str, float]:
+    """The periodic slots of the districts bench/pages.add_tenants added (slugs x…) as a running fleet
+    has them: spread over each job's horizon — the handler module's ``IDLE`` when the job moves its
+    own slot, else its ``every_seconds`` — rather than all due at once. Returns the horizons (s)."""
+    from sqlalchemy import select
+
+    from core.app import load_models
+    from core.db.base import new_id
+    from core.db.engine import make_engine
+    from core.pluginhost.manager import PluginHost
+    from core.services.jobs.models import PeriodicRun
+    from core.services.jobs.runner import JobRunner
+    from core.tenancy.models import Tenant
+
+    host = PluginHost()
+    load_models(host)
+    periodic = [s for s in JobRunner(None, host).specs.values() if s.every_seconds]  # type: ignore[arg-type]
+    horizon = {}
+    for spec in periodic:
+        idle = getattr(sys.modules.get(spec.handler.__module__), "IDLE", None)
+        horizon[spec.name] = idle.total_seconds() if isinstance(idle, timedelta) else float(spec.every_seconds or 60)
+    engine = make_engine(owner_url)
+    rng = random.Random(17)  # the same spread every run
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        added = (await conn.execute(select(Tenant.id).where(Tenant.slug.like("x%")))).scalars().all()
+        rows = [
+            {
+                "id": new_id(),
+                "tenant_id": t,
+                "name": name,
+                "next_run_at": now + timedelta(seconds=rng.uniform(0, h)),
+                "last_run_at": now - timedelta(seconds=rng.uniform(0, h)),
+            }
+            for t in added
+            for name, h in horizon.items()
+        ]
+        if rows:
+            await bulk_insert(conn, PeriodicRun.__table__, rows)
+    await engine.dispose()
+    return horizon

@@ -183,9 +183,10 @@ async def _analyze(owner_url: str) -> None:
     await engine.dispose()
 
 
-async def add_tenants(prep: Prepared, total: int) -> None:
+async def add_tenants(prep: Prepared, total: int, spread: bool = False) -> None:
     """Active districts up to ``total`` (every plugin on, no data), written by the owner: what a
-    page of one district pays for the others (``--tenants 2`` vs ``--tenants 3000``)."""
+    page of one district pays for the others (``--tenants 2`` vs ``--tenants 3000``). ``spread``
+    (``--jobs``): their periodic slots as a running fleet has them, not a first pass queueing all."""
     from sqlalchemy import func, select
 
     from bench._data import bulk_insert
@@ -239,6 +240,10 @@ async def add_tenants(prep: Prepared, total: int) -> None:
             ],
         )
     await engine.dispose()
+    if spread:
+        from bench._data import spread_slots
+
+        await spread_slots(prep.owner_url)
     if pg:
         await _analyze(prep.owner_url)
 
@@ -553,7 +558,7 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
     with tempfile.TemporaryDirectory(prefix="liuzhi-bench-") as tmp:
         workdir = Path(tmp)
         async with prepared_database(kind, args.pg_url, workdir) as prep:
-            await add_tenants(prep, args.tenants)
+            await add_tenants(prep, args.tenants, spread=args.jobs)
             real_env = {
                 "LIUZHI_DATABASE_URL": prep.app_url,
                 "LIUZHI_DATA_DIR": str(workdir),

@@ -30,12 +30,10 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,49 +44,6 @@ if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from bench import pages  # noqa: E402
-
-
-async def spread_slots(prep: pages.Prepared) -> dict[str, float]:
-    """The added districts' periodic slots as a running fleet has them; returns each job's horizon (s)."""
-    from sqlalchemy import select
-
-    from bench._data import bulk_insert
-    from core.app import load_models
-    from core.db.base import new_id
-    from core.db.engine import make_engine
-    from core.pluginhost.manager import PluginHost
-    from core.services.jobs.models import PeriodicRun
-    from core.services.jobs.runner import JobRunner
-    from core.tenancy.models import Tenant
-
-    host = PluginHost()
-    load_models(host)
-    periodic = [s for s in JobRunner(None, host).specs.values() if s.every_seconds]  # type: ignore[arg-type]
-    horizon = {}
-    for spec in periodic:
-        idle = getattr(sys.modules.get(spec.handler.__module__), "IDLE", None)
-        horizon[spec.name] = idle.total_seconds() if isinstance(idle, timedelta) else float(spec.every_seconds or 60)
-    engine = make_engine(prep.owner_url)
-    rng = random.Random(17)
-    now = datetime.now(UTC)
-    async with engine.begin() as conn:
-        added = (await conn.execute(select(Tenant.id).where(Tenant.slug.like("x%")))).scalars().all()
-        rows = [
-            {
-                "id": new_id(),
-                "tenant_id": t,
-                "name": name,
-                "next_run_at": now + timedelta(seconds=rng.uniform(0, h)),
-                "last_run_at": now - timedelta(seconds=rng.uniform(0, h)),
-            }
-            for t in added
-            for name, h in horizon.items()
-        ]
-        if rows:
-            await bulk_insert(conn, PeriodicRun.__table__, rows)
-    await engine.dispose()
-    await pages._analyze(prep.owner_url)
-    return horizon
 
 
 def app_env(prep: pages.Prepared, workdir: Path) -> dict[str, str]:
@@ -152,8 +107,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 dirs[n] = Path(tmp) / f"n{n}"
                 dirs[n].mkdir()
                 preps[n] = await astack.enter_async_context(pages.prepared_database("postgresql", args.pg_url, dirs[n]))
-                await pages.add_tenants(preps[n], n)
-                out.setdefault("horizon_s", {})[n] = await spread_slots(preps[n])
+                await pages.add_tenants(preps[n], n, spread=True)
             starts: dict[int, list[float]] = {n: [] for n in args.sizes}
             for _ in range(args.starts):
                 for n in args.sizes:
