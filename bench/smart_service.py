@@ -36,8 +36,11 @@ served by uvicorn the same way as bench/pages.py, loaded by wrk with POST
 service_code, lat/long inside a demo grid, description). The bare handler does the same writes by
 hand, connected as the same non-owner role under row-level security: the day's number from the
 tenant's counter, then in one transaction the key check, the event row, its timeline row, the
-Open311 request row and their three audit rows (``bare_open311``); no tenant resolution, category
-or area lookup, SLA arithmetic, i18n or announcement. The tables are ANALYZEd after the warm-up.
+Open311 request row, their three audit rows and the notification job's row; after the answer the
+SLA slot's wake-up UPDATE when the deadline is near enough to need it, as the real app decides
+(``bare_open311``) — every row the real POST writes, no more; no tenant
+resolution, category or area lookup, SLA arithmetic, i18n or announcement delivery. The tables
+are ANALYZEd after the warm-up.
 Each round runs both targets at each ``--concurrency`` in turn (side by side, same load); reported
 per target: median requests/s with the rounds' spread, app and database CPU per request, and the
 share of active backend samples of pg_stat_activity (every 10 ms) that waited on a lock.
@@ -754,17 +757,45 @@ O311_URL = "BENCH_O311_DATABASE_URL"
 O311_CONF = "BENCH_O311_CONF"  # JSON: tenant_id, node_id, node_path
 
 
+def audited(tenant: int, obj_type: str, row: dict[str, Any], now: Any) -> dict[str, Any]:
+    """The audit row core's listener writes for a created row (bare_open311 writes it by hand)."""
+    from core.db.base import new_id
+
+    changes = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if isinstance(v, Decimal) else v)
+        for k, v in row.items()
+        if k not in ("tenant_id",)
+    }
+    return {
+        "tenant_id": tenant,
+        "id": new_id(),
+        "at": now,
+        "actor_kind": "token",
+        "actor_id": None,
+        "actor_name": "Open311: bench",
+        "action": f"{obj_type}.create",
+        "object_type": obj_type,
+        "object_id": str(row["id"]),
+        "changes": changes,
+    }
+
+
 def bare_open311() -> Any:
     """The bare baseline: the same writes as the real POST, by hand, under the same role and RLS.
 
     Parse the form; take the day's number from the tenant's counter (one upsert committed on its
     own, as the real app does on PostgreSQL); then in one transaction bound to the tenant (the RLS
     setting): check the key (active, by its hash), insert the event row, its timeline row, the
-    Open311 request row and an audit row for each of the three; commit; answer the same JSON shape.
-    No tenant resolution, category or area lookup, SLA arithmetic, i18n or announcement."""
+    Open311 request row, an audit row for each of the three and the job that tells people of the
+    report (the real app queues it in the report's transaction); commit; bring the SLA sweep's slot
+    forward to the deadline (the real app's after-commit wake: one autocommit UPDATE); answer the
+    same JSON shape. No tenant resolution, category or area lookup, SLA arithmetic, i18n or
+    announcement delivery. The side connection sets the tenant once per connection, as
+    ``Database.aside`` does."""
     import hashlib
 
     from litestar import Litestar, Request, Response, post
+    from litestar.background_tasks import BackgroundTask
     from litestar.logging import LoggingConfig
     from sqlalchemy import select, text
     from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -773,7 +804,9 @@ def bare_open311() -> Any:
     from core.audit.models import AuditEntry
     from core.db.base import new_id, utcnow
     from core.db.engine import make_engine
+    from core.services.jobs.models import Job, PeriodicRun
     from plugins.smart_service.models import Counter, Event, EventTransition, Open311Key, Open311Request
+    from plugins.smart_service.sla_schedule import IDLE, SKEW
 
     conf = json.loads(os.environ[O311_CONF])
     url = os.environ[O311_URL]
@@ -796,6 +829,7 @@ def bare_open311() -> Any:
         Open311Request.__table__,
         AuditEntry.__table__,
     )
+    jobs, slots = Job.__table__, PeriodicRun.__table__
     set_tenant = text("SELECT set_config('liuzhi.tenant_id', :t, true)")
 
     def take(key: str) -> Any:
@@ -806,31 +840,34 @@ def bare_open311() -> Any:
             .returning(counters.c.value)
         )
 
+    async def on_side(conn: Any) -> Any:
+        if not conn.info.get("tenant_set"):  # once per connection, as Database.aside does
+            await conn.execute(text("SELECT set_config('liuzhi.tenant_id', :t, false)"), {"t": str(tenant)})
+            conn.info["tenant_set"] = True
+        return conn
+
     async def number(day: str) -> int:
         if aside is None:
             return 0  # SQLite: taken inside the transaction below
         async with aside.connect() as conn:
-            await conn.execute(text("SELECT set_config('liuzhi.tenant_id', :t, false)"), {"t": str(tenant)})
-            return int(await conn.scalar(take(f"event:{day}")))
+            return int(await (await on_side(conn)).scalar(take(f"event:{day}")))
 
-    def audited(obj_type: str, row: dict[str, Any], now: Any) -> dict[str, Any]:
-        changes = {
-            k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if isinstance(v, Decimal) else v)
-            for k, v in row.items()
-            if k not in ("tenant_id",)
-        }
-        return {
-            "tenant_id": tenant,
-            "id": new_id(),
-            "at": now,
-            "actor_kind": "token",
-            "actor_id": None,
-            "actor_name": "Open311: bench",
-            "action": f"{obj_type}.create",
-            "object_type": obj_type,
-            "object_id": str(row["id"]),
-            "changes": changes,
-        }
+    async def wake(due: Any) -> None:
+        """The SLA sweep's slot brought forward to ``due`` (never later), after the commit; like the
+        real app (``sla_schedule.heard``), not when ``due`` is further away than the slot can be."""
+        if due > utcnow() + IDLE + SKEW:
+            return
+        stmt = (
+            slots.update()
+            .where(slots.c.tenant_id == tenant, slots.c.name == "smart_service.sla", slots.c.next_run_at > due)
+            .values(next_run_at=due)
+        )
+        if aside is None:
+            async with engine.begin() as conn:
+                await conn.execute(stmt)
+            return
+        async with aside.connect() as conn:
+            await (await on_side(conn)).execute(stmt)
 
     @post("/open311/v2/requests.json", status_code=200)
     async def create(request: Request) -> Response[bytes]:
@@ -863,7 +900,7 @@ def bare_open311() -> Any:
                 "description": description,
                 "category_code": str(form.get("service_code") or ""),
                 "source": "resident",
-                "urgency": 1,
+                "urgency": conf["urgency"],
                 "reporter_name": f"Open311: {key.name}",
                 "lon": Decimal(str(form.get("long"))),
                 "lat": Decimal(str(form.get("lat"))),
@@ -874,7 +911,7 @@ def bare_open311() -> Any:
                 "level": 3,
                 "stage": "accept",
                 "stage_started_at": now,
-                "due_at": now + timedelta(hours=4),
+                "due_at": now + timedelta(hours=conf["accept_hours"]),
                 "clock_seq": 1,
                 "sla_breached": False,
                 "rework_count": 0,
@@ -921,13 +958,27 @@ def bare_open311() -> Any:
             await conn.execute(
                 audit.insert(),
                 [
-                    audited("ss_events", event, now),
-                    audited("ss_event_transitions", line, now),
-                    audited("ss_open311_requests", req, now),
+                    audited(tenant, "ss_events", event, now),
+                    audited(tenant, "ss_event_transitions", line, now),
+                    audited(tenant, "ss_open311_requests", req, now),
                 ],
             )
+            await conn.execute(
+                jobs.insert(),
+                {
+                    "id": new_id(),
+                    "tenant_id": tenant,
+                    "name": "smart_service.notify",
+                    "payload": {"event_id": event["id"], "action": "report", "actor_user_id": None},
+                    "run_at": now,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                },
+            )
         body = json.dumps([{"service_request_id": number_, "token": token, "service_notice": "", "account_id": None}])
-        return Response(body.encode(), media_type="application/json")
+        # After the answer, as the real app's after-commit delivery does it.
+        return Response(body.encode(), media_type="application/json", background=BackgroundTask(wake, event["due_at"]))
 
     async def dispose() -> None:
         await engine.dispose()
@@ -949,9 +1000,11 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
     from core.db.engine import Database
     from core.grids.geo import contains as _contains
     from core.grids.models import GridNode
+    from plugins.smart_service.lifecycle import STAGE_OF, State
     from plugins.smart_service.models import Category
     from plugins.smart_service.open311_keys import ensure_api_key
     from plugins.smart_service.routes.open311 import locate_node
+    from plugins.smart_service.services.common import _limit
 
     db = Database(prep.owner_url)
     try:
@@ -965,14 +1018,18 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
                 s, Path(__file__).resolve().parent.parent / "tenants" / TENANT / "demo" / "boundaries.geojson"
             )
             await s.commit()
-            code = (
+            category = (
                 await s.execute(
-                    select(Category.code)
+                    select(Category)
                     .where(Category.parent_code.is_not(None), Category.active.is_(True))
                     .order_by(Category.position)
                     .limit(1)
                 )
             ).scalar_one()
+            code, urgency = category.code, category.urgency
+            # The acceptance deadline the real app sets (the bare one adds it without the working
+            # calendar: the same instant during working hours, when the figures are taken).
+            accept_hours = _limit(category, STAGE_OF[State.REPORTED], urgency)
             lon = lat = None
             grids = await s.execute(select(GridNode).where(GridNode.boundary.is_not(None), GridNode.kind == "grid"))
             for node in grids.scalars():
@@ -985,7 +1042,15 @@ async def prepare_open311(prep: Any) -> dict[str, Any]:
                         break
             node = await locate_node(s, lon, lat)
             assert node is not None
-            return {"service_code": code, "lon": lon, "lat": lat, "node_id": node.id, "node_path": node.path}
+            return {
+                "service_code": code,
+                "urgency": urgency,
+                "accept_hours": accept_hours,
+                "lon": lon,
+                "lat": lat,
+                "node_id": node.id,
+                "node_path": node.path,
+            }
     finally:
         await db.dispose()
 

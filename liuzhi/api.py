@@ -41,7 +41,7 @@ from core.pluginhost.manifest import (
     Widget,
 )
 from core.rbac.scope import in_scope
-from core.services import accounts, activities, ballots, consent, documents, ledger, notices
+from core.services import accounts, activities, ballots, consent, counters, documents, ledger, notices
 from core.services.events import Event, EventContext, emit
 from core.services.files import LocalStorage, StoredFile, UploadError, store_upload
 from core.services.jobs import JobContext, JobSpec, enqueue
@@ -116,6 +116,7 @@ __all__ = [
     "check_in_scope",
     "checked",
     "consent",
+    "counters",
     "decode",
     "documents",
     "emit",

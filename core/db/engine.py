@@ -110,7 +110,9 @@ class Database:
             settings = {"plan_cache_mode": "force_custom_plan", "synchronous_commit": "off"}
             self._aside = make_engine(
                 self.engine.url.render_as_string(hide_password=False),
-                pool_size=5,
+                # As many as the request pool keeps: each request uses it once or twice, briefly, and
+                # a smaller pool closed and reopened connections (a backend each) at 8 clients.
+                pool_size=10,
                 max_overflow=5,
                 isolation_level="AUTOCOMMIT",
                 connect_args={"server_settings": settings, "timeout": 5},

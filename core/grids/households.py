@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ OWNER_KIND_LABELS = {
     "developer": lazy("Developer"),
 }
 MAX_AREA = Decimal("10000")
+_Picked = TypeVar("_Picked", Resident, Organisation)  # what the owner form picks from a list
 
 
 def parse_area(raw: str) -> tuple[Decimal | None, str | None]:
@@ -161,21 +162,13 @@ async def choose_owner(
     developer by name; problems keyed by the form's fields (translated)."""
     choice = OwnerChoice(kind)
     if kind == "person":
-        resident = (
-            await session.execute(select(Resident).where(Resident.id == (resident_id or 0)))
-        ).scalar_one_or_none()
-        if resident is None or not allowed(viewer, VIEW, resident.node_path):
-            choice.errors["resident_id"] = _("Choose a resident from the list.")
-        else:
-            choice.resident, choice.name = resident, resident.name
+        message = _("Choose a resident from the list.")
+        choice.resident = await _pick(session, viewer, choice, Resident, VIEW, resident_id, "resident_id", message)
     elif kind == "organisation":
-        organisation = (
-            await session.execute(select(Organisation).where(Organisation.id == (organisation_id or 0)))
-        ).scalar_one_or_none()
-        if organisation is None or not allowed(viewer, ORG_VIEW, organisation.node_path):
-            choice.errors["organisation_id"] = _("Choose an organisation from the list.")
-        else:
-            choice.organisation, choice.name = organisation, organisation.name
+        message = _("Choose an organisation from the list.")
+        choice.organisation = await _pick(
+            session, viewer, choice, Organisation, ORG_VIEW, organisation_id, "organisation_id", message
+        )
     elif kind == "developer":
         choice.name = developer
         if not developer or len(developer) > 200:
@@ -185,6 +178,26 @@ async def choose_owner(
     return choice
 
 
+async def _pick(
+    session: AsyncSession,
+    viewer: Viewer,
+    choice: OwnerChoice,
+    model: type[_Picked],
+    action: str,
+    row_id: int | None,
+    field_name: str,
+    message: str,
+) -> _Picked | None:
+    """The resident or organisation the form names, if the user may see it (``action`` where it
+    lies): its name becomes the owner's; else None and ``message`` is the field's problem."""
+    row = (await session.execute(select(model).where(model.id == (row_id or 0)))).scalar_one_or_none()
+    if row is None or not allowed(viewer, action, row.node_path):
+        choice.errors[field_name] = message
+        return None
+    choice.name = row.name
+    return row
+
+
 async def add_owner(session: AsyncSession, node: GridNode, choice: OwnerChoice) -> bool:
     """Record the ownership; False when this owner already holds this household."""
     household = await people.ensure_household(session, node)
@@ -192,6 +205,12 @@ async def add_owner(session: AsyncSession, node: GridNode, choice: OwnerChoice) 
     owner = await people.owner_for(
         session, choice.kind, choice.name, resident=choice.resident, organisation_id=organisation_id
     )
+    return await add_ownership(session, household, owner)
+
+
+async def add_ownership(session: AsyncSession, household: Household, owner: Owner) -> bool:
+    """One ownership per owner and household (the form and the demo bundle's import alike): False
+    when this owner already holds this household."""
     exists = (
         await session.execute(
             select(Ownership.id).where(Ownership.household_id == household.id, Ownership.owner_id == owner.id)

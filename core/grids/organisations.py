@@ -4,6 +4,7 @@ audited), and the checks of the form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -88,6 +89,18 @@ async def find_visible(session: AsyncSession, viewer: Viewer, org_id: int) -> Or
     return org
 
 
+def _checked(form: dict[str, str], key: str, check: Callable[[str], str], errors: dict[str, str]) -> str | None:
+    """A form field through its validator: None when blank; the validator's refusal, translated, is
+    the field's problem (and the value None)."""
+    if not form[key]:
+        return None
+    try:
+        return check(form[key])
+    except v.InvalidValue as exc:
+        errors[key] = _(str(exc))
+        return None
+
+
 async def check_org(
     session: AsyncSession, viewer: Viewer, form: dict[str, str], node_id: int | None, own: Organisation | None
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -100,29 +113,19 @@ async def check_org(
         errors["name"] = _("A name is required.")
     elif len(form["name"]) > 200:
         errors["name"] = _("At most %(n)s characters.", n=200)
-    clean["credit_code"] = None
-    if form["credit_code"]:
-        try:
-            clean["credit_code"] = v.check_credit_code(form["credit_code"])
-        except v.InvalidValue as exc:
-            errors["credit_code"] = _(str(exc))
-        else:
-            other = (
-                await session.execute(select(Organisation).where(Organisation.credit_code == clean["credit_code"]))
-            ).scalar_one_or_none()
-            if other is not None and (own is None or other.id != own.id):
-                if allowed(viewer, ORG_VIEW, other.node_path):
-                    errors["credit_code"] = _("%(name)s is already registered with this code.", name=other.name)
-                else:
-                    errors["credit_code"] = _("This code is already registered elsewhere in the district.")
+    clean["credit_code"] = _checked(form, "credit_code", v.check_credit_code, errors)
+    if clean["credit_code"]:
+        other = (
+            await session.execute(select(Organisation).where(Organisation.credit_code == clean["credit_code"]))
+        ).scalar_one_or_none()
+        if other is not None and (own is None or other.id != own.id):
+            if allowed(viewer, ORG_VIEW, other.node_path):
+                errors["credit_code"] = _("%(name)s is already registered with this code.", name=other.name)
+            else:
+                errors["credit_code"] = _("This code is already registered elsewhere in the district.")
     if len(form["contact_name"]) > 50:
         errors["contact_name"] = _("At most %(n)s characters.", n=50)
-    clean["contact_phone"] = None
-    if form["contact_phone"]:
-        try:
-            clean["contact_phone"] = v.check_phone(form["contact_phone"])
-        except v.InvalidValue as exc:
-            errors["contact_phone"] = _(str(exc))
+    clean["contact_phone"] = _checked(form, "contact_phone", v.check_phone, errors)
     if len(form["address"]) > 300:
         errors["address"] = _("At most %(n)s characters.", n=300)
     node = (await session.execute(select(GridNode).where(GridNode.id == (node_id or 0)))).scalar_one_or_none()
@@ -137,9 +140,15 @@ def apply_org(org: Organisation, form: dict[str, str], clean: dict[str, Any], va
     org.contact_name, org.address = form["contact_name"], form["address"]
     org.node_id, org.node_path = clean["node"].id, clean["node"].path
     if clean["contact_phone"]:  # blank on an edit keeps the stored number
-        org.contact_phone_enc = vault.encrypt(clean["contact_phone"], people.PHONE_PURPOSE.encode())
-        org.contact_phone_hash = vault.blind_index(clean["contact_phone"], people.PHONE_PURPOSE)
-        org.contact_phone_masked = v.mask_phone(clean["contact_phone"])
+        set_contact_phone(org, clean["contact_phone"], vault)
+
+
+def set_contact_phone(org: Organisation, phone: str, vault: Vault) -> None:
+    """Store a checked phone as the register keeps it: encrypted, blind-indexed for search, masked
+    for lists (the form and the demo bundle's import both write it so)."""
+    org.contact_phone_enc = vault.encrypt(phone, people.PHONE_PURPOSE.encode())
+    org.contact_phone_hash = vault.blind_index(phone, people.PHONE_PURPOSE)
+    org.contact_phone_masked = v.mask_phone(phone)
 
 
 def org_values(org: Organisation) -> dict[str, str]:

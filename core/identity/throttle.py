@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +81,9 @@ class RedisCounter:
 class SqlCounter:
     """One row per key in ``login_throttle`` (no tenant: the keys carry it)."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, clock: Callable[[], float] = time.time) -> None:
         self.db = db
+        self.clock = clock  # what has expired is judged by it
 
     async def hit(self, key: str, window: int, now: float) -> Count:
         insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
@@ -103,7 +105,7 @@ class SqlCounter:
         return Count(int(failures), now)
 
     async def peek(self, keys: list[str]) -> dict[str, Count]:
-        now = time.time()
+        now = self.clock()
         async with self.db.session(None) as s:
             rows = (
                 await s.execute(
@@ -120,7 +122,7 @@ class SqlCounter:
 
     async def purge(self) -> int:
         async with self.db.transaction(None) as s:
-            res = await s.execute(delete(LoginThrottle).where(LoginThrottle.expires_at <= time.time()))
+            res = await s.execute(delete(LoginThrottle).where(LoginThrottle.expires_at <= self.clock()))
             return res.rowcount or 0
 
 
@@ -131,8 +133,9 @@ def _restart_or_add(table: Any, now: float) -> Any:
 
 
 class LoginBrake:
-    def __init__(self, counter: Any, settings: Any) -> None:
+    def __init__(self, counter: Any, settings: Any, clock: Callable[[], float] = time.time) -> None:
         self.counter = counter
+        self.clock = clock  # seconds since the epoch; tests move it instead of sitting out a back-off
         self.free = settings.login_free_attempts
         self.base = settings.login_backoff_base
         self.cap = settings.login_backoff_max
@@ -151,7 +154,7 @@ class LoginBrake:
 
     async def wait(self, limits: list[Limit], now: float | None = None) -> float:
         """Seconds until another attempt is allowed (0: go ahead)."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         counts = await self.counter.peek([lim.key for lim in limits])
         waits = [0.0]
         for lim in limits:
@@ -161,7 +164,7 @@ class LoginBrake:
         return max(waits)
 
     async def failed(self, limits: list[Limit]) -> None:
-        now = time.time()
+        now = self.clock()
         for lim in limits:
             await self.counter.hit(lim.key, self.window, now)
 

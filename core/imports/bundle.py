@@ -27,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.grids import households, people
+from core.grids import households, organisations, people
 from core.grids import validation as v
-from core.grids.basedata import Organisation, Ownership
+from core.grids.basedata import Organisation
 from core.grids.geo import GeoError, clean_geometry
 from core.grids.models import GridNode
 from core.imports import residents, tree
@@ -152,9 +152,7 @@ async def _organisations(session: AsyncSession, vault: Vault, path: Path) -> int
             node_path=node.path,
         )
         if phone:
-            org.contact_phone_enc = vault.encrypt(phone, people.PHONE_PURPOSE.encode())
-            org.contact_phone_masked = v.mask_phone(phone)
-            org.contact_phone_hash = vault.blind_index(phone, people.PHONE_PURPOSE)
+            organisations.set_contact_phone(org, phone, vault)
         session.add(org)
         have.add(r["name"])
         added += 1
@@ -178,11 +176,7 @@ async def _households(session: AsyncSession, vault: Vault, path: Path) -> int:
             household.floor_area = area
         if r.get("owner_kind"):
             owner = await _owner(session, vault, path, number, r["owner_kind"], r["owner"])
-            held = await session.execute(
-                select(Ownership.id).where(Ownership.household_id == household.id, Ownership.owner_id == owner.id)
-            )
-            if held.first() is None:
-                session.add(Ownership(household_id=household.id, owner_id=owner.id))
+            if await households.add_ownership(session, household, owner):
                 await session.flush()
                 added += 1
     await session.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +136,8 @@ class StorageLimits:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock  # seconds since the epoch; tests move it instead of waiting for a minute
         self._redis: Any = None
         if redis_url:
             from redis.asyncio import Redis
@@ -147,7 +149,7 @@ class RateLimiter:
         """Count one request under ``key``; 0 if allowed, else seconds until it may try again."""
         if limit <= 0:
             return 0
-        now = time.time()
+        now = self.clock()
         window = int(now // WINDOW)
         retry = max(1, int((window + 1) * WINDOW - now + 0.999))
         count = None

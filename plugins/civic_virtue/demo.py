@@ -291,7 +291,14 @@ async def _campaigns(
 
 
 def _nomination(
-    campaign: Campaign, cat_id: int, person: Resident, node: GridNode, headline: str, story: str, at: datetime
+    campaign: Campaign,
+    cat_id: int,
+    person: Resident,
+    node: GridNode,
+    headline: str,
+    story: str,
+    at: datetime,
+    by_unit: bool = False,
 ) -> Nomination:
     return Nomination(
         campaign_id=campaign.id,
@@ -303,8 +310,8 @@ def _nomination(
         headline=headline,
         story=story,
         evidence="社区党委、邻居联名证明；所在单位推荐意见。",
-        nominator_kind="unit" if person.id % 3 == 0 else "resident",
-        nominator_unit="双安社区居委会" if person.id % 3 == 0 else "",
+        nominator_kind="unit" if by_unit else "resident",
+        nominator_unit="双安社区居委会" if by_unit else "",
         created_at=at,
     )
 
@@ -416,6 +423,7 @@ async def _finished(
             headline,
             f"{person.name}{story}",
             _working_time(start + timedelta(days=3 + i), rng),
+            by_unit=i % 3 == 0,  # every third by the 居委会: the same rows on every run
         )
         session.add(n)
         rows.append(n)
@@ -501,6 +509,7 @@ async def _voting(
             headline,
             f"{person.name}{story}",
             _working_time(periods.nomination_opens_at + timedelta(days=2 + i), rng),
+            by_unit=i % 3 == 0,  # every third by the 居委会: the same rows on every run
         )
         session.add(n)
         rows.append(n)

@@ -12,7 +12,7 @@ matters.py      五事联办
 captains.py     网络楼长
 figures.py      the 双报到 overview and headline figures
 routes/         staff pages, the member's phone pages, the JSON API
-demo.py         demo data for 双滦区
+demo/           demo data for 双滦区
 """
 
 from __future__ import annotations
@@ -99,10 +99,25 @@ def register_jobs() -> list[JobSpec]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.party_leadership.routes import api, me, people, work
+    from plugins.party_leadership.routes import (
+        agreements,
+        api,
+        buildings,
+        committees,
+        matters,
+        me,
+        overview,
+        people,
+        projects,
+    )
 
     return [
-        *work.handlers,  # overview, three lists and projects, agreements, committees, matters, buildings
+        *overview.handlers,  # headline figures and hours served per unit
+        *projects.handlers,  # 三项清单 and projects
+        *agreements.handlers,  # 共建协议 and the actions taken on them
+        *committees.handlers,  # 大工委/大党委, 联席会议 and decisions
+        *matters.handlers,  # 五事联办
+        *buildings.handlers,  # 网络楼长 coverage
         *people.handlers,  # units, members, posts, activities and attendance, 评议 and exports
         *me.handlers,  # the member's phone pages: report in, posts, activities, hours, buildings
         *api.handlers,  # /api/v1/party/… for a mini-program

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
+from core.services import counters
 from core.services.errors import Conflict, InvalidInput, NotFound, ServiceError, lazy
 from plugins.rule_of_law.models import Counter
 
@@ -23,16 +23,11 @@ def local_day(at: datetime | None = None) -> date:
 
 
 async def next_number(session: AsyncSession, prefix: str, at: datetime | None = None) -> str:
-    """``<prefix><year>-<seq>``: one counter row per prefix and year, locked while it moves on."""
+    """``<prefix><year>-<seq>``: one counter row per prefix and year, moved on inside the caller's
+    transaction (core's ``counters.bump``): case files are numbered without gaps, and the first
+    case of a year no longer races another one to insert the row."""
     year = local_day(at).year
-    key = f"{prefix}{year}"
-    row = (await session.execute(select(Counter).where(Counter.key == key).with_for_update())).scalar_one_or_none()
-    if row is None:
-        row = Counter(key=key, value=0)
-        session.add(row)
-    row.value += 1
-    await session.flush()
-    return f"{prefix}{year}-{row.value:05d}"
+    return f"{prefix}{year}-{await counters.bump(session, Counter, f'{prefix}{year}'):05d}"
 
 
 def clean(value: object, limit: int, field: str, required: bool = True) -> str:

@@ -37,6 +37,7 @@ def _fk(columns: list[str], table: str) -> ForeignKeyConstraint:
 class Counter(TenantScoped, Base):
     __tablename__ = "rl_counters"
     __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+    __audit__ = False  # moved by core's counters (Core UPDATEs); the numbered case is audited instead
 
     key: Mapped[str] = mapped_column(String(64))
     value: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,6 +23,7 @@ from plugins.smart_service.models import Event
 
 SOON = timedelta(seconds=60)
 IDLE = timedelta(hours=1)  # a district with nothing running is still looked at hourly
+SKEW = timedelta(minutes=5)  # between the clocks of the processes that move the slot
 
 
 async def next_deadline(session: AsyncSession) -> datetime | None:
@@ -51,9 +52,16 @@ async def heard(context: Any, tenant_id: int, payload: dict[str, Any]) -> None:
 
     One autocommit statement on the database's side connection rather than a transaction of its
     own: every committed change with a deadline passes here, so it must cost one round trip. It
-    still waits for a sweep holding the slot and then applies to the sweep's new time."""
+    still waits for a sweep holding the slot and then applies to the sweep's new time.
+
+    A deadline more than ``IDLE`` away costs none: the slot is never set further ahead than that
+    (the sweep's own move; the scheduler's claim moves it ``every_seconds``, a minute), so such a
+    wake could not bring it forward — most reports (hours to accept) end here."""
     due = payload.get("due_at")
     if not due or context.db is None:
         return
+    at = datetime.fromisoformat(due)
+    if at > utcnow() + IDLE + SKEW:
+        return
     async with context.db.aside(tenant_id) as conn:
-        await slots.wake(conn, tenant_id, services.SLA_JOB, datetime.fromisoformat(due))
+        await slots.wake(conn, tenant_id, services.SLA_JOB, at)

@@ -419,6 +419,44 @@ async def test_organisations_are_scoped_validated_and_their_phones_masked(app: A
     assert [r[1] for r in _sheet(await worker.get(area.url("/organisations/export")))[1:]] == []
 
 
+async def test_a_credit_code_is_registered_once_and_an_organisation_may_own_a_household(
+    app: Any, area: Area, as_user: Any
+) -> None:
+    admin, secretary = await as_user("admin"), await as_user("secretary_a")
+    code = "91130803MA07LY8K18"
+    form = {"kind": "resident_unit", "contact_name": "", "contact_phone": "", "address": "", "credit_code": code}
+    b = await form_post(
+        admin, area.url("/organisations/new"), {**form, "name": "乙驻区单位", "node": str(area.nodes["b1"].id)}
+    )
+    assert b.status_code == 303
+    b_url = b.headers["location"]
+    here = {**form, "name": "甲驻区单位", "node": str(area.nodes["a2"].id)}
+    # Where the holder lies outside the user's area the message does not name it.
+    hidden = await form_post(secretary, area.url("/organisations/new"), here)
+    assert hidden.status_code == 400 and "already registered elsewhere in the district" in main_text(hidden.text)
+    named = await form_post(admin, area.url("/organisations/new"), here)
+    assert named.status_code == 400 and "乙驻区单位 is already registered with this code." in main_text(named.text)
+    kept = await form_post(admin, b_url, {**form, "name": "乙驻区单位", "node": str(area.nodes["b1"].id)})
+    assert kept.status_code == 200 and "The organisation has been saved." in main_text(kept.text)
+    phone = await form_post(
+        secretary, area.url("/organisations/new"), {**here, "credit_code": "", "contact_phone": "12"}
+    )
+    assert phone.status_code == 400 and "A mobile number has 11 digits" in main_text(phone.text)
+    a = await form_post(secretary, area.url("/organisations/new"), {**here, "credit_code": ""})
+    assert a.status_code == 303
+    assert await _count(app, area, Organisation) == 2
+    owners = area.url(f"/households/{area.nodes['a2-101'].id}/owners")
+    outsider = await form_post(
+        secretary, owners, {"owner_kind": "organisation", "organisation_id": b_url.rsplit("/", 1)[1]}
+    )
+    assert outsider.status_code == 400 and "Choose an organisation from the list." in main_text(outsider.text)
+    own = await form_post(
+        secretary, owners, {"owner_kind": "organisation", "organisation_id": a.headers["location"].rsplit("/", 1)[1]}
+    )
+    assert own.status_code == 200 and "甲驻区单位" in main_text(own.text)
+    assert await _count(app, area, Owner) == 1
+
+
 # ---- demo data --------------------------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@ sees each district's usage and sets its limits on the platform pages."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import random
 import secrets
@@ -44,10 +43,18 @@ async def set_limits(app: Any, tenant_id: int, **limits: int) -> None:
     app.state.tenant_cache.clear()
 
 
-async def a_fresh_minute() -> None:
-    """Windows are calendar minutes: start a burst with room left in this one."""
-    if time.time() % 60 > 50:
-        await asyncio.sleep(61 - time.time() % 60)
+def early_in_a_minute() -> float:
+    """Windows are calendar minutes: a moment at the start of this one, so that a burst counted
+    there never straddles two windows (the limiter's clock stays on it; nobody waits)."""
+    return time.time() // 60 * 60 + 1
+
+
+@pytest.fixture
+def still_clock(app: Any, monkeypatch: Any) -> float:
+    """The app's rate limiter sees one moment early in a minute for the whole test."""
+    at = early_in_a_minute()
+    monkeypatch.setattr(app.state.ops.limiter, "clock", lambda: at)
+    return at
 
 
 async def count(app: Any, tenant_id: int, model: Any) -> int:
@@ -56,21 +63,20 @@ async def count(app: Any, tenant_id: int, model: Any) -> int:
 
 
 async def test_an_api_token_over_its_limit_gets_429_with_retry_after_and_nothing_is_written(
-    district: District,
+    district: District, still_clock: float
 ) -> None:
     d = district
     await set_limits(d.app, d.tenant.id, api_per_minute=3)
     api = await api_client(d, "resident")
     other = await api_client(d, "resident")  # the limit is per token
     base = d.url("/api/v1/smart-service")
-    await a_fresh_minute()
     for _ in range(3):
         assert (await api.get(f"{base}/reports")).status_code == 200
     events = await count(d.app, d.tenant.id, Event)
     refused = await api.post(f"{base}/reports", json={"category": "SR", "description": "楼道堆物"})
     assert refused.status_code == 429
     retry = int(refused.headers["retry-after"])
-    assert 1 <= retry <= 60
+    assert retry == 59  # seconds from the limiter's moment to the next minute
     body = refused.json()
     assert body["status_code"] == 429
     assert body["retry_after"] == retry
@@ -80,17 +86,20 @@ async def test_an_api_token_over_its_limit_gets_429_with_retry_after_and_nothing
     assert (await other.get(f"{base}/reports")).status_code == 200
 
 
-async def test_an_open311_key_over_its_limit_gets_429_in_the_open311_format(app: Any, open311_district: Any) -> None:  # noqa: F811
+async def test_an_open311_key_over_its_limit_gets_429_in_the_open311_format(
+    app: Any,
+    open311_district: Any,  # noqa: F811
+    still_clock: float,
+) -> None:
     d = open311_district
     await set_limits(app, d.tenant_id, open311_per_minute=2)
-    await a_fresh_minute()
     for _ in range(2):
         await d.report()
     events = await count(app, d.tenant_id, Event)
     fields = {"api_key": KEY, "service_code": "SR-01", "lat": IN_GRID[0], "long": IN_GRID[1], "description": "垃圾"}
     refused = await d.post("json", **fields)
     assert refused.status_code == 429
-    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert int(refused.headers["retry-after"]) == 59
     [error] = refused.json()
     assert error["code"] == 429 and ("per minute" in error["description"] or "每分钟" in error["description"])
     xml = await d.post("xml", **fields)
@@ -244,18 +253,24 @@ async def test_the_rate_limiter_counts_in_redis_across_limiters_and_in_the_proce
     from core.ops.limits import RateLimiter
 
     url = os.environ.get("LIUZHI_TEST_REDIS_URL")
-    await a_fresh_minute()
+    now = [early_in_a_minute()]
     if url:
         key = "test:" + secrets.token_hex(4)
-        one, two = RateLimiter(url), RateLimiter(url)  # two processes' limiters share the count
+        # two processes' limiters share the count
+        one, two = RateLimiter(url, clock=lambda: now[0]), RateLimiter(url, clock=lambda: now[0])
         try:
             assert [await one.hit(key, 3), await two.hit(key, 3), await one.hit(key, 3)] == [0, 0, 0]
-            assert await two.hit(key, 3) > 0
+            assert await two.hit(key, 3) == 59
+            now[0] += 59  # the next minute: a new window
+            assert await two.hit(key, 3) == 0
         finally:
             await one.close()
             await two.close()
-    away = RateLimiter("redis://127.0.0.1:1/0")  # nothing listens there
+    now[0] = early_in_a_minute()
+    away = RateLimiter("redis://127.0.0.1:1/0", clock=lambda: now[0])  # nothing listens there
     try:
-        assert [await away.hit("k", 1), bool(await away.hit("k", 1))] == [0, True]
+        assert [await away.hit("k", 1), await away.hit("k", 1)] == [0, 59]
+        now[0] += 59
+        assert await away.hit("k", 1) == 0
     finally:
         await away.close()

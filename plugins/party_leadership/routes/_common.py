@@ -4,11 +4,13 @@ communities in a user's scope, and turning a service's refusal into the page's e
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
+from litestar.params import Body
 from sqlalchemy import select
 
 from core.grids.models import GridNode
@@ -20,6 +22,7 @@ from plugins.party_leadership.members import COMMUNITY_KINDS
 from plugins.party_leadership.settings import NAME, Settings, settings_of
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # what people type into a date-time field
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]  # a form with files
 
 
 def settings(request: Request) -> Settings:

@@ -62,10 +62,18 @@ class Open311District:
 
 @pytest.fixture
 async def district(app: Any, fresh_tenant: Any) -> Any:
+    nodes = await seed_district(app, fresh_tenant)
+    async with make_client(app) as client:
+        yield Open311District(fresh_tenant.slug, fresh_tenant.id, app.state.db, client, nodes)
+
+
+async def seed_district(app: Any, tenant: Any) -> dict[str, GridNode]:
+    """服务智治 on for ``tenant``: a district node with one grid (boundaries), a category with its
+    handling unit and dispatch rule, and the API key ``KEY``."""
     db = app.state.db
-    await set_plugin(db, app.state.plugins, fresh_tenant, "smart_service", True)
+    await set_plugin(db, app.state.plugins, tenant, "smart_service", True)
     app.state.tenant_cache.clear()
-    async with db.transaction(fresh_tenant.id) as s:
+    async with db.transaction(tenant.id) as s:
         nodes = await grow_tree(s, [("root", None, "district", "双滦区"), ("g01", "root", "grid", "第一网格")])
         for code, box in (("root", ROOT_BOX), ("g01", GRID_BOX)):
             nodes[code].boundary = {"type": "Polygon", "coordinates": [box]}
@@ -78,8 +86,7 @@ async def district(app: Any, fresh_tenant: Any) -> Any:
         await s.flush()
         s.add(DispatchRule(category_code="SR", node_id=nodes["root"].id, node_path=nodes["root"].path, unit_id=unit.id))
         await ensure_api_key(s, KEY, "城市助手 App")
-    async with make_client(app) as client:
-        yield Open311District(fresh_tenant.slug, fresh_tenant.id, db, client, nodes)
+    return nodes
 
 
 def xml(r: httpx.Response) -> ET.Element:
