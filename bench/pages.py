@@ -46,7 +46,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,8 @@ class Prepared:
     app_url: str  # what the real app connects with (a non-owner role on PostgreSQL)
     owner_url: str  # migrations; the bare app on PostgreSQL (superuser: RLS is kernel work)
     database: str | None = None  # the PostgreSQL database's name (for its backends' CPU)
+    # The deployment secret the demo's residents were encrypted under: the real app gets the same.
+    secret: str = field(default_factory=lambda: "bench-" + secrets.token_hex(8))
     tenant_id: int = 0
     node_id: int = 0
 
@@ -123,15 +125,20 @@ async def prepared_database(kind: str, pg_url: str, workdir: Path) -> AsyncItera
 
 
 async def _seed(prep: Prepared, workdir: Path) -> None:
-    """Schema through the migrations, then tenants/ and the demo accounts, as the tests do."""
+    """Schema through the migrations, then tenants/ with their demo data as ``liuzhi demo`` loads it:
+    the base data (boundaries, residents, households) comes from files that need the deployment's
+    vault, so the page measured shows what it shows in the demo."""
     from sqlalchemy import select
 
     from core.app import load_models
     from core.config import Settings
+    from core.crypto import Vault
     from core.db.engine import Database
     from core.db.migrate import upgrade
     from core.grids.models import GridNode
     from core.pluginhost.manager import PluginHost
+    from core.services.demo import seed_services_demo
+    from core.services.files.storage import LocalStorage
     from core.tenancy.definitions import read_all
     from core.tenancy.demo import seed_demo
     from core.tenancy.models import Tenant
@@ -141,8 +148,11 @@ async def _seed(prep: Prepared, workdir: Path) -> None:
         database_url=prep.app_url,
         migrate_database_url=None if prep.kind == "sqlite" else prep.owner_url,
         data_dir=workdir,
-        secret_key="bench",
+        secret_key=prep.secret,
+        data_keys=(prep.secret,),
+        hash_key=prep.secret,
     )
+    vault = Vault(settings.data_keys, settings.hash_key)
     host = PluginHost()
     load_models(host)
     await upgrade(settings, host)
@@ -150,19 +160,33 @@ async def _seed(prep: Prepared, workdir: Path) -> None:
     try:
         for d in read_all(settings.tenants_dir):
             await apply_definition(db, host, d)
-            await seed_demo(db, host, d)
+            await seed_demo(db, host, d, vault=vault, storage=LocalStorage(workdir / "files"))
+            await seed_services_demo(db, d.slug, d.demo_community)
         async with db.session(None) as s:
             prep.tenant_id = (await s.execute(select(Tenant.id).where(Tenant.slug == TENANT))).scalar_one()
         async with db.session(prep.tenant_id) as s:
             prep.node_id = (await s.execute(select(GridNode.id).where(GridNode.code == NODE_CODE))).scalar_one()
     finally:
         await db.dispose()
+    if prep.kind == "postgresql":  # the planner sees the filled tables, as after any bench fill
+        await _analyze(prep.owner_url)
+
+
+async def _analyze(owner_url: str) -> None:
+    from sqlalchemy import text
+
+    from core.db.engine import make_engine
+
+    engine = make_engine(owner_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+    await engine.dispose()
 
 
 async def add_tenants(prep: Prepared, total: int) -> None:
     """Active districts up to ``total`` (every plugin on, no data), written by the owner: what a
     page of one district pays for the others (``--tenants 2`` vs ``--tenants 3000``)."""
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from bench._data import bulk_insert
     from core.app import load_models
@@ -214,11 +238,9 @@ async def add_tenants(prep: Prepared, total: int) -> None:
                 for k, p in enumerate(plugins)
             ],
         )
-    if pg:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("ANALYZE"))
     await engine.dispose()
+    if pg:
+        await _analyze(prep.owner_url)
 
 
 # ---- servers -------------------------------------------------------------------------------
@@ -535,7 +557,7 @@ async def bench_database(kind: str, args: argparse.Namespace, tool: str) -> dict
             real_env = {
                 "LIUZHI_DATABASE_URL": prep.app_url,
                 "LIUZHI_DATA_DIR": str(workdir),
-                "LIUZHI_SECRET_KEY": "bench-" + secrets.token_hex(8),
+                "LIUZHI_SECRET_KEY": prep.secret,
             }
             if kind == "postgresql":
                 real_env["LIUZHI_MIGRATE_DATABASE_URL"] = prep.owner_url

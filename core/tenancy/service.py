@@ -144,12 +144,27 @@ async def switch_plugin(
         if clean is not None and clean != row.settings:
             row.settings = clean
             changed = True
+            _wake_periodic_jobs(s, host, plugin)
     await s.flush()
     if enabled and not was:
         await host.call_one(plugin, "on_plugin_enabled", tenant=tenant, session=s)
     elif was and not enabled:
         await host.call_one(plugin, "on_plugin_disabled", tenant=tenant, session=s)
     return changed
+
+
+def _wake_periodic_jobs(s: Any, host: PluginHost, plugin: str) -> None:
+    """New settings (a period, a reminder time) may bring a job's next due moment forward: the
+    plugin's periodic jobs that wait for their next due moment run once the change commits."""
+    from core.db.base import utcnow
+    from core.services.jobs import slots
+
+    now = utcnow()
+    for owner, specs in host.call_sync("register_jobs"):
+        if owner == plugin:
+            for spec in specs:
+                if getattr(spec, "every_seconds", None):
+                    slots.wake_after_commit(s, spec.name, now)
 
 
 async def set_status(db: Database, tenant: Tenant, status: str, actor: Actor = PLATFORM) -> None:

@@ -1,20 +1,27 @@
 """共建协议: agreements between a community and a unit — terms, period, the signed PDF — what each
 side did under them, and the reminder before one ends: a periodic job (core.services.jobs) that
 reminds the community's party staff once per agreement end date, even when several processes run
-it at the same moment (a conditional UPDATE claims each reminder)."""
+it at the same moment (a conditional UPDATE claims each reminder).
+
+The reminder job runs when a reminder falls due, not hourly in every district: after a run its slot
+(core.services.jobs.slots) moves to the district midnight that starts the next agreement's reminder
+period, a day ahead at most; a new agreement whose reminder comes earlier brings it forward once it
+commits (and core wakes the job when the plugin's settings, the reminder period, change)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.grids.models import GridNode
 from core.pluginhost.manifest import Notification
 from core.rbac.models import RoleAssignment
 from core.services.errors import InvalidInput, NotFound, lazy
+from core.services.jobs import slots
 from core.services.notifications import notify
 from plugins.party_leadership import rules
 from plugins.party_leadership.members import _clean, get_unit
@@ -23,6 +30,9 @@ from plugins.party_leadership.settings import NAME, settings_of
 
 REMIND_JOB = f"{NAME}.agreement_reminders"
 REMINDED_ROLES = ("party_admin", "community_secretary")  # who hears that an agreement ends
+ZONE = ZoneInfo("Asia/Shanghai")  # reminder days are the district's days
+SOON = timedelta(seconds=60)
+IDLE = timedelta(days=1)  # a district with no reminder coming is still looked at daily
 
 
 async def create(
@@ -53,6 +63,8 @@ async def create(
     )
     session.add(agreement)
     await session.flush()
+    remind_days = settings_of(await _settings(session)).agreement_remind_days
+    slots.wake_after_commit(session, REMIND_JOB, reminder_from(ends_on, remind_days))
     return agreement
 
 
@@ -148,22 +160,44 @@ async def _reminded_users(session: AsyncSession, node_path: str) -> list[int]:
     return sorted(set((await session.execute(stmt)).scalars()))
 
 
-async def reminder_job(ctx: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    """The periodic job: reminders for the job's tenant, with the tenant's reminder period."""
+def reminder_from(ends_on: date, remind_days: int) -> datetime:
+    """When an agreement's reminder falls due: the district midnight ``remind_days`` before it ends."""
+    return datetime.combine(ends_on - timedelta(days=remind_days), time(), ZONE).astimezone(UTC)
+
+
+async def next_reminder(session: AsyncSession, today: date, remind_days: int) -> datetime | None:
+    """When the next reminder not yet given falls due (None: no agreement left to remind)."""
+    first = await session.scalar(
+        select(func.min(Agreement.ends_on)).where(
+            Agreement.ends_on >= today,
+            Agreement.terminated_on.is_(None),
+            or_(Agreement.reminded_for.is_(None), Agreement.reminded_for != Agreement.ends_on),
+        )
+    )
+    return None if first is None else reminder_from(first, remind_days)
+
+
+async def _settings(session: AsyncSession) -> Any:
     from core.tenancy.models import TenantPlugin
 
-    raw = await ctx.session.scalar(select(TenantPlugin.settings).where(TenantPlugin.plugin == NAME))
-    settings = settings_of(raw)
-    today = date.fromisoformat(payload["today"]) if payload.get("today") else rules_today()
+    return await session.scalar(select(TenantPlugin.settings).where(TenantPlugin.plugin == NAME))
+
+
+async def reminder_job(ctx: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """The periodic job: reminders for the job's tenant, with the tenant's reminder period, then wait
+    for the next one. ``payload["now"]`` (ISO) or ``payload["today"]`` stands in for the clock."""
+    settings = settings_of(await _settings(ctx.session))
+    now = datetime.fromisoformat(payload["now"]) if payload.get("now") else datetime.now(UTC)
+    today = date.fromisoformat(payload["today"]) if payload.get("today") else now.astimezone(ZONE).date()
+    await slots.hold(ctx.session, ctx.tenant_id, REMIND_JOB)
     ids = await remind_expiring(ctx.session, ctx, today, settings.agreement_remind_days)
+    upcoming = await next_reminder(ctx.session, today, settings.agreement_remind_days)
+    await slots.settle(ctx.session, ctx.tenant_id, REMIND_JOB, upcoming, now=now, soon=SOON, idle=IDLE)
     return {"reminded": len(ids)}
 
 
 def rules_today() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return datetime.now(ZONE).date()
 
 
 def state_of(agreement: Agreement, today: date, remind_days: int) -> str:

@@ -91,7 +91,8 @@ def register_migrations() -> Path:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """共建协议 reminders before expiry: hourly, each reminder once across processes."""
+    """共建协议 reminders before expiry: when one falls due (agreements.py moves the job's slot;
+    an hour apart at most), each reminder once across processes."""
     from plugins.party_leadership import agreements
 
     return [JobSpec(agreements.REMIND_JOB, agreements.reminder_job, every_seconds=3600)]

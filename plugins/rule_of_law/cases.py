@@ -25,6 +25,7 @@ from plugins.rule_of_law import mediation, rules
 from plugins.rule_of_law.common import Conflict, NotFound, lazy, local_day, next_number, utcnow
 from plugins.rule_of_law.mediation import State, TransitionError
 from plugins.rule_of_law.models import Case, CaseEntry, CaseMediator
+from plugins.rule_of_law.overdue import wake_for as wake_overdue_sweep
 
 ACCEPT = "rule_of_law.case.accept"
 READ = "rule_of_law.case.read"
@@ -198,6 +199,7 @@ async def step(
             )
         )
     await session.flush()
+    wake_overdue_sweep(session, case)  # an earlier last day than the sweep waits for: it comes then
     return case
 
 

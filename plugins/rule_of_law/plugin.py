@@ -127,7 +127,8 @@ def register_migrations() -> Path:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    """Overdue mediation cases flagged every ten minutes; a case is flagged once across processes.
+    """Overdue mediation cases flagged when one falls due (overdue.py moves its slot; ten minutes
+    apart at most), a case once across processes.
     And the referral jobs (referrals.py) that link disputes and smart-service events both ways."""
     from plugins.rule_of_law import overdue, referrals
 

@@ -10,10 +10,10 @@ re-fetches just those columns.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,13 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.base import utcnow
 from core.i18n import lazy
 from core.rbac.scope import in_scope
+from core.web import sse
 from plugins.smart_service.lifecycle import STAGE_OF, State
 from plugins.smart_service.models import Event
 
 log = logging.getLogger("liuzhi.smart_service.board")
 
-KEEPALIVE_SECONDS = 25.0
-RETRY_MS = 5000
 CARDS_PER_COLUMN = 20
 
 S = State
@@ -132,22 +131,12 @@ async def columns(session: AsyncSession, prefixes: list[str], now: datetime | No
 async def stream(channels: Any, tenant_id: int) -> AsyncIterator[Any]:
     """The board's server-sent events: ``ready`` once subscribed, then ``board-<group>`` per change."""
     async with channels.start_subscription([channel_name(tenant_id)]) as subscriber:
-        yield ServerSentEventMessage(event="ready", data="1", retry=RETRY_MS)
-        events = subscriber.iter_events()
-        pending: asyncio.Future[bytes] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(events))
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
-                if not done:
-                    yield ServerSentEventMessage(comment="keep-alive", data=None)
+        yield ServerSentEventMessage(event="ready", data="1", retry=sse.RETRY_MS)
+        async with aclosing(sse.messages(subscriber)) as incoming:
+            async for raw in incoming:
+                if raw is None:
+                    yield sse.keep_alive()
                     continue
-                try:
-                    raw = pending.result()
-                except StopAsyncIteration:  # unsubscribed: the app is shutting down
-                    return
-                pending = None
                 try:
                     message = json.loads(raw)
                 except ValueError:
@@ -155,6 +144,3 @@ async def stream(channels: Any, tenant_id: int) -> AsyncIterator[Any]:
                 for key in affected_groups(message):
                     # Only which column: a board may not show the event (another scope).
                     yield ServerSentEventMessage(event=f"board-{key}", data=key)
-        finally:
-            if pending is not None:
-                pending.cancel()

@@ -232,6 +232,10 @@ async def test_the_widget_node_figures_and_my_page_show_the_pillar(app: Any, dis
         assert await plugin.node_figures(None, d.nodes["yx"], s) == []
     overview = await admin.get(d.url("/party/"))
     assert "双安社区" in main_text(overview.text)
+    assert 'data-chart="pl-hours"' in overview.text and 'core/charts.js"></script>' in overview.text
+    # the chart's JSON as the script reads it: not HTML-escaped (a JSON script element decodes no entities)
+    assert '"labels": ["双安社区"]' in overview.text
+    assert (await admin.get("/static/core/charts.js")).status_code == 200  # the chart script all pillars share
 
 
 async def test_off_in_a_district_the_pillar_is_not_there(app: Any, district: District) -> None:
@@ -261,3 +265,47 @@ async def test_an_activity_of_another_pillar_is_not_on_the_party_pages(district:
     assert (await secretary.get(d.url(f"/party/activities/{act.id}"))).status_code == 404
     async with d.session() as s:
         assert (await s.execute(select(Unit))).first() is None
+
+
+async def test_committees_meetings_agreements_and_matters_elsewhere_or_unknown_answer_404(district: District) -> None:
+    from datetime import date
+
+    from plugins.party_leadership import agreements, committees, matters
+
+    d = district
+    unit_id = await _unit(d)
+    async with d.tx("secretary") as s:
+        node = await members.community(s, d.nodes["sa"].id)
+        committee = await committees.create_committee(s, node)
+        meeting = await committees.call_meeting(
+            s, committee, title="联席会议", agenda="项目认领", starts_at=datetime.now(UTC) + timedelta(days=7)
+        )
+        agreement = await agreements.create(
+            s,
+            node,
+            unit_id=unit_id,
+            title="结对共建协议",
+            terms="每季度一次",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2027, 12, 31),
+        )
+        matter = await matters.file(
+            s, node, kind="discuss", title="加装电梯", meeting_at=datetime.now(UTC) + timedelta(days=7)
+        )
+    pages = [
+        f"/party/committees/{committee.id}",
+        f"/party/meetings/{meeting.id}",
+        f"/party/agreements/{agreement.id}",
+        f"/party/units/{unit_id}",
+    ]
+    secretary, other = await d.client("secretary"), await d.client("yxsecretary")
+    for path in pages:
+        assert (await secretary.get(d.url(path))).status_code == 200, path
+        assert (await other.get(d.url(path))).status_code == 404, path  # another community's
+        assert (await secretary.get(d.url(re.sub(r"\d+$", "999999", path)))).status_code == 404, path
+    resolve = d.url(f"/party/matters/{matter.id}/resolve")
+    assert (await post_form(other, resolve, {"resolution": "已解决"})).status_code == 404
+    assert (
+        await post_form(secretary, d.url("/party/matters/999999/resolve"), {"resolution": "已解决"})
+    ).status_code == 404
+    assert (await post_form(secretary, resolve, {"resolution": "已解决"})).status_code == 303

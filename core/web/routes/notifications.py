@@ -5,8 +5,8 @@ A user only ever sees their own notifications: another user's id answers 404.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.services.notifications.models import InAppNotification
 from core.services.notifications.service import channel_name, mark_read, unread
+from core.web import sse
 from core.web.context import ctx
 from core.web.deps import Ctx, DbSession
 from core.web.guards import signed_in
@@ -24,8 +25,6 @@ from core.web.pagination import paginate
 from core.web.render import is_htmx, render, render_string
 
 PER_PAGE = 20
-KEEPALIVE_SECONDS = 25.0  # a comment line now and then keeps proxies from closing an idle stream
-RETRY_MS = 5000  # how long a browser waits before reconnecting a dropped stream
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -126,26 +125,10 @@ async def _unread_events(channels: Any, db: Any, tenant_id: int, user_id: int) -
         # Subscribed before counting, so a notification arriving meanwhile is not missed.
         async with db.session(tenant_id) as s:
             current = await unread(s, user_id)
-        yield ServerSentEventMessage(event="unread", data=str(current), retry=RETRY_MS)
-        events = subscriber.iter_events()
-        pending: asyncio.Future[bytes] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(events))
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
-                if not done:
-                    yield ServerSentEventMessage(comment="keep-alive", data=None)
-                    continue
-                try:
-                    data = pending.result()
-                except StopAsyncIteration:  # unsubscribed: the app is shutting down
-                    return
-                pending = None
-                yield ServerSentEventMessage(event="unread", data=data.decode())
-        finally:
-            if pending is not None:
-                pending.cancel()
+        yield ServerSentEventMessage(event="unread", data=str(current), retry=sse.RETRY_MS)
+        async with aclosing(sse.messages(subscriber)) as incoming:
+            async for data in incoming:
+                yield sse.keep_alive() if data is None else ServerSentEventMessage(event="unread", data=data.decode())
 
 
 handlers = [notification_list, read_one, read_all, count, stream]

@@ -110,10 +110,8 @@ async def home_node(request: Request, action: str) -> GridNode | None:
 
 
 def chart(labels: list[str], datasets: list[tuple[str, list[Any]]], suffix: str = "") -> Any:
-    """The JSON static/charts.js draws (safe inside a <script> element)."""
-    import json
-
-    from markupsafe import Markup
+    """A bar chart for templates/chart.html (core.web.charts)."""
+    from core.web.charts import chart_json
 
     spec = {
         "type": "bar",
@@ -121,7 +119,7 @@ def chart(labels: list[str], datasets: list[tuple[str, list[Any]]], suffix: str 
         "datasets": [{"label": k, "data": v} for k, v in datasets],
         "suffix": suffix,
     }
-    return Markup(json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"))
+    return chart_json(spec)
 
 
 def ancestors_of(path: str) -> list[str]:

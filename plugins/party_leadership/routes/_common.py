@@ -3,8 +3,9 @@ communities in a user's scope, and turning a service's refusal into the page's e
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request
@@ -23,6 +24,13 @@ from plugins.party_leadership.settings import NAME, Settings, settings_of
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # what people type into a date-time field
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]  # a form with files
+
+
+class _HasPlace(Protocol):
+    node_path: str
+
+
+_Placed = TypeVar("_Placed", bound=_HasPlace)  # a row that lies somewhere in the tree
 
 
 def settings(request: Request) -> Settings:
@@ -129,6 +137,17 @@ async def community_in_scope(request: Request, action: str, node_id: int | None)
 def in_scope_or_404(request: Request, action: str, path: str | None) -> None:
     if path is None or not ctx(request).can(action, path):
         raise NotFoundException()
+
+
+async def found_in_scope(request: Request, action: str, find: Awaitable[_Placed]) -> _Placed:
+    """What ``find`` (a service's ``get``) fetches, if the user may ``action`` where it lies; not
+    found, or outside the user's scope: 404 alike."""
+    try:
+        row = await find
+    except ServiceError:
+        raise NotFoundException() from None
+    in_scope_or_404(request, action, row.node_path)
+    return row
 
 
 async def rollback(request: Request) -> None:

@@ -31,7 +31,7 @@ from plugins.party_leadership.routes._common import (
     communities,
     community_in_scope,
     day,
-    in_scope_or_404,
+    found_in_scope,
     node_names,
     number,
     problem,
@@ -132,13 +132,7 @@ async def _agreement_page(
 ) -> Any:
     c = ctx(request)
     assert c.db is not None
-    try:
-        agreement = await ag.get(c.db, agreement_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, VIEW, agreement.node_path)
+    agreement = await found_in_scope(request, VIEW, ag.get(c.db, agreement_id))
     unit = await c.db.scalar(select(Unit).where(Unit.id == agreement.unit_id))
     return await render(
         request,
@@ -164,13 +158,7 @@ async def agreement_page(request: Request, agreement_id: FromPath[int]) -> Any:
 
 @post("/party/agreements/{agreement_id:int}/actions", guards=[requires(AGREEMENTS)])
 async def agreement_action(request: Request, agreement_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
-    try:
-        agreement = await ag.get(db, agreement_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, AGREEMENTS, agreement.node_path)
+    agreement = await found_in_scope(request, AGREEMENTS, ag.get(db, agreement_id))
     try:
         if text(data, "terminate"):
             await ag.terminate(db, agreement, day(data, "terminated_on"))

@@ -23,7 +23,7 @@ from plugins.party_leadership.models import Committee, Meeting, Unit
 from plugins.party_leadership.plugin import COMMITTEE, VIEW
 from plugins.party_leadership.routes._common import (
     day,
-    in_scope_or_404,
+    found_in_scope,
     many,
     moment,
     number,
@@ -108,14 +108,7 @@ async def committee_create(request: Request, data: Form, db: DbSession, rc: Ctx)
 async def _committee(request: Request, committee_id: int, action: str = VIEW) -> Committee:
     c = ctx(request)
     assert c.db is not None
-    try:
-        committee = await committees.get_committee(c.db, committee_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, action, committee.node_path)
-    return committee
+    return await found_in_scope(request, action, committees.get_committee(c.db, committee_id))
 
 
 async def _committee_page(
@@ -219,14 +212,7 @@ async def _meeting_page(
 async def _meeting(request: Request, meeting_id: int, action: str = VIEW) -> Meeting:
     c = ctx(request)
     assert c.db is not None
-    try:
-        meeting = await committees.get_meeting(c.db, meeting_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, action, meeting.node_path)
-    return meeting
+    return await found_in_scope(request, action, committees.get_meeting(c.db, meeting_id))
 
 
 @get("/party/meetings/{meeting_id:int}", guards=[requires(VIEW)])

@@ -24,7 +24,7 @@ from plugins.party_leadership.plugin import MATTERS, VIEW
 from plugins.party_leadership.routes._common import (
     communities,
     community_in_scope,
-    in_scope_or_404,
+    found_in_scope,
     moment,
     node_names,
     number,
@@ -93,13 +93,7 @@ async def matter_file(request: Request, data: Form, db: DbSession, rc: Ctx) -> A
 
 @post("/party/matters/{matter_id:int}/resolve", guards=[requires(MATTERS)])
 async def matter_resolve(request: Request, matter_id: FromPath[int], data: Form, db: DbSession, rc: Ctx) -> Any:
-    try:
-        matter = await matters.get(db, matter_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, MATTERS, matter.node_path)
+    matter = await found_in_scope(request, MATTERS, matters.get(db, matter_id))
     try:
         await matters.resolve(db, matter, text(data, "resolution"))
         await db.commit()

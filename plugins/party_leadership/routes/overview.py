@@ -3,13 +3,13 @@ against the year's target."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Request, get
 from litestar.params import FromQuery
 
 from core.i18n import gettext as _
+from core.web.charts import chart_json
 from core.web.deps import Ctx, DbSession
 from core.web.guards import requires
 from core.web.render import render
@@ -42,7 +42,7 @@ async def overview(request: Request, db: DbSession, rc: Ctx, year: FromQuery[int
             "rows": rows,
             "year": year,
             "target": s.annual_hours_target,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart_json": chart_json(chart),
             "can_members": rc.can(MEMBERS_VIEW),
             "can_review": rc.can(REVIEW),
         },

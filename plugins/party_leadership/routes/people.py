@@ -35,6 +35,7 @@ from plugins.party_leadership.routes._common import (
     communities,
     community_in_scope,
     day,
+    found_in_scope,
     hours_to_minutes,
     in_scope_or_404,
     moment,
@@ -118,12 +119,7 @@ async def unit_create(request: Request, data: Form, db: DbSession, rc: Ctx) -> A
 async def _unit(request: Request, unit_id: int, action: str) -> Unit:
     c = ctx(request)
     assert c.db is not None
-    try:
-        unit = await mb.get_unit(c.db, unit_id)
-    except ServiceError:
-        raise NotFoundException() from None
-    in_scope_or_404(request, action, unit.node_path)
-    return unit
+    return await found_in_scope(request, action, mb.get_unit(c.db, unit_id))
 
 
 async def _unit_page(request: Request, unit_id: int, errors: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -334,12 +330,7 @@ async def member_create(request: Request, data: Form, db: DbSession, rc: Ctx) ->
 async def _member(request: Request, member_id: int, action: str) -> Member:
     c = ctx(request)
     assert c.db is not None
-    try:
-        member = await mb.get_member(c.db, member_id)
-    except ServiceError:
-        raise NotFoundException() from None
-    in_scope_or_404(request, action, member.node_path)
-    return member
+    return await found_in_scope(request, action, mb.get_member(c.db, member_id))
 
 
 async def _member_page(

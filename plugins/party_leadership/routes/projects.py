@@ -30,6 +30,7 @@ from plugins.party_leadership.routes._common import (
     Upload,
     communities,
     community_in_scope,
+    found_in_scope,
     in_scope_or_404,
     node_names,
     number,
@@ -165,13 +166,7 @@ async def _project_page(
 ) -> Any:
     c = ctx(request)
     assert c.db is not None
-    try:
-        project = await lists.get_project(c.db, project_id)
-    except ServiceError:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException() from None
-    in_scope_or_404(request, VIEW, project.node_path)
+    project = await found_in_scope(request, VIEW, lists.get_project(c.db, project_id))
     units = (
         (await c.db.execute(select(Unit).where(Unit.node_path == project.node_path).order_by(Unit.name)))
         .scalars()
