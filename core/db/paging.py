@@ -21,13 +21,17 @@ from core.db.counts import rows_only
 
 async def page_rows(session: AsyncSession, stmt: Select[Any], limit: int, offset: int) -> Sequence[Any]:
     """The rows of ``stmt`` from ``offset``, at most ``limit``, in the statement's order."""
+    return (await session.execute(page_statement(stmt, limit, offset))).scalars().all()
+
+
+def page_statement(stmt: Select[Any], limit: int, offset: int) -> Select[Any]:
+    """The statement that reads one page: by key where it can, else ``stmt`` limited."""
     entity = _entity(stmt)
     if entity is None or not rows_only(stmt) or not stmt._order_by_clauses:
-        return (await session.execute(stmt.limit(limit).offset(offset))).scalars().all()
+        return stmt.limit(limit).offset(offset)
     keys = stmt.with_only_columns(entity.id, maintain_column_froms=True).limit(limit).offset(offset)
     # The outer statement keeps the order (IN does not); the ORM's tenant filter applies to both.
-    rows = select(entity).where(entity.id.in_(keys.scalar_subquery())).order_by(*stmt._order_by_clauses)
-    return (await session.execute(rows)).scalars().all()
+    return select(entity).where(entity.id.in_(keys.scalar_subquery())).order_by(*stmt._order_by_clauses)
 
 
 def _entity(stmt: Select[Any]) -> Any:
