@@ -4,8 +4,8 @@
 it has to sort — a grid of 2,640 residents reads 2,640 rows from the table for a page of 50. Asking
 for the keys alone lets an index that carries the filter and sort columns answer the sort without
 the table (an index-only scan on PostgreSQL), then the 50 rows are read by key. Statements whose
-rows depend on their columns (DISTINCT, GROUP BY, loader options) or that do not select one mapped
-entity with an ``id`` are run as they are.
+rows depend on their columns (DISTINCT, GROUP BY, loader options), joins, and statements that do
+not select one mapped entity with an ``id`` are run as they are.
 """
 
 from __future__ import annotations
@@ -35,11 +35,15 @@ def page_statement(stmt: Select[Any], limit: int, offset: int) -> Select[Any]:
 
 
 def _entity(stmt: Select[Any]) -> Any:
-    """The one mapped class the statement selects whole, if it has an ``id`` column; else None."""
+    """The one mapped class the statement selects whole from its own table alone (a join may
+    repeat a row, which keys would fold into one), if it has an ``id`` column; else None."""
     described = stmt.column_descriptions
     if len(described) != 1:
         return None
     entity = described[0].get("entity")
     if entity is None or described[0].get("expr") is not entity or not hasattr(entity, "id"):
+        return None
+    froms = stmt.get_final_froms()
+    if len(froms) != 1 or froms[0] is not entity.__table__:
         return None
     return entity
