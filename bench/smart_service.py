@@ -308,21 +308,22 @@ async def fill(prep: Any, world: dict[str, Any], start: int, end: int, seed: int
 
 async def build_rollups(prep: Any) -> dict[str, Any]:
     """The indicator rollups' pass as the job runs it (app role, RLS), from scratch: rows written
-    by COPY carry old ``updated_at``s, as an import's would, so the state is dropped first (a full
-    rebuild). Then ANALYZE of every table."""
-    from sqlalchemy import delete, func, select, text
+    by COPY carry old ``updated_at``s, as an import's would, so the rollups are forgotten first
+    (``rollups.forget``: what a bulk load must do; the pass then rebuilds everything). Then ANALYZE
+    of every table."""
+    from sqlalchemy import func, select, text
 
     from core.db.context import Actor, tenant_context
     from core.db.engine import Database, make_engine
     from plugins.smart_service import rollups
-    from plugins.smart_service.rollup_models import IndicatorRollup, IndicatorState
+    from plugins.smart_service.rollup_models import IndicatorRollup
 
     db = Database(prep.app_url)
     system = Actor("system", None, "bench")
     try:
         with tenant_context(prep.tenant_id, system):
             async with db.transaction(prep.tenant_id, system) as s:
-                await s.execute(delete(IndicatorState))
+                await rollups.forget(s)
             async with db.transaction(prep.tenant_id, system) as s:
                 done = await rollups.refresh(s)
             async with db.session(prep.tenant_id, system) as s:

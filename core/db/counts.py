@@ -19,7 +19,7 @@ async def capped_count(session: AsyncSession, stmt: Select[Any], cap: int | None
     """(count, capped): the exact count when it is at most ``cap``, else (cap, True). ``cap=None``
     counts everything."""
     inner = stmt.order_by(None)
-    if _rows_only(inner):
+    if rows_only(inner):
         # The rows, not their columns: a constant instead of every column of the entity (at the cap,
         # building 10,001 rows of ~70 columns was half the count); the FROMs stay, and with them
         # the ORM's tenant criteria.
@@ -32,7 +32,7 @@ async def capped_count(session: AsyncSession, stmt: Select[Any], cap: int | None
     return n, False
 
 
-def _rows_only(stmt: Any) -> bool:
+def rows_only(stmt: Any) -> bool:
     """Whether the statement's columns can give way to a constant without changing its row count:
     not with DISTINCT or GROUP BY (the rows depend on the columns), nor with loader options (they
     name the entity the columns would no longer hold)."""

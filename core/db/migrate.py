@@ -19,8 +19,8 @@ from core.db.engine import make_engine
 log = logging.getLogger("liuzhi.migrate")
 HERE = Path(__file__).parent / "migrations"
 # core_0005 (security) follows core_0007, core_0009 (points rules) follows it, then core_0010, core_0011 and
-# core_0008 (field work); plugins depend on core_0001 or later.
-CORE_HEAD = "core_0008"
+# core_0008 (field work), then core_0012 (resident list indexes); plugins depend on core_0001 or later.
+CORE_HEAD = "core_0012"
 # The app role may neither change nor delete these (row triggers also refuse UPDATE on both databases).
 APPEND_ONLY_TABLES = ("audit_log", "ledger_entries", "ledger_postings")
 

@@ -57,8 +57,9 @@ class Resident(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "id_number_hash"),
         ForeignKeyConstraint(["tenant_id", "node_id"], ["grid_nodes.tenant_id", "grid_nodes.id"]),
-        Index("ix_residents_tenant_path", "tenant_id", "node_path"),
-        Index("ix_residents_tenant_name", "tenant_id", "name"),
+        # The list's page comes from these alone (core_0012): scope, order and status filter.
+        Index("ix_residents_tenant_path", "tenant_id", "node_path", postgresql_include=["name", "id", "status"]),
+        Index("ix_residents_tenant_name", "tenant_id", "name", "id", postgresql_include=["node_path", "status"]),
         Index("ix_residents_tenant_phone_hash", "tenant_id", "phone_hash"),
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.counts import COUNT_CAP, capped_count, count_label
+from core.db.paging import page_rows
 
 PER_PAGE = 50
 __all__ = ["COUNT_CAP", "PER_PAGE", "Page", "paginate"]
@@ -42,5 +43,5 @@ async def paginate(
     total, capped = await capped_count(session, stmt, cap)
     # Past the last page shows the last page (and keeps the OFFSET within what a database holds).
     page = min(max(1, page), max(1, -(-total // per_page)))
-    rows = (await session.execute(stmt.limit(per_page).offset((page - 1) * per_page))).scalars().all()
+    rows = await page_rows(session, stmt, per_page, (page - 1) * per_page)
     return Page(list(rows), page, per_page, total, capped)

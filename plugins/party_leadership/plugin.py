@@ -107,9 +107,12 @@ def register_routes() -> list[Any]:
         committees,
         matters,
         me,
+        members,
         overview,
-        people,
+        posts,
         projects,
+        review,
+        units,
     )
 
     return [
@@ -119,7 +122,10 @@ def register_routes() -> list[Any]:
         *committees.handlers,  # 大工委/大党委, 联席会议 and decisions
         *matters.handlers,  # 五事联办
         *buildings.handlers,  # 网络楼长 coverage
-        *people.handlers,  # units, members, posts, activities and attendance, 评议 and exports
+        *units.handlers,  # 双报到 units and their quarterly feedback (party roles only)
+        *members.handlers,  # 双报到 members and their 服务记录卡
+        *posts.handlers,  # service posts, party activities and attendance
+        *review.handlers,  # 年度评议 and its export; an employer's view of its members' results
         *me.handlers,  # the member's phone pages: report in, posts, activities, hours, buildings
         *api.handlers,  # /api/v1/party/… for a mini-program
     ]

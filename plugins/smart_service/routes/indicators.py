@@ -3,16 +3,15 @@ events in the user's scope, by area, unit, worker, category or period (indicator
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 
 from litestar import Request, get
 from litestar.params import FromQuery
-from markupsafe import Markup
 
 from core.db.base import utcnow
 from core.i18n import gettext as _
+from core.web.charts import chart_json
 from core.web.context import ctx
 from core.web.deps import Ctx
 from core.web.excel import excel_response
@@ -100,7 +99,6 @@ async def indicators_page(
     report, query, errors = await _report(request, start, end, by, grain)
     weights = _weights(rc)
     headers, rows = ind.table(report, _, group_label=_group_label(report.by), weights=weights)
-    chart = json.dumps(ind.chart_data(report, _), ensure_ascii=False).replace("</", "<\\/")
     qs = "&".join(f"{k}={v}" for k, v in query.items())
     return await render(
         request,
@@ -111,7 +109,7 @@ async def indicators_page(
             "errors": errors,
             "headers": headers,
             "rows": rows,
-            "chart_json": Markup(chart),
+            "chart_json": chart_json(ind.chart_data(report, _)),
             "rates": [(key, _(label), report.total.rate(key)) for key, label, *_rest in ind.RATES],
             "dimensions": {k: _(v) for k, v in ind.DIMENSION_LABELS.items()},
             "grains": {k: _(v) for k, v in ind.GRAIN_LABELS.items()},
