@@ -44,12 +44,19 @@ def secret_from(html: str) -> str:
     return m.group(1)
 
 
+def enrolling_from(html: str) -> str:
+    m = re.search(r'name="enrolling" value="([^"]+)"', html)
+    assert m, "the enrolment form carries no sealed key"
+    return m.group(1)
+
+
 async def enrol(c: httpx.AsyncClient, url: str) -> tuple[str, list[str]]:
     page = await c.get(url)
     assert page.status_code == 200
     assert 'src="data:image/svg+xml' in page.text and 'data-testid="totp-qr"' in page.text
     secret = secret_from(page.text)
-    r = await c.post(url, data={"do": "enable", "code": pyotp.TOTP(secret).now(), "_csrf_token": csrf_of(c)})
+    form = {"do": "enable", "enrolling": enrolling_from(page.text), "_csrf_token": csrf_of(c)}
+    r = await c.post(url, data={**form, "code": pyotp.TOTP(secret).now()})
     assert r.status_code == 200, r.text[:500]
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", r.text)
     assert len(codes) == 10
@@ -79,6 +86,33 @@ async def test_a_user_enrols_and_then_signs_in_with_a_code(app: Any, district: d
         await password_step(c, base, "worker")
         replay = await c.post(f"{base}/login/code", data={"code": code, "_csrf_token": csrf_of(c)})
         assert replay.status_code == 400
+
+
+async def test_enrolment_survives_requests_beside_it_and_a_wrong_first_code(app: Any, district: dict[str, Any]) -> None:
+    """The key shown is the key enrolled, whatever other requests of the session did meanwhile (a
+    phone's service worker fetches pages beside the one shown); a wrong first code shows the same
+    key again; a key sealed on another account's page does not open here."""
+    base = f"/t/{district['slug']}"
+    async with make_client(app) as other:
+        await password_step(other, base, "chief")
+        foreign = enrolling_from((await other.get(f"{base}/account/2fa")).text)
+    async with make_client(app) as c:
+        await password_step(c, base, "worker")
+        page = await c.get(f"{base}/account/2fa")
+        secret, sealed = secret_from(page.text), enrolling_from(page.text)
+        for _ in range(2):  # pages opened after it, each writing the session back
+            assert (await c.get(f"{base}/account/")).status_code == 200
+            assert (await c.get(f"{base}/account/2fa")).status_code == 200
+        form = {"do": "enable", "_csrf_token": csrf_of(c)}
+        wrong = await c.post(f"{base}/account/2fa", data={**form, "enrolling": sealed, "code": "000000"})
+        assert wrong.status_code == 400 and secret_from(wrong.text) == secret
+        code = pyotp.TOTP(secret).now()
+        stolen = await c.post(f"{base}/account/2fa", data={**form, "enrolling": foreign, "code": code})
+        assert stolen.status_code == 400
+        cut = await c.post(f"{base}/account/2fa", data={**form, "enrolling": sealed[:-8], "code": code})
+        assert cut.status_code == 400
+        r = await c.post(f"{base}/account/2fa", data={**form, "enrolling": sealed, "code": code})
+        assert r.status_code == 200 and len(re.findall(r"<li><code>", r.text)) == 10
 
 
 async def test_a_recovery_code_signs_in_once(app: Any, district: dict[str, Any]) -> None:

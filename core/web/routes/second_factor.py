@@ -8,6 +8,7 @@ Required for operators when ``LIUZHI_TOTP_OPERATORS`` is set; for district admin
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from core.audit import record
+from core.crypto import DecryptionError
 from core.i18n import gettext as _
 from core.identity import totp
 from core.identity.models import Operator, User
@@ -31,7 +33,10 @@ from core.web.render import render
 
 PENDING = "mfa"  # session key while the password is checked and the code is not
 PENDING_SECONDS = 300
-ENROL = "totp_new"  # session key: the secret being enrolled, until its first code is right
+# The secret being enrolled travels with the form, sealed to the account (not in the session: every
+# response writes back the session it loaded, so a request running beside the enrol page — the
+# service worker caching pages — could put back a session without it, and the first code failed).
+ENROL_FIELD = "enrolling"
 
 
 @dataclass(frozen=True)
@@ -170,19 +175,23 @@ def _label(request: Request, realm: Realm, account: Any) -> str:
 
 
 async def _enrol_page(
-    request: Request, realm: Realm, account: Any, action: str, error: str | None = None, status: int = 200
+    request: Request,
+    realm: Realm,
+    account: Any,
+    action: str,
+    error: str | None = None,
+    status: int = 200,
+    secret: str | None = None,
 ) -> Any:
-    secret = request.session.get(ENROL) if "session" in request.scope else None
-    if not secret:
-        secret = totp.new_secret()
-        request.session[ENROL] = secret  # type: ignore[index]
-        request.set_session(dict(request.session))
+    """The QR page; a wrong first code shows the same ``secret`` again (it is in the app already)."""
+    secret = secret or totp.new_secret()
     uri = totp.provisioning_uri(secret, _label(request, realm, account))
     context = {
         "realm": realm.name,
         "action": action,
         "qr": totp.qr_data_uri(uri),
         "secret": secret,
+        "enrolling": _seal(request, realm, account, secret),
         "error": error,
         "account": account,
         "codes": None,
@@ -190,18 +199,31 @@ async def _enrol_page(
     return await render(request, "core/second_factor/enrol.html", context, status_code=status, block=None)
 
 
-async def _enable(request: Request, realm: Realm, account: Any, code: str) -> list[str] | None:
-    secret = request.session.get(ENROL) if "session" in request.scope else None
+def _enrol_context(realm: Realm, account: Any) -> bytes:
+    # Bound to the account: a sealed secret from another account's page does not open here.
+    return f"totp-enrol:{realm.name}:{account.id}".encode()
+
+
+def _seal(request: Request, realm: Realm, account: Any, secret: str) -> str:
+    blob = request.app.state.vault.encrypt(secret, _enrol_context(realm, account))
+    return base64.urlsafe_b64encode(blob).decode()
+
+
+def enrolling(request: Request, realm: Realm, account: Any, data: dict[str, Any]) -> str | None:
+    """The secret the form's page showed, if the form carries one sealed to this account."""
+    try:
+        blob = base64.urlsafe_b64decode(str(data.get(ENROL_FIELD, "")).encode())
+        return request.app.state.vault.decrypt(blob, _enrol_context(realm, account))
+    except (ValueError, DecryptionError):  # missing, cut short or tampered: the page starts again
+        return None
+
+
+async def _enable(request: Request, realm: Realm, account: Any, secret: str | None, code: str) -> list[str] | None:
     if not secret:
         return None
     codes = totp.enable(account, request.app.state.vault, secret, code)
-    if codes is not None:
-        data = dict(request.session)
-        data.pop(ENROL, None)
-        request.set_session(data)
-        c = ctx(request)
-        if not realm.platform:
-            record(c.db, "auth.second_factor_on", "users", account.id)
+    if codes is not None and not realm.platform:
+        record(ctx(request).db, "auth.second_factor_on", "users", account.id)
     return codes
 
 
@@ -221,10 +243,12 @@ async def enrol_submit(request: Request, realm: Realm, data: dict[str, Any]) -> 
     account = await _pending(request, realm)
     if account is None:
         return _back_to_login(request, realm)
-    codes = await _enable(request, realm, account, str(data.get("code", "")))
+    secret = enrolling(request, realm, account, data)
+    codes = await _enable(request, realm, account, secret, str(data.get("code", "")))
     if codes is None:
         message = _("That code is not right: check the time on your phone and try the next one.")
-        return await _enrol_page(request, realm, account, realm.url(request, "/login/enrol"), message, 400)
+        url = realm.url(request, "/login/enrol")
+        return await _enrol_page(request, realm, account, url, message, 400, secret)
     response = await _finish(request, realm, account)
     # Signed in now; the recovery codes are shown once, before going on.
     return await _codes_page(request, realm, codes, response.headers.get("location", realm.url(request, "/")))
@@ -238,11 +262,13 @@ def _me(request: Request, realm: Realm) -> Any:
     return c.operator if realm.platform else c.user
 
 
-async def manage_page(request: Request, realm: Realm, error: str | None = None, status: int = 200) -> Any:
+async def manage_page(
+    request: Request, realm: Realm, error: str | None = None, status: int = 200, secret: str | None = None
+) -> Any:
     account = _me(request, realm)
     action = realm.url(request, "/2fa" if realm.platform else "/account/2fa")
     if not totp.enabled(account):
-        return await _enrol_page(request, realm, account, action, error, status)
+        return await _enrol_page(request, realm, account, action, error, status, secret)
     context = {
         "realm": realm.name,
         "action": action,
@@ -260,10 +286,11 @@ async def manage_submit(request: Request, realm: Realm, data: dict[str, Any]) ->
     account = _me(request, realm)
     what = str(data.get("do", "enable"))
     if what == "enable" and not totp.enabled(account):
-        codes = await _enable(request, realm, account, str(data.get("code", "")))
+        secret = enrolling(request, realm, account, data)
+        codes = await _enable(request, realm, account, secret, str(data.get("code", "")))
         if codes is None:
             message = _("That code is not right: check the time on your phone and try the next one.")
-            return await manage_page(request, realm, message, 400)
+            return await manage_page(request, realm, message, 400, secret)
         await c.db.commit()
         return await _codes_page(request, realm, codes, realm.url(request, "/2fa" if realm.platform else "/account/"))
     if not totp.enabled(account):
