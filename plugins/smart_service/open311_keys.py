@@ -74,7 +74,7 @@ async def touch_key(db: Any, tenant_id: int, key_id: int, now: datetime | None =
             await conn.execute(
                 update(Open311Key)
                 .where(
-                    Open311Key.tenant_id == tenant_id,
+                    Open311Key.tenant_id == tenant_id,  # a Core UPDATE on the side connection: no ORM filter here
                     Open311Key.id == key_id,
                     or_(Open311Key.last_used_at.is_(None), Open311Key.last_used_at < now - KEY_TOUCH_EVERY),
                 )

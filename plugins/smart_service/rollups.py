@@ -462,8 +462,7 @@ _queued: dict[int, float] = {}
 
 async def heard(context: Any, tenant_id: int) -> None:
     """After an event's change is committed: queue a pass in a minute, unless one is queued."""
-    from core.services.jobs.models import PENDING, Job
-    from core.services.jobs.runner import enqueue
+    from core.services.jobs import enqueue_once
 
     if context.db is None:
         return
@@ -472,10 +471,4 @@ async def heard(context: Any, tenant_id: int) -> None:
         return
     _queued[tenant_id] = now
     async with context.db.transaction(tenant_id) as s:
-        if (
-            await s.scalar(
-                select(Job.id).where(Job.tenant_id == tenant_id, Job.name == JOB, Job.status == PENDING).limit(1)
-            )
-            is None
-        ):
-            await enqueue(s, tenant_id, JOB, {}, run_at=utcnow() + timedelta(seconds=DEBOUNCE_SECONDS))
+        await enqueue_once(s, tenant_id, JOB, {}, run_at=utcnow() + timedelta(seconds=DEBOUNCE_SECONDS))

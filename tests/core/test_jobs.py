@@ -16,7 +16,7 @@ from core import hookimpl
 from core.db.engine import Database
 from core.pluginhost.manager import PluginHost
 from core.pluginhost.manifest import Manifest
-from core.services.jobs import JobContext, JobRunner, JobSpec, enqueue
+from core.services.jobs import JobContext, JobRunner, JobSpec, enqueue, enqueue_once
 from core.services.jobs.models import DONE, FAILED, PENDING, RUNNING, Job, PeriodicRun
 from core.tenancy.service import set_plugin
 
@@ -136,6 +136,22 @@ async def test_a_failing_job_is_retried_with_growing_waits_then_marked_failed(
     assert last.finished_at is not None
     await make_due(db, job_id)
     assert await runner.run_pending() == 0  # failed for good
+
+
+async def test_a_job_asked_for_again_while_one_waits_is_queued_once_per_district(
+    db: Any, runners: tuple[JobRunner, JobRunner], probe: JobsProbe, fresh_tenant: Any, districts: Any, app: Any
+) -> None:
+    other = await districts(app)
+    for tenant_id in (fresh_tenant.id, fresh_tenant.id, other.tenant.id):
+        async with db.transaction(tenant_id) as s:
+            await enqueue_once(s, tenant_id, WORK, {})
+    async with db.session(None) as s:
+        waiting = (await s.execute(select(Job.tenant_id).where(Job.name == WORK, Job.status == PENDING))).scalars()
+        assert Counter(waiting) == {fresh_tenant.id: 1, other.tenant.id: 1}
+    await runners[0].run_pending()
+    assert sorted(t for _, t, _ in probe.runs) == sorted((fresh_tenant.id, other.tenant.id))
+    async with db.transaction(fresh_tenant.id) as s:  # the run is done: a new change asks again
+        assert await enqueue_once(s, fresh_tenant.id, WORK, {}) is not None
 
 
 async def test_a_job_without_a_tenant_is_refused_not_run(

@@ -95,6 +95,22 @@ async def enqueue(
     return job
 
 
+async def enqueue_once(
+    session: AsyncSession,
+    tenant_id: int,
+    name: str,
+    payload: dict[str, Any] | None = None,
+    run_at: datetime | None = None,
+) -> Job | None:
+    """``enqueue`` unless a run of ``name`` is already waiting in the district (then None): for work
+    that a later run does whole, such as a rebuild asked for by many changes."""
+    # jobs is a platform table (not tenant-filtered by the ORM): the tenant is named here.
+    waiting = select(Job.id).where(Job.tenant_id == tenant_id, Job.name == name, Job.status == PENDING).limit(1)
+    if await session.scalar(waiting) is not None:
+        return None
+    return await enqueue(session, tenant_id, name, payload, run_at)
+
+
 def _switched_on(specs: Any) -> Any:
     """SQL: the slot's district is active and has the slot's job's plugin on (core's jobs: always)."""
     from core.tenancy.models import ACTIVE, Tenant
